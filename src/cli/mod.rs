@@ -1,0 +1,6 @@
+//! clap subcommands, one file each. Each exposes `Args` and `run(Args) -> Result<()>`.
+
+pub mod cell;
+pub mod layout;
+pub mod library;
+pub mod propagate;

@@ -1,0 +1,1 @@
+//! Stage `io` (see STYLE: one module per stage).

@@ -1,0 +1,1 @@
+//! Stage `layout` (see STYLE: one module per stage).

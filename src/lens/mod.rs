@@ -1,0 +1,1 @@
+//! Stage `lens` (see STYLE: one module per stage).

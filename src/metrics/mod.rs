@@ -1,0 +1,1 @@
+//! Stage `metrics` (see STYLE: one module per stage).

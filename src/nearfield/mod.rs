@@ -1,0 +1,1 @@
+//! Stage `nearfield` (see STYLE: one module per stage).

@@ -1,0 +1,1 @@
+//! Stage `plot` (see STYLE: one module per stage).

@@ -1,0 +1,1 @@
+//! Stage `propagate` (see STYLE: one module per stage).
