@@ -13,11 +13,11 @@ use plotters::prelude::*;
 use std::fmt::Write as _;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let max: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1200);
+    let arg = std::env::args().nth(1);
+    if arg.as_deref() == Some("plot") {
+        return plot_from_csv();
+    }
+    let max: usize = arg.map(|s| s.parse()).transpose()?.unwrap_or(1200);
     // reference cells: radius, converged t, |t| and phase uncertainties
     let refs = [
         (
@@ -117,6 +117,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Redraw the figures from an existing convergence.csv.
+fn plot_from_csv() -> Result<(), Box<dyn std::error::Error>> {
+    let out = std::path::Path::new("validation/rcwa");
+    let text = std::fs::read_to_string(out.join("convergence.csv"))?;
+    let mut series: Series = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let name = format!("r = {} µm, {}", f[0], f[1]);
+        let (h, dabs, dph): (f64, f64, f64) = (f[2].parse()?, f[7].parse()?, f[8].parse()?);
+        if series.last().map(|s| s.0 != name).unwrap_or(true) {
+            series.push((name.clone(), Vec::new(), Vec::new()));
+        }
+        let s = series.last_mut().expect("pushed above");
+        s.1.push((h, dabs.abs().max(1e-7)));
+        s.2.push((h, dph.abs().max(1e-4)));
+    }
+    metalens::plot::init_fonts();
+    draw(BitMapBackend::new(&out.join("convergence.png"), (1200, 500)).into_drawing_area(), &series)?;
+    draw(SVGBackend::new(&out.join("convergence.svg"), (1200, 500)).into_drawing_area(), &series)?;
+    Ok(())
+}
+
 type Series = Vec<(String, Vec<(f64, f64)>, Vec<(f64, f64)>)>;
 
 fn draw<DB: DrawingBackend>(
@@ -143,7 +165,13 @@ where
             .x_label_area_size(40)
             .y_label_area_size(60)
             .build_cartesian_2d((40f64..1400f64).log_scale(), (lo..hi).log_scale())?;
-        chart.configure_mesh().x_desc("harmonics").draw()?;
+        chart
+            .configure_mesh()
+            .x_desc("harmonics")
+            .x_labels(8)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0e}"))
+            .draw()?;
         for (i, (name, a, p)) in series.iter().enumerate() {
             let pts = if which == 0 { a } else { p };
             let color = Palette99::pick(i).to_rgba();
