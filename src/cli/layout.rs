@@ -1,12 +1,385 @@
-//! `metalens layout` (not implemented yet).
+//! `metalens layout DESIGN.toml --library LIB.h5 -o OUT [--quiet]`: place pillars for the
+//! lens of the design file and write OUT.h5, OUT.gds, OUT.json (the report) and the figures
+//! OUT_pillars.png, OUT_pillars_zoom.png, OUT_phase.png, OUT_phase_error.png.
+//!
+//! Design file keys read here (lengths in µm, angles in radians unless the name says `deg`):
+//!
+//! ```toml
+//! [lens]
+//! wavelength = 0.685       # vacuum wavelength
+//! diameter = 100.0         # aperture diameter
+//! na = 0.9                 # numerical aperture, or:
+//! # focal_length = 24.2    # (exactly one of na / focal_length)
+//! n_exit = 1.0             # exit-medium index (default: the library's)
+//! lattice = "hex"          # "square" or "hex" (default: the library's)
+//! pitch = 0.25             # must be one of the library pitches
+//! height = 0.6             # needed when the library has several heights
+//! # phase_offset = 0.0     # fixed global phase offset; optimised when absent
+//!
+//! [layout]                 # all optional
+//! selection = "complex-error"   # or "nearest-phase"
+//! interpolate = true            # refine library radii by linear interpolation of t
+//! radius_step = 0.001           # radius grid of the interpolation (µm)
+//! min_gap = 0.05                # fabrication minimum gap between pillars (µm)
+//! poor_phase_error = 0.5        # |phase error| (rad) above which a site counts as poorly reached
+//! coverage_warn_deg = 300       # warn when the library's phase coverage is below this
+//! coverage_floor_deg = 180      # refuse below this hard floor
+//! gds_vertices = 64
+//! gds_dbu = 0.001               # database unit (µm)
+//! gds_layer = 1
+//! gds_outline_layer = 2         # aperture outline layer (omit for none)
+//! gds_arrays = true             # AREF for runs of equal pillars along a row
+//! ```
+//!
+//! Other sections of the design file are ignored here. Until the shared design schema
+//! (src/io/design.rs) lands, this module parses the keys above with its own serde structs.
 
+use crate::cell::LatticeKind;
+use crate::io::gds::{self, GdsOptions};
+use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
+use crate::lens::HyperbolicLens;
+use crate::library::PhaseLibrary;
 use crate::{Error, Result};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens layout`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Design file (TOML) with a [lens] section (and optionally [layout]).
+    pub design: PathBuf,
+    /// Phase library (HDF5) written by `metalens library`.
+    #[arg(long)]
+    pub library: PathBuf,
+    /// Output stem: writes OUT.h5, OUT.gds, OUT.json and OUT_*.png.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// No progress bar and no report on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The [lens] section.
+#[derive(serde::Deserialize, Debug, Clone)]
+pub struct LensSection {
+    pub wavelength: f64,
+    pub diameter: f64,
+    pub na: Option<f64>,
+    pub focal_length: Option<f64>,
+    pub n_exit: Option<f64>,
+    pub lattice: Option<LatticeKind>,
+    pub pitch: f64,
+    pub height: Option<f64>,
+    pub phase_offset: Option<f64>,
+}
+
+/// The [layout] section.
+#[derive(serde::Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayoutSection {
+    pub selection: Selection,
+    pub interpolate: bool,
+    pub radius_step: f64,
+    pub min_gap: f64,
+    pub poor_phase_error: f64,
+    pub coverage_warn_deg: f64,
+    pub coverage_floor_deg: f64,
+    pub gds_vertices: usize,
+    pub gds_dbu: f64,
+    pub gds_layer: i16,
+    pub gds_outline_layer: Option<i16>,
+    pub gds_arrays: bool,
+}
+
+impl Default for LayoutSection {
+    fn default() -> Self {
+        LayoutSection {
+            selection: Selection::ComplexError,
+            interpolate: true,
+            radius_step: 0.001,
+            min_gap: 0.05,
+            poor_phase_error: 0.5,
+            coverage_warn_deg: 300.0,
+            coverage_floor_deg: 180.0,
+            gds_vertices: 64,
+            gds_dbu: 0.001,
+            gds_layer: 1,
+            gds_outline_layer: None,
+            gds_arrays: true,
+        }
+    }
+}
+
+#[derive(serde::Deserialize, Debug)]
+struct DesignFile {
+    lens: Option<LensSection>,
+    #[serde(default)]
+    layout: LayoutSection,
+}
+
+/// Parse the [lens] and [layout] sections of a design file.
+pub fn read_design(path: &Path) -> Result<(LensSection, LayoutSection)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let d: DesignFile = toml::from_str(&text).map_err(|e| Error::Parse {
+        path: path.display().to_string(),
+        message: e.message().replace('\n', " "),
+    })?;
+    let lens = d.lens.ok_or_else(|| Error::Parse {
+        path: path.display().to_string(),
+        message: "missing [lens] section".into(),
+    })?;
+    Ok((lens, d.layout))
+}
+
+/// Build the lens from the [lens] section (n_exit defaults to `default_n_exit`).
+pub fn lens_from_section(s: &LensSection, default_n_exit: f64) -> Result<HyperbolicLens> {
+    let n_exit = s.n_exit.unwrap_or(default_n_exit);
+    crate::error::check_positive("n_exit", n_exit, "")?;
+    match (s.na, s.focal_length) {
+        (Some(na), None) => HyperbolicLens::from_na(s.wavelength, na, n_exit, s.diameter),
+        (None, Some(f)) => HyperbolicLens::new(s.wavelength, f, n_exit, s.diameter),
+        (Some(na), Some(f)) => Err(Error::invalid(
+            "na / focal_length",
+            format!("{na} / {f} µm"),
+            "give exactly one of na and focal_length",
+        )),
+        (None, None) => Err(Error::invalid(
+            "na / focal_length",
+            "(neither given)",
+            "give exactly one of na and focal_length",
+        )),
+    }
+}
+
+/// Checks of the [lens] section that need no library (run before loading it).
+pub fn check_lens_section(s: &LensSection) -> Result<()> {
+    crate::error::check_positive("wavelength", s.wavelength, "µm")?;
+    crate::error::check_positive("diameter", s.diameter, "µm")?;
+    crate::error::check_positive("pitch", s.pitch, "µm")?;
+    if s.diameter < s.pitch {
+        return Err(Error::invalid(
+            "diameter",
+            format!("{} µm", s.diameter),
+            format!("must be at least one pitch ({} µm)", s.pitch),
+        ));
+    }
+    if let Some(n) = s.n_exit {
+        lens_from_section(s, n)?;
+    } else if let Some(na) = s.na {
+        // without n_exit the library's index is used; NA can at least not reach 0 or be NaN
+        if !na.is_finite() || na <= 0.0 {
+            return Err(Error::invalid("NA", na, "must be in (0, n_exit)"));
+        }
+    }
+    Ok(())
+}
+
+/// Output stem without a trailing .h5 / .gds.
+fn stem(output: &Path) -> PathBuf {
+    match output.extension().and_then(|e| e.to_str()) {
+        Some("h5") | Some("gds") => output.with_extension(""),
+        _ => output.to_path_buf(),
+    }
+}
+
+fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
+    let mut s = stem.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Everything a layout run decides before placing pillars (shared with the benchmark).
+pub fn prepare(
+    lens_s: &LensSection,
+    lay: &LayoutSection,
+    library: &PhaseLibrary,
+) -> Result<(HyperbolicLens, LayoutSettings, CellTable, Vec<String>)> {
+    let lens = lens_from_section(lens_s, library.exit_index)?;
+    if (lens.n_exit - library.exit_index).abs() > 1e-6 * library.exit_index {
+        return Err(Error::invalid(
+            "n_exit",
+            lens.n_exit,
+            format!(
+                "must equal the exit index of the library ({}) the cells were computed in",
+                library.exit_index
+            ),
+        ));
+    }
+    crate::error::check_positive("pitch", lens_s.pitch, "µm")?;
+    if lens.diameter < lens_s.pitch {
+        return Err(Error::invalid(
+            "diameter",
+            format!("{} µm", lens.diameter),
+            format!("must be at least one pitch ({} µm)", lens_s.pitch),
+        ));
+    }
+    for (name, v) in [
+        ("coverage_warn_deg", lay.coverage_warn_deg),
+        ("coverage_floor_deg", lay.coverage_floor_deg),
+    ] {
+        if !(0.0..=360.0).contains(&v) {
+            return Err(Error::invalid(
+                name,
+                format!("{v}°"),
+                "must be in [0°, 360°]",
+            ));
+        }
+    }
+    crate::error::check_positive("poor_phase_error", lay.poor_phase_error, "rad")?;
+    let lattice = lens_s.lattice.unwrap_or(library.lattice);
+    let step = if lay.interpolate {
+        Some(lay.radius_step)
+    } else {
+        None
+    };
+    let table = CellTable::from_library(
+        library,
+        lattice,
+        lens.wavelength,
+        lens_s.height,
+        lens_s.pitch,
+        step,
+    )?;
+    let cov = table.coverage();
+    let mut warnings = Vec::new();
+    let deg = cov.covered.to_degrees();
+    if deg < lay.coverage_floor_deg {
+        return Err(Error::invalid(
+            "library phase coverage",
+            format!("{deg:.1}°"),
+            format!(
+                "must be at least the hard floor {}° (largest unreachable phase gap {:.1}° from {:.1}°)",
+                lay.coverage_floor_deg,
+                cov.gap.to_degrees(),
+                cov.gap_start.to_degrees()
+            ),
+        ));
+    }
+    if deg < lay.coverage_warn_deg {
+        warnings.push(format!(
+            "library phase coverage {deg:.1}° is below {}°: phases in a {:.1}° gap from {:.1}° cannot be reached",
+            lay.coverage_warn_deg,
+            cov.gap.to_degrees(),
+            cov.gap_start.to_degrees()
+        ));
+    }
+    let settings = LayoutSettings {
+        lattice,
+        pitch: lens_s.pitch,
+        selection: lay.selection,
+        phase_offset: lens_s.phase_offset,
+        min_gap: lay.min_gap,
+        poor_phase_threshold: lay.poor_phase_error,
+    };
+    Ok((lens, settings, table, warnings))
+}
+
+/// GDS options from the [layout] section.
+pub fn gds_options(lay: &LayoutSection) -> GdsOptions {
+    GdsOptions {
+        vertices: lay.gds_vertices,
+        dbu_um: lay.gds_dbu,
+        pillar_layer: lay.gds_layer,
+        pillar_datatype: 0,
+        outline_layer: lay.gds_outline_layer,
+        arrays: lay.gds_arrays,
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = gds::temp_path(path);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
 
 /// Run `metalens layout`.
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::numerical("cli", "`metalens layout` is not implemented yet"))
+pub fn run(args: Args) -> Result<()> {
+    let (lens_s, lay) = read_design(&args.design)?;
+    let gopts = gds_options(&lay);
+    gopts.validate()?;
+    check_lens_section(&lens_s)?;
+    let library = PhaseLibrary::load(&args.library)?;
+    let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "placing pillars {bar:40} {pos}/{len} rows {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let layout = plan_layout(&lens, &settings, table, &bar)?;
+    let report = layout.report();
+    let stem = stem(&args.output);
+    if let Some(dir) = stem.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "output folder does not exist"),
+            ));
+        }
+    }
+    let gds_path = with_suffix(&stem, ".gds");
+    let stats = gds::write_layout(&layout, &gds_path, &gopts)?;
+    crate::io::layout_file::write_layout(&layout, &with_suffix(&stem, ".h5"))?;
+    crate::plot::layout::plot_all(&layout, &stem)?;
+    let json = serde_json::json!({
+        "conventions": crate::CONVENTIONS,
+        "version": crate::VERSION,
+        "lens": {
+            "wavelength_um": lens.wavelength, "focal_length_um": lens.focal_length,
+            "numerical_aperture": lens.numerical_aperture(), "n_exit": lens.n_exit,
+            "diameter_um": lens.diameter, "pitch_um": settings.pitch,
+            "lattice": format!("{:?}", settings.lattice).to_lowercase(),
+        },
+        "library_notes": layout.table.notes,
+        "cell_radii_um": layout.table.cells.iter().map(|c| c.radius).collect::<Vec<_>>(),
+        "report": report,
+        "warnings": warnings,
+        "gds": {"file": gds_path.display().to_string(), "bytes": stats.bytes, "cells": stats.cells, "srefs": stats.srefs, "arefs": stats.arefs},
+    });
+    write_atomic(
+        &with_suffix(&stem, ".json"),
+        serde_json::to_string_pretty(&json)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    if !args.quiet {
+        println!(
+            "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
+            lens.wavelength,
+            lens.diameter,
+            lens.focal_length,
+            lens.numerical_aperture(),
+            lens.n_exit,
+            settings.lattice,
+            settings.pitch
+        );
+        for n in &layout.table.notes {
+            println!("library: {n}");
+        }
+        print!(
+            "{}",
+            report.summary(&layout.table, 12, settings.poor_phase_threshold)
+        );
+        println!(
+            "wrote {}.h5, {} ({} bytes, {} cells, {} SREF + {} AREF), {}.json and figures",
+            stem.display(),
+            gds_path.display(),
+            stats.bytes,
+            stats.cells,
+            stats.srefs,
+            stats.arefs,
+            stem.display()
+        );
+    }
+    Ok(())
 }

@@ -1,1 +1,4 @@
 //! Stage `io` (see STYLE: one module per stage).
+
+pub mod gds;
+pub mod layout_file;
