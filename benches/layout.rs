@@ -1,6 +1,6 @@
 //! Benchmark: layout and GDSII export of a large lens (default: 1 mm, NA 0.9, λ 0.685 µm,
 //! square lattice at 0.25 µm pitch, about 12.6 million pillars), from a synthetic library of
-//! 60 radii interpolated on a 1 nm grid. One run, wall time per stage; measure peak memory
+//! 30 radii interpolated on a 1 nm grid. One run, wall time per stage; measure peak memory
 //! with `/usr/bin/time -v`:
 //!
 //! ```text
@@ -21,8 +21,8 @@ use ndarray::{Array4, Array5};
 use std::time::Instant;
 
 fn synthetic_library(pitch: f64) -> PhaseLibrary {
-    // 60 radii from 0.03 to 0.11 µm, phase rising over 2π with a transmittance dip
-    let nr = 60;
+    // 30 radii from 0.03 to 0.11 µm, phase rising over 2π with a transmittance dip
+    let nr = 30;
     let radii: Vec<f64> = (0..nr)
         .map(|k| 0.03 + 0.08 * k as f64 / (nr - 1) as f64)
         .collect();
@@ -65,7 +65,9 @@ fn main() {
     let pitch = get("--pitch", 0.25);
     let na = get("--na", 0.9);
     let write_h5 = args.iter().any(|a| a == "--h5");
-    let dir = std::env::temp_dir().join(format!("metalens-bench-layout-{}", std::process::id()));
+    // --keep DIR: write the files there and keep them (for the KLayout check)
+    let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("metalens-bench-layout-{}", std::process::id())));
     std::fs::create_dir_all(&dir).unwrap();
 
     let t0 = Instant::now();
@@ -135,5 +137,9 @@ fn main() {
         );
     }
     println!("total: {:.2} s", t0.elapsed().as_secs_f64());
-    std::fs::remove_dir_all(&dir).ok();
+    if keep.is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    } else {
+        std::fs::remove_file(&no_arrays).ok();
+    }
 }

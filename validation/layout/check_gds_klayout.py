@@ -41,11 +41,11 @@ def main(gds_path, csv_path):
     for inst in top.each_inst():
         ca = inst.cell_array if hasattr(inst, "cell_array") else inst.cell_inst
         r = radius_of[inst.cell_index]
-        na, nb = max(ca.na, 1), max(ca.nb, 1)
+        na, nb = (max(ca.na, 1), max(ca.nb, 1)) if ca.is_regular_array() else (1, 1)
         for ia in range(na):
             for ib in range(nb):
-                x = ca.disp.x + ia * ca.a.x + ib * ca.b.x
-                y = ca.disp.y + ia * ca.a.y + ib * ca.b.y
+                x = ca.trans.disp.x + ia * ca.a.x + ib * ca.b.x
+                y = ca.trans.disp.y + ia * ca.a.y + ib * ca.b.y
                 placed.append((x * dbu, y * dbu, r))
 
     expected = []
