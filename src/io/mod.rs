@@ -1,1 +1,6 @@
-//! Stage `io` (see STYLE: one module per stage).
+//! Input and output: design files (TOML) and HDF5 helpers with units and convention attributes.
+
+pub mod design;
+pub mod hdf5;
+
+pub use design::Design;
