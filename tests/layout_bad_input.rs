@@ -4,12 +4,12 @@ mod layout_common;
 use layout_common::*;
 
 use metalens::cell::LatticeKind;
-use metalens::cli::layout::{prepare, LayoutSection, LensSection};
+use metalens::cli::layout::{prepare, LayoutOptions, LensSpec};
 use metalens::C64;
 use std::process::Command;
 
-fn lens_section() -> LensSection {
-    LensSection {
+fn lens_spec() -> LensSpec {
+    LensSpec {
         wavelength: WAVELENGTH,
         diameter: 20.0,
         na: Some(0.8),
@@ -35,11 +35,11 @@ fn assert_one_line_exit2(e: &metalens::Error, words: &[&str]) {
 fn na_at_or_above_the_exit_index_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
     for na in [1.0, 1.2] {
-        let s = LensSection {
+        let s = LensSpec {
             na: Some(na),
-            ..lens_section()
+            ..lens_spec()
         };
-        let e = prepare(&s, &LayoutSection::default(), &lib).unwrap_err();
+        let e = prepare(&s, &LayoutOptions::default(), &lib).unwrap_err();
         assert_one_line_exit2(&e, &["NA", &format!("{na}"), "(0, 1)"]);
     }
 }
@@ -47,22 +47,22 @@ fn na_at_or_above_the_exit_index_is_refused() {
 #[test]
 fn diameter_below_one_pitch_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
-    let s = LensSection {
+    let s = LensSpec {
         diameter: 0.2,
-        ..lens_section()
+        ..lens_spec()
     };
-    let e = prepare(&s, &LayoutSection::default(), &lib).unwrap_err();
+    let e = prepare(&s, &LayoutOptions::default(), &lib).unwrap_err();
     assert_one_line_exit2(&e, &["diameter", "0.2 µm", "0.3 µm"]);
 }
 
 #[test]
 fn pitch_absent_from_the_library_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
-    let s = LensSection {
+    let s = LensSpec {
         pitch: 0.35,
-        ..lens_section()
+        ..lens_spec()
     };
-    let e = prepare(&s, &LayoutSection::default(), &lib).unwrap_err();
+    let e = prepare(&s, &LayoutOptions::default(), &lib).unwrap_err();
     assert_one_line_exit2(&e, &["pitch", "0.35 µm", "[0.3]"]);
 }
 
@@ -78,11 +78,11 @@ fn phase_coverage_below_the_floor_is_refused_and_below_the_threshold_warned() {
         })
         .collect();
     let lib = library(LatticeKind::Square, &narrow);
-    let lay = LayoutSection {
+    let lay = LayoutOptions {
         interpolate: false,
-        ..LayoutSection::default()
+        ..LayoutOptions::default()
     };
-    let e = prepare(&lens_section(), &lay, &lib).unwrap_err();
+    let e = prepare(&lens_spec(), &lay, &lib).unwrap_err();
     assert_one_line_exit2(&e, &["coverage", "150.0°", "180°"]);
     // 0..270°: above the floor, below the 300° warning threshold
     let mid: Vec<(f64, C64)> = (0..28)
@@ -94,7 +94,7 @@ fn phase_coverage_below_the_floor_is_refused_and_below_the_threshold_warned() {
         })
         .collect();
     let lib = library(LatticeKind::Square, &mid);
-    let (_, _, _, warnings) = prepare(&lens_section(), &lay, &lib).unwrap();
+    let (_, _, _, warnings) = prepare(&lens_spec(), &lay, &lib).unwrap();
     assert_eq!(warnings.len(), 1);
     assert!(
         warnings[0].contains("270.0°") && warnings[0].contains("90.0°"),
@@ -106,20 +106,20 @@ fn phase_coverage_below_the_floor_is_refused_and_below_the_threshold_warned() {
 #[test]
 fn wavelength_or_lattice_not_in_the_library_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
-    let s = LensSection {
+    let s = LensSpec {
         wavelength: 0.7,
-        ..lens_section()
+        ..lens_spec()
     };
     assert_one_line_exit2(
-        &prepare(&s, &LayoutSection::default(), &lib).unwrap_err(),
+        &prepare(&s, &LayoutOptions::default(), &lib).unwrap_err(),
         &["wavelength", "0.7 µm"],
     );
-    let s = LensSection {
+    let s = LensSpec {
         lattice: Some(LatticeKind::Hex),
-        ..lens_section()
+        ..lens_spec()
     };
     assert_one_line_exit2(
-        &prepare(&s, &LayoutSection::default(), &lib).unwrap_err(),
+        &prepare(&s, &LayoutOptions::default(), &lib).unwrap_err(),
         &["lattice", "hex", "square"],
     );
 }
@@ -151,31 +151,27 @@ fn run_cli(design: &str, name: &str) -> (i32, String) {
 
 #[test]
 fn cli_refuses_bad_lens_sections_before_reading_the_library() {
-    let (code, err) = run_cli(
-        "[lens]\nwavelength = 0.6\ndiameter = 20\nna = 1.1\nn_exit = 1.0\npitch = 0.3\n",
-        "na",
-    );
+    // NA 1.1 in air (the default exit medium)
+    let (code, err) = run_cli("[lens]\ndiameter = 20\nna = 1.1\npitch = 0.3\n", "na");
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("NA 1.1") && err.contains("(0, 1)"), "{err}");
 
-    let (code, err) = run_cli(
-        "[lens]\nwavelength = 0.6\ndiameter = 0.1\nna = 0.5\npitch = 0.3\n",
-        "diam",
-    );
+    let (code, err) = run_cli("[lens]\ndiameter = 0.1\nna = 0.5\npitch = 0.3\n", "diam");
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("diameter 0.1 µm"), "{err}");
 
-    let (code, err) = run_cli("[lens]\nwavelength = 0.6\ndiameter = 20\nna = 0.5\npitch = 0.3\n[layout]\ngds_vertices = 2\n", "vert");
+    let (code, err) = run_cli(
+        "[lens]\ndiameter = 20\nna = 0.5\npitch = 0.3\ngds_vertices = 2\n",
+        "vert",
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("vertices 2"), "{err}");
 
-    let (code, err) = run_cli(
-        "[lens]\nwavelength = 0.6\ndiameter = 20\nna = 0.5\npitch = 0.3\n[layout]\nselektion = 1\n",
-        "typo",
-    );
+    // a library file that does not exist: exit 2, one line naming it
+    let (code, err) = run_cli("[lens]\ndiameter = 20\nna = 0.5\npitch = 0.3\n", "nolib");
     assert_eq!(code, 2, "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("selektion"), "{err}");
+    assert!(err.contains("none.h5"), "{err}");
 }

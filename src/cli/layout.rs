@@ -2,39 +2,15 @@
 //! lens of the design file and write OUT.h5, OUT.gds, OUT.json (the report) and the figures
 //! OUT_pillars.png, OUT_pillars_zoom.png, OUT_phase.png, OUT_phase_error.png.
 //!
-//! Design file keys read here (lengths in µm, angles in radians unless the name says `deg`):
-//!
-//! ```toml
-//! [lens]
-//! wavelength = 0.685       # vacuum wavelength
-//! diameter = 100.0         # aperture diameter
-//! na = 0.9                 # numerical aperture, or:
-//! # focal_length = 24.2    # (exactly one of na / focal_length)
-//! n_exit = 1.0             # exit-medium index (default: the library's)
-//! lattice = "hex"          # "square" or "hex" (default: the library's)
-//! pitch = 0.25             # must be one of the library pitches
-//! height = 0.6             # needed when the library has several heights
-//! # phase_offset = 0.0     # fixed global phase offset; optimised when absent
-//!
-//! [layout]                 # all optional
-//! selection = "complex-error"   # or "nearest-phase"
-//! interpolate = true            # refine library radii by linear interpolation of t
-//! radius_step = 0.001           # radius grid of the interpolation (µm)
-//! min_gap = 0.05                # fabrication minimum gap between pillars (µm)
-//! poor_phase_error = 0.5        # |phase error| (rad) above which a site counts as poorly reached
-//! coverage_warn_deg = 300       # warn when the library's phase coverage is below this
-//! coverage_floor_deg = 180      # refuse below this hard floor
-//! gds_vertices = 64
-//! gds_dbu = 0.001               # database unit (µm)
-//! gds_layer = 1
-//! gds_outline_layer = 2         # aperture outline layer (omit for none)
-//! gds_arrays = true             # AREF for runs of equal pillars along a row
-//! ```
-//!
-//! Other sections of the design file are ignored here. Until the shared design schema
-//! (src/io/design.rs) lands, this module parses the keys above with its own serde structs.
+//! From the design file (see [`crate::io::design`]): `[source] wavelength`, `[materials] exit`
+//! (its index must equal the library's exit index), `[cell] lattice, height, min_gap`, and
+//! `[lens] na | focal_length, diameter, pitch, phase_offset, selection, interpolate,
+//! gds_vertices, gds_dbu`. Settings that only the layout has are flags (`--radius-step`,
+//! `--poor-phase-error`, `--coverage-warn-deg`, `--coverage-floor-deg`, `--gds-layer`,
+//! `--outline-layer`, `--no-arrays`).
 
 use crate::cell::LatticeKind;
+use crate::io::design::Design;
 use crate::io::gds::{self, GdsOptions};
 use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
 use crate::lens::HyperbolicLens;
@@ -46,7 +22,7 @@ use std::path::{Path, PathBuf};
 /// Arguments of `metalens layout`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Design file (TOML) with a [lens] section (and optionally [layout]).
+    /// Design file (TOML) with a [lens] section.
     pub design: PathBuf,
     /// Phase library (HDF5) written by `metalens library`.
     #[arg(long)]
@@ -57,26 +33,49 @@ pub struct Args {
     /// No progress bar and no report on stdout.
     #[arg(long)]
     pub quiet: bool,
+    /// Radius grid (µm) on which the library is interpolated between its radii.
+    #[arg(long, default_value_t = 0.001)]
+    pub radius_step: f64,
+    /// |phase error| (rad) above which a site counts as poorly reached.
+    #[arg(long, default_value_t = 0.5)]
+    pub poor_phase_error: f64,
+    /// Warn when the library's phase coverage at the lens pitch is below this (degrees).
+    #[arg(long, default_value_t = 300.0)]
+    pub coverage_warn_deg: f64,
+    /// Refuse a library whose phase coverage is below this hard floor (degrees).
+    #[arg(long, default_value_t = 180.0)]
+    pub coverage_floor_deg: f64,
+    /// GDSII layer of the pillars.
+    #[arg(long, default_value_t = 1)]
+    pub gds_layer: i16,
+    /// GDSII layer of the aperture outline (none when absent).
+    #[arg(long)]
+    pub outline_layer: Option<i16>,
+    /// Write every pillar as an SREF (no AREF for runs of equal pillars).
+    #[arg(long)]
+    pub no_arrays: bool,
 }
 
-/// The [lens] section.
-#[derive(serde::Deserialize, Debug, Clone)]
-pub struct LensSection {
+/// The lens to lay out (lengths in µm).
+#[derive(Debug, Clone)]
+pub struct LensSpec {
     pub wavelength: f64,
     pub diameter: f64,
     pub na: Option<f64>,
     pub focal_length: Option<f64>,
+    /// Exit-medium index (None: the library's).
     pub n_exit: Option<f64>,
+    /// Lattice (None: the library's).
     pub lattice: Option<LatticeKind>,
     pub pitch: f64,
+    /// Pillar height (None: the library's only height).
     pub height: Option<f64>,
     pub phase_offset: Option<f64>,
 }
 
-/// The [layout] section.
-#[derive(serde::Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields, default)]
-pub struct LayoutSection {
+/// How to lay it out.
+#[derive(Debug, Clone)]
+pub struct LayoutOptions {
     pub selection: Selection,
     pub interpolate: bool,
     pub radius_step: f64,
@@ -91,13 +90,13 @@ pub struct LayoutSection {
     pub gds_arrays: bool,
 }
 
-impl Default for LayoutSection {
+impl Default for LayoutOptions {
     fn default() -> Self {
-        LayoutSection {
+        LayoutOptions {
             selection: Selection::ComplexError,
             interpolate: true,
             radius_step: 0.001,
-            min_gap: 0.05,
+            min_gap: 0.03,
             poor_phase_error: 0.5,
             coverage_warn_deg: 300.0,
             coverage_floor_deg: 180.0,
@@ -110,29 +109,56 @@ impl Default for LayoutSection {
     }
 }
 
-#[derive(serde::Deserialize, Debug)]
-struct DesignFile {
-    lens: Option<LensSection>,
-    #[serde(default)]
-    layout: LayoutSection,
-}
-
-/// Parse the [lens] and [layout] sections of a design file.
-pub fn read_design(path: &Path) -> Result<(LensSection, LayoutSection)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let d: DesignFile = toml::from_str(&text).map_err(|e| Error::Parse {
-        path: path.display().to_string(),
-        message: e.message().replace('\n', " "),
-    })?;
-    let lens = d.lens.ok_or_else(|| Error::Parse {
-        path: path.display().to_string(),
+/// The lens and options of a design file plus the layout flags.
+pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOptions)> {
+    let lens = design.lens.as_ref().ok_or_else(|| Error::Parse {
+        path: args.design.display().to_string(),
         message: "missing [lens] section".into(),
     })?;
-    Ok((lens, d.layout))
+    let wavelength = design.source.wavelength;
+    let (_, _, exit) = design.materials.parse()?;
+    let n_exit = exit.index(wavelength)?.re;
+    let spec = LensSpec {
+        wavelength,
+        diameter: lens.diameter,
+        na: lens.na,
+        focal_length: lens.focal_length,
+        n_exit: Some(n_exit),
+        lattice: Some(design.cell.lattice),
+        pitch: lens.pitch,
+        height: Some(design.cell.height),
+        phase_offset: lens.phase_offset,
+    };
+    let selection = match lens.selection.as_str() {
+        "complex" => Selection::ComplexError,
+        "nearest-phase" => Selection::NearestPhase,
+        other => {
+            return Err(Error::invalid(
+                "lens selection",
+                format!("'{other}'"),
+                "must be \"complex\" or \"nearest-phase\"",
+            ))
+        }
+    };
+    let opts = LayoutOptions {
+        selection,
+        interpolate: lens.interpolate,
+        radius_step: args.radius_step,
+        min_gap: design.cell.min_gap,
+        poor_phase_error: args.poor_phase_error,
+        coverage_warn_deg: args.coverage_warn_deg,
+        coverage_floor_deg: args.coverage_floor_deg,
+        gds_vertices: lens.gds_vertices,
+        gds_dbu: lens.gds_dbu,
+        gds_layer: args.gds_layer,
+        gds_outline_layer: args.outline_layer,
+        gds_arrays: !args.no_arrays,
+    };
+    Ok((spec, opts))
 }
 
-/// Build the lens from the [lens] section (n_exit defaults to `default_n_exit`).
-pub fn lens_from_section(s: &LensSection, default_n_exit: f64) -> Result<HyperbolicLens> {
+/// The lens of a spec (n_exit defaults to `default_n_exit`).
+pub fn lens_from_spec(s: &LensSpec, default_n_exit: f64) -> Result<HyperbolicLens> {
     let n_exit = s.n_exit.unwrap_or(default_n_exit);
     crate::error::check_positive("n_exit", n_exit, "")?;
     match (s.na, s.focal_length) {
@@ -151,8 +177,8 @@ pub fn lens_from_section(s: &LensSection, default_n_exit: f64) -> Result<Hyperbo
     }
 }
 
-/// Checks of the [lens] section that need no library (run before loading it).
-pub fn check_lens_section(s: &LensSection) -> Result<()> {
+/// Checks of the lens that need no library (run before loading it).
+pub fn check_lens_spec(s: &LensSpec) -> Result<()> {
     crate::error::check_positive("wavelength", s.wavelength, "µm")?;
     crate::error::check_positive("diameter", s.diameter, "µm")?;
     crate::error::check_positive("pitch", s.pitch, "µm")?;
@@ -164,7 +190,7 @@ pub fn check_lens_section(s: &LensSection) -> Result<()> {
         ));
     }
     if let Some(n) = s.n_exit {
-        lens_from_section(s, n)?;
+        lens_from_spec(s, n)?;
     } else if let Some(na) = s.na {
         // without n_exit the library's index is used; NA can at least not reach 0 or be NaN
         if !na.is_finite() || na <= 0.0 {
@@ -190,11 +216,11 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
 
 /// Everything a layout run decides before placing pillars (shared with the benchmark).
 pub fn prepare(
-    lens_s: &LensSection,
-    lay: &LayoutSection,
+    lens_s: &LensSpec,
+    lay: &LayoutOptions,
     library: &PhaseLibrary,
 ) -> Result<(HyperbolicLens, LayoutSettings, CellTable, Vec<String>)> {
-    let lens = lens_from_section(lens_s, library.exit_index)?;
+    let lens = lens_from_spec(lens_s, library.exit_index)?;
     if (lens.n_exit - library.exit_index).abs() > 1e-6 * library.exit_index {
         return Err(Error::invalid(
             "n_exit",
@@ -274,8 +300,8 @@ pub fn prepare(
     Ok((lens, settings, table, warnings))
 }
 
-/// GDS options from the [layout] section.
-pub fn gds_options(lay: &LayoutSection) -> GdsOptions {
+/// GDS options.
+pub fn gds_options(lay: &LayoutOptions) -> GdsOptions {
     GdsOptions {
         vertices: lay.gds_vertices,
         dbu_um: lay.gds_dbu,
@@ -294,10 +320,11 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Run `metalens layout`.
 pub fn run(args: Args) -> Result<()> {
-    let (lens_s, lay) = read_design(&args.design)?;
+    let (design, _text) = Design::load(&args.design)?;
+    let (lens_s, lay) = from_design(&design, &args)?;
     let gopts = gds_options(&lay);
     gopts.validate()?;
-    check_lens_section(&lens_s)?;
+    check_lens_spec(&lens_s)?;
     let library = PhaseLibrary::load(&args.library)?;
     let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
     for w in &warnings {

@@ -300,9 +300,10 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
 }
 
-/// Name of the cell of a pillar of radius `radius_db` database units.
+/// Name of the cell of a pillar of radius `radius_db` database units (short: every SREF
+/// repeats it).
 pub fn cell_name(radius_db: i64) -> String {
-    format!("PILLAR_R{radius_db}")
+    format!("R{radius_db}")
 }
 
 /// Write `layout` as GDSII to `path` (atomically, streaming).
