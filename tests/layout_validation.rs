@@ -54,3 +54,43 @@ fn write_validation_gds() {
         stats.pillars, stats.srefs, stats.arefs, stats.bytes
     );
 }
+
+/// Example run of `metalens layout` on a synthetic library (48 radii on a 1/1024 µm grid, phase
+/// over 2π with a transmittance dip): figures and report in validation/layout/example/.
+#[test]
+#[ignore]
+fn example_cli_run() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/layout");
+    let out = root.join("out");
+    let ex = root.join("example");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&ex).unwrap();
+    let cells: Vec<(f64, metalens::C64)> = (0..48)
+        .map(|k| {
+            let s = k as f64 / 47.0;
+            let amp = 0.95 - 0.4 * (std::f64::consts::PI * s).sin().powi(6);
+            ((51 + 2 * k) as f64 / 1024.0, metalens::C64::from_polar(amp, 2.0 * std::f64::consts::PI * 0.97 * s))
+        })
+        .collect();
+    let lib = out.join("synthetic_lib.h5");
+    library(LatticeKind::Hex, &cells).save(&lib).unwrap();
+    let design = ex.join("design.toml");
+    std::fs::write(
+        &design,
+        format!(
+            "[source]\nwavelength = {WAVELENGTH}\n[cell]\nlattice = \"hex\"\nheight = {HEIGHT}\nmin_gap = 0.03\n\
+             [library]\npitches = [{PITCH}]\nradius = {{ start = 0.05, stop = 0.14, count = 10 }}\n\
+             [lens]\nna = 0.9\ndiameter = 30.0\npitch = {PITCH}\n"
+        ),
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_metalens"))
+        .args(["layout", design.to_str().unwrap(), "--library", lib.to_str().unwrap(), "-o", ex.join("lens").to_str().unwrap(), "--outline-layer", "2"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    std::fs::write(ex.join("stdout.txt"), &run.stdout).unwrap();
+    // keep the figures, the report and the design; the large outputs stay out of git
+    std::fs::rename(ex.join("lens.h5"), out.join("example_lens.h5")).unwrap();
+    std::fs::rename(ex.join("lens.gds"), out.join("example_lens.gds")).unwrap();
+}

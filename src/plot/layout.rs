@@ -38,7 +38,7 @@ pub fn plot_all(layout: &Layout, stem: &Path) -> Result<()> {
         raster_map(
             layout,
             &suffixed(stem, "_pillars.png"),
-            "pillar radius (µm), pixel mean",
+            "pillar radius (µm), mean per pixel",
             |_, p| layout.table.cells[p.cell as usize].radius,
         )?;
     }
@@ -55,7 +55,7 @@ pub fn plot_all(layout: &Layout, stem: &Path) -> Result<()> {
     raster_map(
         layout,
         &suffixed(stem, "_phase_error.png"),
-        "|phase error| (rad), pixel maximum",
+        "|phase error| (rad), mean per pixel",
         |l, p| l.phase_error(p).abs(),
     )?;
     Ok(())
@@ -112,13 +112,17 @@ pub fn pillar_map(layout: &Layout, path: &Path, window: [f64; 4], title: &str) -
     // aperture outline
     let rmax = 0.5 * layout.lens.diameter;
     chart
-        .draw_series(LineSeries::new(
-            (0..=720).map(|k| {
-                let a = k as f64 / 720.0 * std::f64::consts::TAU;
-                (rmax * a.cos(), rmax * a.sin())
-            }),
-            &RED,
-        ))
+        .draw_series(
+            (0..7200)
+                .map(|k| {
+                    let a = k as f64 / 7200.0 * std::f64::consts::TAU;
+                    (rmax * a.cos(), rmax * a.sin())
+                })
+                .filter(|&(x, y)| {
+                    x >= window[0] && x <= window[1] && y >= window[2] && y <= window[3]
+                })
+                .map(|p| Pixel::new(p, RED)),
+        )
         .map_err(&e)?;
     root.present().map_err(&e)?;
     Ok(())
@@ -214,9 +218,8 @@ pub fn phase_cut(layout: &Layout, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A raster over the aperture: per pixel the maximum of `value` over its pillars (mean for
-/// the radius map is not needed: maximum shows the worst case), viridis with a colour bar
-/// range in the title.
+/// A raster over the aperture: per pixel the mean of `value` over its pillars, viridis, with
+/// the colour range in the title.
 pub fn raster_map(
     layout: &Layout,
     path: &Path,
@@ -227,17 +230,21 @@ pub fn raster_map(
     let e = perr(path);
     let rmax = 0.5 * layout.lens.diameter + 0.5 * layout.settings.pitch;
     let sites_across = (2.0 * rmax / layout.settings.pitch).ceil() as usize;
-    let n = RASTER.min(sites_across.max(1));
-    let mut grid = vec![f64::NAN; n * n];
+    // pixels at least 1.5 pitches wide, so that every pixel holds a site on either lattice
+    let n = RASTER.min((sites_across as f64 / 1.5).floor().max(1.0) as usize);
+    let mut sum = vec![0.0; n * n];
+    let mut count = vec![0u32; n * n];
     for p in layout.pillars() {
         let ix = (((p.x + rmax) / (2.0 * rmax) * n as f64) as usize).min(n - 1);
         let iy = (((p.y + rmax) / (2.0 * rmax) * n as f64) as usize).min(n - 1);
-        let v = value(layout, &p);
-        let g = &mut grid[iy * n + ix];
-        if g.is_nan() || v > *g {
-            *g = v;
-        }
+        sum[iy * n + ix] += value(layout, &p);
+        count[iy * n + ix] += 1;
     }
+    let grid: Vec<f64> = sum
+        .iter()
+        .zip(&count)
+        .map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN })
+        .collect();
     let (lo, hi) = grid
         .iter()
         .filter(|v| v.is_finite())
