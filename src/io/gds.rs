@@ -654,11 +654,15 @@ mod tests {
             // 56-bit mantissa with up to 3 leading zero bits: relative error < 2^-52
             assert!((d - v).abs() <= 4.0 * f64::EPSILON * v.abs(), "{v} -> {d}");
         }
-        // the usual UNITS bytes of a 1 nm / 1 µm library: 0x3E4189374BC6A7EF
+        // 1e-3 = 0x4189374BC6A7EF9D.. × 16^-2 / 2^56 (exponent byte 0x3E): rounded to 56 bits
+        // the mantissa ends in ..A7F0; many writers truncate to ..A7EF, which decodes within
+        // one unit of the last place
         assert_eq!(
             encode_real8(1e-3),
-            [0x3E, 0x41, 0x89, 0x37, 0x4B, 0xC6, 0xA7, 0xEF]
+            [0x3E, 0x41, 0x89, 0x37, 0x4B, 0xC6, 0xA7, 0xF0]
         );
+        let truncated = decode_real8(&[0x3E, 0x41, 0x89, 0x37, 0x4B, 0xC6, 0xA7, 0xEF]);
+        assert!((truncated - 1e-3).abs() < 1e-3 * 2f64.powi(-50));
     }
 
     #[test]
