@@ -303,7 +303,8 @@ fn hdf5_round_trip_keeps_every_number_and_the_provenance() {
     assert_same(&PhaseLibrary::load(&q).unwrap(), &rep.library);
     // lookups
     let col = lib.column(0.685, 0.8, 0.2, 1).unwrap();
-    let c = s.point(((1 * 2 + 1) * 2) * 12 + 4); // iw 1, ih 1, ip 0, ir 4
+    let (iw, ih, ip, ir) = (1, 1, 0, 4);
+    let c = s.point(((iw * 2 + ih) * 2 + ip) * 12 + ir);
     assert_eq!(col.t[4], known(&c).t[1]);
     assert_eq!(col.valid_only().radii.len(), 7);
     std::fs::remove_dir_all(&d).unwrap();

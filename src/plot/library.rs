@@ -79,12 +79,10 @@ fn finite_range(v: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
         lo = lo.min(x);
         hi = hi.max(x);
     }
-    (lo <= hi).then(|| {
-        if hi - lo < 1e-9 {
-            (lo - 0.5, hi + 0.5)
-        } else {
-            (lo, hi)
-        }
+    (lo <= hi).then_some(if hi - lo < 1e-9 {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        (lo, hi)
     })
 }
 
