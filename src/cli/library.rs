@@ -15,7 +15,14 @@ use crate::library::sweep::{
 };
 use crate::library::{store, LibraryMeta, PhaseLibrary};
 use crate::{Error, Result, C64};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+
+/// println! that does not panic when stdout is closed (`metalens library info F | head`).
+macro_rules! out {
+    ($($a:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($a)*);
+    }};
+}
 use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens library`.
@@ -365,7 +372,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
     let _ = std::fs::remove_file(&ckpt);
     if !a.quiet {
         let attempted = report.solved + report.resumed + report.failed.len();
-        println!(
+        out!(
             "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
             out.display(),
             report.solved,
@@ -383,7 +390,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
                 .map(|(_, r)| *r)
                 .collect();
             if !sk.is_empty() {
-                println!(
+                out!(
                     "  pitch {p} µm: {} radii skipped ({:.4}..{:.4} µm): 2 r + min_gap {} µm > pitch",
                     sk.len(),
                     sk[0],
@@ -393,9 +400,11 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             }
         }
         for (c, e) in report.failed.iter().take(10) {
-            println!(
+            out!(
                 "  failed: radius {} µm, pitch {} µm, height {} µm: {e}",
-                c.radius, c.pitch, c.height
+                c.radius,
+                c.pitch,
+                c.height
             );
         }
         if shard.is_none() {
@@ -406,26 +415,36 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
 }
 
 fn print_coverage(lib: &PhaseLibrary, thr: f64) {
-    println!("phase coverage (x, radii with T >= {thr}) and mean T per pitch:");
+    let tau = 2.0 * std::f64::consts::PI;
+    out!("  coverage: 2π minus the largest phase gap between radii with T >= {thr} (x polarisation);");
+    out!("  span: range of the phase unwrapped along the fitting radii; T: mean transmittance");
+    out!(
+        "  {:>8} {:>8} {:>8} {:>6} {:>9} {:>10} {:>7}",
+        "λ (µm)",
+        "h (µm)",
+        "p (µm)",
+        "radii",
+        "coverage",
+        "span (2π)",
+        "mean T"
+    );
     for iw in 0..lib.wavelengths.len() {
         for ih in 0..lib.heights.len() {
-            let cov: Vec<String> = (0..lib.pitches.len())
-                .map(|ip| {
-                    format!(
-                        "{}: {:.0}% T {:.2}",
-                        lib.pitches[ip],
-                        100.0 * lib.phase_coverage_at(iw, ih, ip, 0, thr)
-                            / (2.0 * std::f64::consts::PI),
-                        lib.mean_transmittance_at(iw, ih, ip, 0)
-                    )
-                })
-                .collect();
-            println!(
-                "  λ {} µm, h {} µm: {}",
-                lib.wavelengths[iw],
-                lib.heights[ih],
-                cov.join("; ")
-            );
+            for ip in 0..lib.pitches.len() {
+                let n = (0..lib.radii.len())
+                    .filter(|&ir| lib.valid[[iw, ih, ip, ir]])
+                    .count();
+                out!(
+                    "  {:>8} {:>8} {:>8} {:>6} {:>8.0}% {:>10.2} {:>7.3}",
+                    lib.wavelengths[iw],
+                    lib.heights[ih],
+                    lib.pitches[ip],
+                    n,
+                    100.0 * lib.phase_coverage_at(iw, ih, ip, 0, thr) / tau,
+                    lib.phase_span_at(iw, ih, ip, 0) / tau,
+                    lib.mean_transmittance_at(iw, ih, ip, 0)
+                );
+            }
         }
     }
 }
@@ -461,7 +480,7 @@ fn run_plot(a: PlotArgs) -> Result<()> {
         },
     )?;
     for f in files {
-        println!("{}", f.display());
+        out!("{}", f.display());
     }
     Ok(())
 }
@@ -475,23 +494,23 @@ fn run_info(a: InfoArgs) -> Result<()> {
             format!("{} values {}..{}", v.len(), v[0], v[v.len() - 1])
         }
     };
-    println!(
+    out!(
         "{}: metalens phase library written by metalens {}",
         a.file.display(),
         meta.tool_version
     );
     if let Some(s) = meta.shard {
-        println!("  SHARD {s} of a sweep (merge the shards with `metalens library merge`)");
+        out!("  SHARD {s} of a sweep (merge the shards with `metalens library merge`)");
     }
-    println!("  wavelengths (µm): {}", axis(&lib.wavelengths));
-    println!("  heights (µm):     {}", axis(&lib.heights));
-    println!("  pitches (µm):     {}", axis(&lib.pitches));
-    println!("  radii (µm):       {}", axis(&lib.radii));
-    println!(
+    out!("  wavelengths (µm): {}", axis(&lib.wavelengths));
+    out!("  heights (µm):     {}", axis(&lib.heights));
+    out!("  pitches (µm):     {}", axis(&lib.pitches));
+    out!("  radii (µm):       {}", axis(&lib.radii));
+    out!(
         "  lattice {:?}, min gap {} µm, pillar {}, substrate {}, exit {} (n = {}), harmonics {}, polarisation {:?}",
         lib.lattice, meta.spec.min_gap, meta.spec.pillar, meta.spec.substrate, meta.spec.exit, lib.exit_index, lib.harmonics, meta.spec.polarization
     );
-    println!(
+    out!(
         "  valid cells: {} of {} ({} computed here)",
         lib.valid_count(),
         lib.valid.len(),
@@ -507,7 +526,7 @@ fn run_merge(a: MergeArgs) -> Result<()> {
     let paths: Vec<&Path> = a.shards.iter().map(PathBuf::as_path).collect();
     let (lib, meta) = store::merge(&paths)?;
     store::write_library(&a.output, &lib, &meta)?;
-    println!(
+    out!(
         "{}: merged {} shards, {} valid cells",
         a.output.display(),
         paths.len(),
@@ -540,7 +559,7 @@ fn run_export(a: ExportArgs) -> Result<()> {
     let iw = pick(&lib.wavelengths, a.wavelength, "wavelength")?;
     let ip = lib.pitch_index(a.pitch)?;
     let k = store::export_lumerical(&a.output, &lib, iw, ih, ip, pol)?;
-    println!(
+    out!(
         "{}: {k} meta-atoms (Lumerical/Zemax format 1.0)",
         a.output.display()
     );
