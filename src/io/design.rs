@@ -214,7 +214,7 @@ impl Range {
             (None, Some(n)) => {
                 if n == 0 {
                     return Err(Error::invalid(
-                        &format!("{name} count"),
+                        format!("{name} count"),
                         n,
                         "empty range: count must be >= 1",
                     ));
@@ -222,7 +222,7 @@ impl Range {
                 if n == 1 {
                     if b != a {
                         return Err(Error::invalid(
-                            &format!("{name} count"),
+                            format!("{name} count"),
                             n,
                             "a count of 1 needs start = stop",
                         ));
@@ -236,7 +236,7 @@ impl Range {
             (Some(s), None) => {
                 if !(s.is_finite() && s > 0.0) {
                     return Err(Error::invalid(
-                        &format!("{name} step"),
+                        format!("{name} step"),
                         format!("{s} µm"),
                         "must be a finite number > 0",
                     ));
@@ -244,7 +244,7 @@ impl Range {
                 let n = ((b - a) / s + 1e-9).floor() as usize + 1;
                 if n > 1_000_000 {
                     return Err(Error::invalid(
-                        &format!("{name} step"),
+                        format!("{name} step"),
                         format!("{s} µm"),
                         "gives more than a million values",
                     ));

@@ -127,6 +127,12 @@ pub fn circle_coverage(phases: &[f64]) -> f64 {
     2.0 * PI - gap
 }
 
+fn finite_min_max(v: &[f64]) -> Option<(f64, f64)> {
+    let mut it = v.iter().copied().filter(|x| x.is_finite());
+    let first = it.next()?;
+    Some(it.fold((first, first), |(a, b), x| (a.min(x), b.max(x))))
+}
+
 fn axis_index(axis: &[f64], value: f64, name: &str) -> Result<usize> {
     // Axis values come from design files and HDF5 round trips: match within 1e-9 µm.
     let tol = 1e-9 * value.abs().max(1.0);
@@ -296,6 +302,18 @@ impl PhaseLibrary {
             .map(|i| c.t[i].arg())
             .collect();
         circle_coverage(&phases)
+    }
+
+    /// Span (rad) of the phase of t unwrapped along the valid radii at (iw, ih, ip): max − min.
+    /// Unlike [`Self::phase_coverage_at`] it ignores transmittance and does not depend on the
+    /// radius step; ≥ 2π means the radii sweep through a full cycle.
+    pub fn phase_span_at(&self, iw: usize, ih: usize, ip: usize, pol: usize) -> f64 {
+        let c = self.column_at(iw, ih, ip, pol).valid_only();
+        let u = c.unwrapped_phase();
+        match finite_min_max(&u) {
+            Some((lo, hi)) => hi - lo,
+            None => 0.0,
+        }
     }
 
     /// Mean transmittance (power fraction) of the valid radii at (iw, ih, ip), polarisation `pol`.

@@ -503,6 +503,10 @@ where
         }
     }
     if solved == 0 && resumed == 0 && !failed.is_empty() {
+        // nothing was saved: leave no checkpoint behind
+        if let Some(p) = &opts.checkpoint {
+            let _ = std::fs::remove_file(p);
+        }
         return Err(first_err.expect("a failure"));
     }
     Ok(SweepReport {

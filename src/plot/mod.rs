@@ -6,6 +6,7 @@
 //! (every plotting function in this crate does).
 
 pub mod layout;
+pub mod library;
 
 use std::sync::Once;
 
