@@ -82,6 +82,7 @@ fn main() {
         phase_offset: None,
         min_gap: 0.03,
         poor_phase_threshold: 0.5,
+        fill_radius: None,
     };
     let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
     let t_layout = t0.elapsed().as_secs_f64();

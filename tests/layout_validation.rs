@@ -28,6 +28,7 @@ fn write_validation_gds() {
         phase_offset: None,
         min_gap: 0.05,
         poor_phase_threshold: 0.5,
+        fill_radius: None,
     };
     let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
     let opts = GdsOptions {

@@ -54,6 +54,10 @@ pub struct Args {
     /// Write every pillar as an SREF (no AREF for runs of equal pillars).
     #[arg(long)]
     pub no_arrays: bool,
+    /// Fill the lattice sites of the bounding square outside the aperture with the library
+    /// cell closest to this radius (µm); empty when absent.
+    #[arg(long)]
+    pub fill_radius: Option<f64>,
 }
 
 /// The lens to lay out (lengths in µm).
@@ -88,6 +92,7 @@ pub struct LayoutOptions {
     pub gds_layer: i16,
     pub gds_outline_layer: Option<i16>,
     pub gds_arrays: bool,
+    pub fill_radius: Option<f64>,
 }
 
 impl Default for LayoutOptions {
@@ -105,6 +110,7 @@ impl Default for LayoutOptions {
             gds_layer: 1,
             gds_outline_layer: None,
             gds_arrays: true,
+            fill_radius: None,
         }
     }
 }
@@ -153,6 +159,7 @@ pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOpti
         gds_layer: args.gds_layer,
         gds_outline_layer: args.outline_layer,
         gds_arrays: !args.no_arrays,
+        fill_radius: args.fill_radius,
     };
     Ok((spec, opts))
 }
@@ -296,6 +303,7 @@ pub fn prepare(
         phase_offset: lens_s.phase_offset,
         min_gap: lay.min_gap,
         poor_phase_threshold: lay.poor_phase_error,
+        fill_radius: lay.fill_radius,
     };
     Ok((lens, settings, table, warnings))
 }

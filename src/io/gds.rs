@@ -410,7 +410,7 @@ pub fn write_layout(layout: &Layout, path: &Path, opts: &GdsOptions) -> Result<G
                     )?;
                     stats.arefs += 1;
                 } else {
-                    let x = ((row.x0 + i as f64 * layout.settings.pitch) / dbu).round() as i32;
+                    let x = (row.x(i, layout.settings.pitch) / dbu).round() as i32;
                     g.sref(name, [x, y])?;
                     stats.srefs += 1;
                 }

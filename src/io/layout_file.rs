@@ -7,7 +7,7 @@
 //! | `/` attrs `kind`, `conventions`, `t_definition`, `version`, `lattice`, `selection` | string | | provenance |
 //! | `pillars/center` | f64 | [N, 2] | pillar centre (x, y), lens axis at the origin |
 //! | `pillars/radius` | f64 | [N] | pillar radius |
-//! | `pillars/t_target` | complex (r, i) f64 | [N, 2] | target a·e^{iφ} for x and y polarisation |
+//! | `pillars/t_target` | complex (r, i) f64 | [N, 2] | target a·e^{iφ} for x and y polarisation (0 for fill pillars outside the aperture) |
 //! | `pillars/t_achieved` | complex (r, i) f64 | [N, 2] | t of the chosen cell, x and y |
 //! | `cells/radius`, `cells/t`, `cells/count` | f64, complex, u64 | [K], [K, 2], [K] | the cells available and how often each is used |
 //! | `lens/<name>` | f64 | [1] | wavelength, focal_length, numerical_aperture, n_exit, diameter, pitch, amplitude, phase_offset |

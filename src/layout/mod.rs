@@ -61,6 +61,9 @@ pub struct LayoutSettings {
     pub min_gap: f64,
     /// A site is "poorly reached" when |phase error| exceeds this (rad).
     pub poor_phase_threshold: f64,
+    /// Fill the lattice sites of the bounding square outside the aperture with the cell
+    /// closest to this radius (µm); `None` leaves them empty.
+    pub fill_radius: Option<f64>,
 }
 
 /// One unit cell available to the layout: radius and complex t for x and y polarisation.
@@ -272,15 +275,27 @@ impl CellTable {
     }
 }
 
-/// One row of lattice sites: x = x0 + i·pitch for i in 0..cells.len(), all at height y.
+/// One row of lattice sites: x = (first + i)·pitch + shift for i in 0..cells.len(), all at
+/// height y (computed from the integer lattice index, so the centre site sits at exactly 0).
 #[derive(Clone, Debug)]
 pub struct SiteRow {
     /// y of the row (µm).
     pub y: f64,
     /// x of the first site (µm).
     pub x0: f64,
+    /// Lattice index of the first site and the row's shift (0, or pitch/2 on odd hex rows).
+    pub first: i64,
+    pub shift: f64,
     /// Index into [`CellTable::cells`] per site.
     pub cells: Vec<u16>,
+}
+
+impl SiteRow {
+    /// x (µm) of site i of the row.
+    #[inline]
+    pub fn x(&self, i: usize, pitch: f64) -> f64 {
+        (self.first + i as i64) as f64 * pitch + self.shift
+    }
 }
 
 /// One placed pillar.
@@ -385,8 +400,14 @@ impl SelectionTable {
     }
 }
 
-/// Site rows of a lattice inside a circular aperture of `diameter` centred on a site.
-fn site_rows(lattice: LatticeKind, pitch: f64, diameter: f64) -> Vec<(f64, f64, usize)> {
+/// Site rows of a lattice inside a circular aperture of `diameter` centred on a site (or its
+/// bounding square when `square`).
+fn site_rows(
+    lattice: LatticeKind,
+    pitch: f64,
+    diameter: f64,
+    square: bool,
+) -> Vec<(f64, i64, f64, usize)> {
     let radius = 0.5 * diameter;
     let tol = 1e-9 * pitch;
     let (dy, shift) = match lattice {
@@ -397,12 +418,16 @@ fn site_rows(lattice: LatticeKind, pitch: f64, diameter: f64) -> Vec<(f64, f64, 
     let mut rows = Vec::new();
     for j in -jmax..=jmax {
         let y = j as f64 * dy;
-        let half = (radius * radius - y * y).max(0.0).sqrt() + tol;
+        let half = if square {
+            radius
+        } else {
+            (radius * radius - y * y).max(0.0).sqrt()
+        } + tol;
         let off = if j.rem_euclid(2) == 1 { shift } else { 0.0 };
         let i0 = ((-half - off) / pitch).ceil() as i64;
         let i1 = ((half - off) / pitch).floor() as i64;
         if i1 >= i0 {
-            rows.push((y, i0 as f64 * pitch + off, (i1 - i0 + 1) as usize));
+            rows.push((y, i0, off, (i1 - i0 + 1) as usize));
         }
     }
     rows
@@ -551,17 +576,37 @@ pub fn plan_layout(
             ));
         }
     }
-    let geometry = site_rows(settings.lattice, settings.pitch, lens.diameter);
+    let fill = match settings.fill_radius {
+        None => None,
+        Some(r) => {
+            crate::error::check_non_negative("fill radius", r, "µm")?;
+            let k = (0..table.cells.len()).min_by(|&a, &b| {
+                (table.cells[a].radius - r)
+                    .abs()
+                    .total_cmp(&(table.cells[b].radius - r).abs())
+            });
+            k.map(|k| k as u16)
+        }
+    };
+    let geometry = site_rows(
+        settings.lattice,
+        settings.pitch,
+        lens.diameter,
+        fill.is_some(),
+    );
+    let aperture = 0.5 * lens.diameter + 1e-9 * settings.pitch;
     let pitch = settings.pitch;
     // histogram of the offset-free wrapped target phase over all sites
     let hist = geometry
         .par_iter()
         .fold(
             || vec![0.0; HIST_BINS],
-            |mut h, &(y, x0, n)| {
+            |mut h, &(y, first, shift, n)| {
                 for i in 0..n {
-                    let th = target_theta(lens, 0.0, x0 + i as f64 * pitch, y);
-                    h[bin_of(th, HIST_BINS)] += 1.0;
+                    let x = (first + i as i64) as f64 * pitch + shift;
+                    if x.hypot(y) <= aperture {
+                        h[bin_of(target_theta(lens, 0.0, x, y), HIST_BINS)] += 1.0;
+                    }
                 }
                 h
             },
@@ -593,15 +638,29 @@ pub fn plan_layout(
     progress.set_length(geometry.len() as u64);
     let rows: Vec<SiteRow> = geometry
         .par_iter()
-        .map(|&(y, x0, n)| {
+        .map(|&(y, first, shift, n)| {
             let cells = (0..n)
                 .map(|i| {
-                    let th = target_theta(lens, phase_offset, x0 + i as f64 * pitch, y);
-                    lut.choose(settings.selection, &table, th, amplitude)
+                    let x = (first + i as i64) as f64 * pitch + shift;
+                    match fill {
+                        Some(k) if x.hypot(y) > aperture => k,
+                        _ => lut.choose(
+                            settings.selection,
+                            &table,
+                            target_theta(lens, phase_offset, x, y),
+                            amplitude,
+                        ),
+                    }
                 })
                 .collect();
             progress.inc(1);
-            SiteRow { y, x0, cells }
+            SiteRow {
+                y,
+                x0: first as f64 * pitch + shift,
+                first,
+                shift,
+                cells,
+            }
         })
         .collect();
     progress.finish_and_clear();
@@ -618,7 +677,10 @@ pub fn plan_layout(
 /// Summary of a layout.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct LayoutReport {
+    /// Pillars placed, fill pillars outside the aperture included.
     pub pillars: u64,
+    /// Fill pillars outside the aperture (no target phase; not in the error statistics).
+    pub fill_pillars: u64,
     /// Pillars per cell of the table (index-aligned with the table's radii).
     pub cell_counts: Vec<u64>,
     /// RMS and maximum |phase error| (rad) of t̄ against the target phase.
@@ -646,6 +708,7 @@ pub struct LayoutReport {
 #[derive(Clone)]
 struct Acc {
     n: u64,
+    fill: u64,
     sum_e2: f64,
     max_e: f64,
     sum_c2: f64,
@@ -660,6 +723,7 @@ impl Acc {
     fn new(ncells: usize) -> Self {
         Acc {
             n: 0,
+            fill: 0,
             sum_e2: 0.0,
             max_e: 0.0,
             sum_c2: 0.0,
@@ -672,6 +736,7 @@ impl Acc {
     }
     fn merge(mut self, o: Acc) -> Acc {
         self.n += o.n;
+        self.fill += o.fill;
         self.sum_e2 += o.sum_e2;
         self.max_e = self.max_e.max(o.max_e);
         self.sum_c2 += o.sum_c2;
@@ -702,15 +767,24 @@ impl Layout {
         let p = self.settings.pitch;
         self.rows.iter().flat_map(move |row| {
             row.cells.iter().enumerate().map(move |(i, &c)| Pillar {
-                x: row.x0 + i as f64 * p,
+                x: row.x(i, p),
                 y: row.y,
                 cell: c,
             })
         })
     }
 
-    /// Target transmission a·e^{i(φ(r)+φ₀)} at (x, y) (the same for both polarisations).
+    /// Whether a pillar lies inside the aperture (fill pillars outside have no target).
+    pub fn is_inside(&self, p: &Pillar) -> bool {
+        p.x.hypot(p.y) <= 0.5 * self.lens.diameter + 1e-9 * self.settings.pitch
+    }
+
+    /// Target transmission a·e^{i(φ(r)+φ₀)} at (x, y) (the same for both polarisations);
+    /// zero outside the aperture (where fill pillars have no target).
     pub fn target(&self, x: f64, y: f64) -> C64 {
+        if x.hypot(y) > 0.5 * self.lens.diameter + 1e-9 * self.settings.pitch {
+            return C64::new(0.0, 0.0);
+        }
         C64::from_polar(
             self.amplitude,
             self.lens.phase(x.hypot(y)) + self.phase_offset,
@@ -718,7 +792,11 @@ impl Layout {
     }
 
     /// Phase error wrap(arg t̄ − φ_target) (rad) of a pillar.
+    /// NaN for fill pillars outside the aperture.
     pub fn phase_error(&self, p: &Pillar) -> f64 {
+        if !self.is_inside(p) {
+            return f64::NAN;
+        }
         let th = target_theta(&self.lens, self.phase_offset, p.x, p.y);
         wrap_phase(self.table.cells[p.cell as usize].t_mean().arg() - th)
     }
@@ -741,27 +819,31 @@ impl Layout {
                     let row = &self.rows[j];
                     for (i, &k) in row.cells.iter().enumerate() {
                         let pil = Pillar {
-                            x: row.x0 + i as f64 * p,
+                            x: row.x(i, p),
                             y: row.y,
                             cell: k,
                         };
-                        let th = target_theta(&self.lens, self.phase_offset, pil.x, pil.y);
-                        let c = &self.table.cells[k as usize];
-                        let e = wrap_phase(c.t_mean().arg() - th).abs();
-                        let rot = C64::from_polar(1.0, -th);
-                        acc.n += 1;
-                        acc.sum_e2 += e * e;
-                        acc.max_e = acc.max_e.max(e);
-                        acc.sum_c2 += 0.5
-                            * ((c.t[0] * rot - self.amplitude).norm_sqr()
-                                + (c.t[1] * rot - self.amplitude).norm_sqr());
                         acc.counts[k as usize] += 1;
-                        let ring = ((pil.x.hypot(pil.y) / rmax * REPORT_RINGS as f64) as usize)
-                            .min(REPORT_RINGS - 1);
-                        acc.ring[ring] += 1;
-                        if e > self.settings.poor_phase_threshold {
-                            acc.poor += 1;
-                            acc.poor_ring[ring] += 1;
+                        if !self.is_inside(&pil) {
+                            acc.fill += 1;
+                        } else {
+                            let th = target_theta(&self.lens, self.phase_offset, pil.x, pil.y);
+                            let c = &self.table.cells[k as usize];
+                            let e = wrap_phase(c.t_mean().arg() - th).abs();
+                            let rot = C64::from_polar(1.0, -th);
+                            acc.n += 1;
+                            acc.sum_e2 += e * e;
+                            acc.max_e = acc.max_e.max(e);
+                            acc.sum_c2 += 0.5
+                                * ((c.t[0] * rot - self.amplitude).norm_sqr()
+                                    + (c.t[1] * rot - self.amplitude).norm_sqr());
+                            let ring = ((pil.x.hypot(pil.y) / rmax * REPORT_RINGS as f64) as usize)
+                                .min(REPORT_RINGS - 1);
+                            acc.ring[ring] += 1;
+                            if e > self.settings.poor_phase_threshold {
+                                acc.poor += 1;
+                                acc.poor_ring[ring] += 1;
+                            }
                         }
                         // gaps to the next site in the row and to the neighbours in row j+1
                         if i + 1 < row.cells.len() {
@@ -802,7 +884,8 @@ impl Layout {
             )
         };
         LayoutReport {
-            pillars: acc.n,
+            pillars: acc.n + acc.fill,
+            fill_pillars: acc.fill,
             cell_counts: acc.counts,
             rms_phase_error: (acc.sum_e2 / n).sqrt(),
             max_phase_error: acc.max_e,
@@ -827,6 +910,13 @@ impl LayoutReport {
         use std::fmt::Write;
         let mut s = String::new();
         let _ = writeln!(s, "pillars: {}", self.pillars);
+        if self.fill_pillars > 0 {
+            let _ = writeln!(
+                s,
+                "  of which {} fill pillars outside the aperture (not in the error statistics)",
+                self.fill_pillars
+            );
+        }
         let _ = writeln!(
             s,
             "common amplitude a = {:.4}, phase offset φ0 = {:.4} rad",

@@ -92,7 +92,7 @@ pub fn pillar_map(layout: &Layout, path: &Path, window: [f64; 4], title: &str) -
         .filter(|r| r.y >= window[2] - m && r.y <= window[3] + m)
         .flat_map(|row| {
             row.cells.iter().enumerate().map(move |(i, &c)| Pillar {
-                x: row.x0 + i as f64 * layout.settings.pitch,
+                x: row.x(i, layout.settings.pitch),
                 y: row.y,
                 cell: c,
             })
@@ -145,7 +145,7 @@ pub fn phase_cut(layout: &Layout, path: &Path) -> Result<()> {
         .iter()
         .enumerate()
         .map(|(i, &c)| Pillar {
-            x: row.x0 + i as f64 * p,
+            x: row.x(i, p),
             y: row.y,
             cell: c,
         })
@@ -237,8 +237,11 @@ pub fn raster_map(
     for p in layout.pillars() {
         let ix = (((p.x + rmax) / (2.0 * rmax) * n as f64) as usize).min(n - 1);
         let iy = (((p.y + rmax) / (2.0 * rmax) * n as f64) as usize).min(n - 1);
-        sum[iy * n + ix] += value(layout, &p);
-        count[iy * n + ix] += 1;
+        let v = value(layout, &p);
+        if v.is_finite() {
+            sum[iy * n + ix] += v;
+            count[iy * n + ix] += 1;
+        }
     }
     let grid: Vec<f64> = sum
         .iter()
