@@ -356,12 +356,22 @@ impl SelectionTable {
                 Selection::NearestPhase => 1.0,
             })
             .collect();
+        let phases: Vec<f64> = table.cells.iter().map(|c| c.t_mean().arg()).collect();
         let per_bin: Vec<Vec<u16>> = (0..LUT_BINS)
             .into_par_iter()
             .map(|b| {
                 let theta = -PI + (b as f64 + 0.5) * 2.0 * h;
                 let rot = C64::from_polar(1.0, -theta);
-                let costs: Vec<f64> = table.cells.iter().map(|c| cost(sel, c, rot, a)).collect();
+                let costs: Vec<f64> = match sel {
+                    Selection::ComplexError => {
+                        table.cells.iter().map(|c| cost(sel, c, rot, a)).collect()
+                    }
+                    // same value as `cost`, from precomputed phases (no atan2 per bin and cell)
+                    Selection::NearestPhase => phases
+                        .iter()
+                        .map(|&ph| wrap_phase(ph - theta).abs())
+                        .collect(),
+                };
                 let upper = costs
                     .iter()
                     .zip(&lip)
@@ -460,6 +470,7 @@ fn optimise_offset_amplitude(
     // total cost and updated amplitude for offset φ₀ at amplitude a: choose per bin, then
     // a = Σ h Re(Σ_pol t e^{−iθ}) / (2 Σ h) (least squares for the complex error; the mean
     // |t̄| of the chosen cells for nearest phase)
+    let phases: Vec<f64> = table.cells.iter().map(|c| c.t_mean().arg()).collect();
     let eval = |offset: f64, a: f64| -> (f64, f64) {
         let mut c_sum = 0.0;
         let mut a_num = 0.0;
@@ -467,10 +478,15 @@ fn optimise_offset_amplitude(
             if w == 0.0 {
                 continue;
             }
-            let rot = C64::from_polar(1.0, -(centres[b] + offset));
+            let theta = centres[b] + offset;
+            let rot = C64::from_polar(1.0, -theta);
             let mut best = (f64::INFINITY, 0usize);
             for (k, c) in table.cells.iter().enumerate() {
-                let v = cost(sel, c, rot, a);
+                // nearest phase from the precomputed cell phases (no atan2 in the hot loop)
+                let v = match sel {
+                    Selection::ComplexError => cost(sel, c, rot, a),
+                    Selection::NearestPhase => wrap_phase(phases[k] - theta).abs(),
+                };
                 if v < best.0 {
                     best = (v, k);
                 }
