@@ -66,8 +66,14 @@ fn main() {
     let na = get("--na", 0.9);
     let write_h5 = args.iter().any(|a| a == "--h5");
     // --keep DIR: write the files there and keep them (for the KLayout check)
-    let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
-    let dir = keep.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("metalens-bench-layout-{}", std::process::id())));
+    let keep = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(std::path::PathBuf::from);
+    let dir = keep.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("metalens-bench-layout-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&dir).unwrap();
 
     let t0 = Instant::now();

@@ -70,7 +70,10 @@ fn example_cli_run() {
         .map(|k| {
             let s = k as f64 / 47.0;
             let amp = 0.95 - 0.4 * (std::f64::consts::PI * s).sin().powi(6);
-            ((51 + 2 * k) as f64 / 1024.0, metalens::C64::from_polar(amp, 2.0 * std::f64::consts::PI * 0.97 * s))
+            (
+                (51 + 2 * k) as f64 / 1024.0,
+                metalens::C64::from_polar(amp, 2.0 * std::f64::consts::PI * 0.97 * s),
+            )
         })
         .collect();
     let lib = out.join("synthetic_lib.h5");
@@ -86,10 +89,23 @@ fn example_cli_run() {
     )
     .unwrap();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_metalens"))
-        .args(["layout", design.to_str().unwrap(), "--library", lib.to_str().unwrap(), "-o", ex.join("lens").to_str().unwrap(), "--outline-layer", "2"])
+        .args([
+            "layout",
+            design.to_str().unwrap(),
+            "--library",
+            lib.to_str().unwrap(),
+            "-o",
+            ex.join("lens").to_str().unwrap(),
+            "--outline-layer",
+            "2",
+        ])
         .output()
         .unwrap();
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     std::fs::write(ex.join("stdout.txt"), &run.stdout).unwrap();
     // keep the figures, the report and the design; the large outputs stay out of git
     std::fs::rename(ex.join("lens.h5"), out.join("example_lens.h5")).unwrap();
