@@ -363,9 +363,25 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let gds_path = with_suffix(&stem, ".gds");
+    // a spinner for the writing stages (seconds for lenses of ten million pillars)
+    let spinner = if show {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    spinner.set_message(format!(
+        "writing {} ({} pillars)",
+        gds_path.display(),
+        layout.pillar_count()
+    ));
     let stats = gds::write_layout(&layout, &gds_path, &gopts)?;
+    spinner.set_message("writing the layout HDF5 file");
     crate::io::layout_file::write_layout(&layout, &with_suffix(&stem, ".h5"))?;
+    spinner.set_message("drawing figures");
     crate::plot::layout::plot_all(&layout, &stem)?;
+    spinner.finish_and_clear();
     let json = serde_json::json!({
         "conventions": crate::CONVENTIONS,
         "version": crate::VERSION,
