@@ -1,15 +1,567 @@
-//! `metalens library` (not implemented yet).
+//! `metalens library`: sweep a design's cells into an HDF5 phase library, and `library plot`,
+//! `library info`, `library merge`, `library export` on such files.
+//!
+//! ```text
+//! metalens library designs/mk1.toml -o mk1-lib.h5 [--quiet] [--shard 2/8] [--threads 2]
+//! metalens library plot mk1-lib.h5 [--out-dir DIR] [--min-transmittance 0.5] [--pol x]
+//! metalens library info mk1-lib.h5
+//! metalens library merge shard1.h5 shard2.h5 ... -o lib.h5
+//! metalens library export lib.h5 --pitch 0.22 -o lumerical.h5   # Lumerical/Zemax format 1.0
+//! ```
 
-use crate::{Error, Result};
+use crate::io::design::{Design, LibraryPolarization, Range};
+use crate::library::sweep::{
+    rcwa_cell_solver, sweep, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
+};
+use crate::library::{store, LibraryMeta, PhaseLibrary};
+use crate::{Error, Result, C64};
+use std::io::{IsTerminal, Write};
+
+/// println! that does not panic when stdout is closed (`metalens library info F | head`).
+macro_rules! out {
+    ($($a:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($a)*);
+    }};
+}
+use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens library`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<Action>,
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+}
+
+/// Operations on library files.
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// Draw the library's figures (PNG and SVG): phase and transmittance versus radius,
+    /// maps over radius x pitch, phase coverage per pitch.
+    Plot(PlotArgs),
+    /// Print what a library file holds and its phase coverage per pitch.
+    Info(InfoArgs),
+    /// Merge the shards of one sweep (written with --shard k/n) into one library.
+    Merge(MergeArgs),
+    /// Export one pitch (one wavelength, one height) in the Ansys Lumerical / Zemax
+    /// OpticStudio meta-atom format (HDF5, version 1.0: phase and amplitude per meta-atom).
+    Export(ExportArgs),
+}
+
+/// The sweep: a design file plus optional overrides.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// Design file (TOML), or the name of a built-in design (mk1, mk2, pitch-sweep).
+    /// Without it, the defaults of the design schema and the flags below.
+    pub design: Option<PathBuf>,
+    /// Output HDF5 file.
+    #[arg(short, long, required = true)]
+    pub output: Option<PathBuf>,
+    /// No progress bar and no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Vacuum wavelength (µm), overrides [source] and [library].wavelengths.
+    #[arg(long)]
+    pub wavelength: Option<f64>,
+    /// Pillar material (preset, complex index like 2.74+0.01i, or n,k file).
+    #[arg(long)]
+    pub pillar: Option<String>,
+    /// Substrate (incidence) material.
+    #[arg(long)]
+    pub substrate: Option<String>,
+    /// Exit medium.
+    #[arg(long)]
+    pub exit: Option<String>,
+    /// Pillar height(s) (µm), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub heights: Option<Vec<f64>>,
+    /// Pitches (µm), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub pitches: Option<Vec<f64>>,
+    /// Radius range: smallest radius (µm).
+    #[arg(long)]
+    pub radius_min: Option<f64>,
+    /// Radius range: largest radius (µm).
+    #[arg(long)]
+    pub radius_max: Option<f64>,
+    /// Radius step (µm) (instead of a count).
+    #[arg(long, conflicts_with = "radius_count")]
+    pub radius_step: Option<f64>,
+    /// Number of radii (instead of a step).
+    #[arg(long)]
+    pub radius_count: Option<usize>,
+    /// Lattice.
+    #[arg(long, value_enum)]
+    pub lattice: Option<crate::cell::LatticeKind>,
+    /// Minimum gap between neighbouring pillars (µm).
+    #[arg(long)]
+    pub min_gap: Option<f64>,
+    /// Fourier harmonics per solve.
+    #[arg(long)]
+    pub harmonics: Option<usize>,
+    /// Incident polarisations solved.
+    #[arg(long, value_enum)]
+    pub polarization: Option<LibraryPolarization>,
+    /// Compute only shard k of n (k/n); merge the shards with `metalens library merge`.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Replace the RCWA solve by an analytic stand-in (effective-medium phase, no physics
+    /// claim), for testing the pipeline. Optionally slow each cell by this many ms.
+    #[arg(long, hide = true)]
+    pub test_solver: bool,
+    #[arg(long, hide = true, default_value_t = 0)]
+    pub test_solver_delay_ms: u64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlotArgs {
+    /// Library file (HDF5).
+    pub file: PathBuf,
+    /// Folder for the figures (default: next to the file).
+    #[arg(long)]
+    pub out_dir: Option<PathBuf>,
+    /// Transmittance threshold of the phase coverage.
+    #[arg(long, default_value_t = 0.5)]
+    pub min_transmittance: f64,
+    /// Polarisation: x or y.
+    #[arg(long, default_value = "x")]
+    pub pol: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InfoArgs {
+    /// Library file (HDF5).
+    pub file: PathBuf,
+    /// Transmittance threshold of the phase coverage.
+    #[arg(long, default_value_t = 0.5)]
+    pub min_transmittance: f64,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Shard files.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Output HDF5 file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// Library file (HDF5).
+    pub file: PathBuf,
+    /// Pitch (µm) to export.
+    #[arg(long)]
+    pub pitch: f64,
+    /// Height (µm); default: the only one.
+    #[arg(long)]
+    pub height: Option<f64>,
+    /// Wavelength (µm); default: the only one.
+    #[arg(long)]
+    pub wavelength: Option<f64>,
+    /// Polarisation: x or y.
+    #[arg(long, default_value = "x")]
+    pub pol: String,
+    /// Output HDF5 file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+}
 
 /// Run `metalens library`.
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::numerical(
-        "cli",
-        "`metalens library` is not implemented yet",
-    ))
+pub fn run(args: Args) -> Result<()> {
+    match args.action {
+        Some(Action::Plot(a)) => run_plot(a),
+        Some(Action::Info(a)) => run_info(a),
+        Some(Action::Merge(a)) => run_merge(a),
+        Some(Action::Export(a)) => run_export(a),
+        None => run_sweep(args.sweep),
+    }
+}
+
+fn parse_pol(s: &str) -> Result<usize> {
+    match s.to_ascii_lowercase().as_str() {
+        "x" => Ok(0),
+        "y" => Ok(1),
+        _ => Err(Error::invalid(
+            "polarisation",
+            format!("'{s}'"),
+            "must be x or y",
+        )),
+    }
+}
+
+/// The design: a file, a built-in name, or the defaults; with the flags applied. Returns the
+/// design and the text to record.
+pub fn design_from_args(a: &SweepArgs) -> Result<(Design, String)> {
+    let (mut d, text, origin) = match &a.design {
+        Some(p)
+            if !p.exists()
+                && crate::io::design::BUILTIN
+                    .iter()
+                    .any(|(n, _)| Path::new(n) == p) =>
+        {
+            let (d, t) = Design::builtin(&p.display().to_string())?;
+            (d, t, format!("built-in design {}", p.display()))
+        }
+        Some(p) => {
+            let (d, t) = Design::load(p)?;
+            (d, t, p.display().to_string())
+        }
+        None => (
+            Design::from_toml("", "defaults")?,
+            String::new(),
+            "defaults".to_string(),
+        ),
+    };
+    let mut overridden = false;
+    let mut set = |b: bool| overridden |= b;
+    if let Some(w) = a.wavelength {
+        d.source.wavelength = w;
+        d.library.wavelengths = None;
+        set(true);
+    }
+    if let Some(m) = &a.pillar {
+        d.materials.pillar = m.clone();
+        set(true);
+    }
+    if let Some(m) = &a.substrate {
+        d.materials.substrate = m.clone();
+        set(true);
+    }
+    if let Some(m) = &a.exit {
+        d.materials.exit = m.clone();
+        set(true);
+    }
+    if let Some(h) = &a.heights {
+        d.library.heights = Some(h.clone());
+        if h.len() == 1 {
+            d.cell.height = h[0];
+        }
+        set(true);
+    }
+    if let Some(p) = &a.pitches {
+        d.library.pitches = Some(p.clone());
+        d.library.pitch_range = None;
+        set(true);
+    }
+    if a.radius_min.is_some()
+        || a.radius_max.is_some()
+        || a.radius_step.is_some()
+        || a.radius_count.is_some()
+    {
+        let r = &d.library.radius;
+        let (step, count) = match (a.radius_step, a.radius_count) {
+            (None, None) => (r.step, r.count),
+            (s, c) => (s, c),
+        };
+        d.library.radius = Range {
+            start: a.radius_min.unwrap_or(r.start),
+            stop: a.radius_max.unwrap_or(r.stop),
+            step,
+            count,
+        };
+        set(true);
+    }
+    if let Some(l) = a.lattice {
+        d.cell.lattice = l;
+        set(true);
+    }
+    if let Some(g) = a.min_gap {
+        d.cell.min_gap = g;
+        set(true);
+    }
+    if let Some(h) = a.harmonics {
+        d.library.harmonics = h;
+        set(true);
+    }
+    if let Some(p) = a.polarization {
+        d.library.polarization = p;
+        set(true);
+    }
+    d.validate()?;
+    let text = if overridden || text.is_empty() {
+        format!(
+            "# {origin} with command-line settings applied; the effective design:\n{}",
+            d.to_toml()
+        )
+    } else {
+        text
+    };
+    Ok((d, text))
+}
+
+/// Analytic stand-in for tests of the pipeline (no physics claim): the pillar layer as an
+/// effective medium of index n_eff² = f n_p² + (1 − f) n_exit² (f the filling fraction),
+/// t = √T exp(i 2π (n_eff − n_exit) h / λ), T = 0.95 − 0.1 f, R = 1 − T.
+pub fn test_solver(
+    spec: &SweepSpec,
+    delay_ms: u64,
+) -> Result<impl Fn(&CellPoint) -> Result<CellResult> + Sync> {
+    let np = crate::material::Material::parse(&spec.pillar)?;
+    let ne = crate::material::Material::parse(&spec.exit)?;
+    let lattice = spec.lattice;
+    Ok(move |c: &CellPoint| {
+        if delay_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        }
+        let area = crate::cell::Lattice::of_kind(lattice, c.pitch)?.area();
+        let f = std::f64::consts::PI * c.radius * c.radius / area;
+        let (n_p, n_e) = (np.index(c.wavelength)?.re, ne.index(c.wavelength)?.re);
+        let n_eff = (f * n_p * n_p + (1.0 - f) * n_e * n_e).sqrt();
+        let tr = 0.95 - 0.1 * f;
+        let t = C64::from_polar(
+            tr.sqrt(),
+            2.0 * std::f64::consts::PI * (n_eff - n_e) * c.height / c.wavelength,
+        );
+        Ok(CellResult {
+            t: [t, t],
+            transmittance: [tr, tr],
+            reflectance: [1.0 - tr, 1.0 - tr],
+        })
+    })
+}
+
+fn run_sweep(a: SweepArgs) -> Result<()> {
+    let out = a
+        .output
+        .clone()
+        .ok_or_else(|| Error::invalid("output", "none", "give -o FILE.h5"))?;
+    let (design, text) = design_from_args(&a)?;
+    let spec = SweepSpec::from_design(&design)?;
+    let shard = a.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    if let Some(t) = a.threads {
+        if t == 0 {
+            return Err(Error::invalid("threads", 0, "must be >= 1"));
+        }
+    }
+    let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
+    let opts = SweepOptions {
+        checkpoint: Some(ckpt.clone()),
+        shard,
+        progress: !a.quiet && std::io::stderr().is_terminal(),
+    };
+    let run = || -> Result<_> {
+        if a.test_solver {
+            sweep(&spec, test_solver(&spec, a.test_solver_delay_ms)?, &opts)
+        } else {
+            sweep(&spec, rcwa_cell_solver(&spec)?, &opts)
+        }
+    };
+    let report = match a.threads {
+        Some(t) => rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build()
+            .map_err(|e| Error::numerical("library", format!("cannot start {t} threads: {e}")))?
+            .install(run)?,
+        None => run()?,
+    };
+    let meta = LibraryMeta {
+        spec: spec.clone(),
+        design_text: text,
+        shard,
+        computed: report.computed.clone(),
+        tool_version: crate::VERSION.to_string(),
+    };
+    store::write_library(&out, &report.library, &meta)?;
+    let _ = std::fs::remove_file(&ckpt);
+    if !a.quiet {
+        let attempted = report.solved + report.resumed + report.failed.len();
+        out!(
+            "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
+            out.display(),
+            report.solved,
+            report.elapsed_s,
+            report.resumed,
+            report.failed.len(),
+            attempted,
+            shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
+        );
+        for &p in &spec.pitches {
+            let sk: Vec<f64> = report
+                .skipped
+                .iter()
+                .filter(|(q, _)| *q == p)
+                .map(|(_, r)| *r)
+                .collect();
+            if !sk.is_empty() {
+                out!(
+                    "  pitch {p} µm: {} radii skipped ({:.4}..{:.4} µm): 2 r + min_gap {} µm > pitch",
+                    sk.len(),
+                    sk[0],
+                    sk[sk.len() - 1],
+                    spec.min_gap
+                );
+            }
+        }
+        for (c, e) in report.failed.iter().take(10) {
+            out!(
+                "  failed: radius {} µm, pitch {} µm, height {} µm: {e}",
+                c.radius,
+                c.pitch,
+                c.height
+            );
+        }
+        if shard.is_none() {
+            print_coverage(&report.library, 0.5);
+        }
+    }
+    Ok(())
+}
+
+fn print_coverage(lib: &PhaseLibrary, thr: f64) {
+    let tau = 2.0 * std::f64::consts::PI;
+    out!("  coverage: 2π minus the largest phase gap between radii with T >= {thr} (x polarisation);");
+    out!("  span: range of the phase unwrapped along the fitting radii; T: mean transmittance");
+    out!(
+        "  {:>8} {:>8} {:>8} {:>6} {:>9} {:>10} {:>7}",
+        "λ (µm)",
+        "h (µm)",
+        "p (µm)",
+        "radii",
+        "coverage",
+        "span (2π)",
+        "mean T"
+    );
+    for iw in 0..lib.wavelengths.len() {
+        for ih in 0..lib.heights.len() {
+            for ip in 0..lib.pitches.len() {
+                let n = (0..lib.radii.len())
+                    .filter(|&ir| lib.valid[[iw, ih, ip, ir]])
+                    .count();
+                out!(
+                    "  {:>8} {:>8} {:>8} {:>6} {:>8.0}% {:>10.2} {:>7.3}",
+                    lib.wavelengths[iw],
+                    lib.heights[ih],
+                    lib.pitches[ip],
+                    n,
+                    100.0 * lib.phase_coverage_at(iw, ih, ip, 0, thr) / tau,
+                    lib.phase_span_at(iw, ih, ip, 0) / tau,
+                    lib.mean_transmittance_at(iw, ih, ip, 0)
+                );
+            }
+        }
+    }
+}
+
+fn run_plot(a: PlotArgs) -> Result<()> {
+    let pol = parse_pol(&a.pol)?;
+    if !(0.0..=1.0).contains(&a.min_transmittance) {
+        return Err(Error::invalid(
+            "min-transmittance",
+            a.min_transmittance,
+            "must be in [0, 1]",
+        ));
+    }
+    let lib = PhaseLibrary::load(&a.file)?;
+    let stem_name = a
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "library".into());
+    let dir = match &a.out_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            d.clone()
+        }
+        None => a.file.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let files = crate::plot::library::plot_library(
+        &lib,
+        &dir.join(stem_name),
+        &crate::plot::library::PlotOptions {
+            pol,
+            min_transmittance: a.min_transmittance,
+        },
+    )?;
+    for f in files {
+        out!("{}", f.display());
+    }
+    Ok(())
+}
+
+fn run_info(a: InfoArgs) -> Result<()> {
+    let (lib, meta) = PhaseLibrary::load_with_meta(&a.file)?;
+    let axis = |v: &[f64]| {
+        if v.len() <= 8 {
+            format!("{v:?}")
+        } else {
+            format!("{} values {}..{}", v.len(), v[0], v[v.len() - 1])
+        }
+    };
+    out!(
+        "{}: metalens phase library written by metalens {}",
+        a.file.display(),
+        meta.tool_version
+    );
+    if let Some(s) = meta.shard {
+        out!("  SHARD {s} of a sweep (merge the shards with `metalens library merge`)");
+    }
+    out!("  wavelengths (µm): {}", axis(&lib.wavelengths));
+    out!("  heights (µm):     {}", axis(&lib.heights));
+    out!("  pitches (µm):     {}", axis(&lib.pitches));
+    out!("  radii (µm):       {}", axis(&lib.radii));
+    out!(
+        "  lattice {:?}, min gap {} µm, pillar {}, substrate {}, exit {} (n = {}), harmonics {}, polarisation {:?}",
+        lib.lattice, meta.spec.min_gap, meta.spec.pillar, meta.spec.substrate, meta.spec.exit, lib.exit_index, lib.harmonics, meta.spec.polarization
+    );
+    out!(
+        "  valid cells: {} of {} ({} computed here)",
+        lib.valid_count(),
+        lib.valid.len(),
+        meta.computed.iter().filter(|&&c| c).count()
+    );
+    if meta.shard.is_none() {
+        print_coverage(&lib, a.min_transmittance);
+    }
+    Ok(())
+}
+
+fn run_merge(a: MergeArgs) -> Result<()> {
+    let paths: Vec<&Path> = a.shards.iter().map(PathBuf::as_path).collect();
+    let (lib, meta) = store::merge(&paths)?;
+    store::write_library(&a.output, &lib, &meta)?;
+    out!(
+        "{}: merged {} shards, {} valid cells",
+        a.output.display(),
+        paths.len(),
+        lib.valid_count()
+    );
+    Ok(())
+}
+
+fn run_export(a: ExportArgs) -> Result<()> {
+    let pol = parse_pol(&a.pol)?;
+    let lib = PhaseLibrary::load(&a.file)?;
+    let pick = |axis: &[f64], v: Option<f64>, name: &str| -> Result<usize> {
+        match v {
+            Some(v) => match name {
+                "height" => lib.height_index(v),
+                _ => lib.wavelength_index(v),
+            },
+            None if axis.len() == 1 => Ok(0),
+            None => Err(Error::invalid(
+                name,
+                "not given",
+                format!(
+                    "the library has {} {name}s: choose one with --{name}",
+                    axis.len()
+                ),
+            )),
+        }
+    };
+    let ih = pick(&lib.heights, a.height, "height")?;
+    let iw = pick(&lib.wavelengths, a.wavelength, "wavelength")?;
+    let ip = lib.pitch_index(a.pitch)?;
+    let k = store::export_lumerical(&a.output, &lib, iw, ih, ip, pol)?;
+    out!(
+        "{}: {k} meta-atoms (Lumerical/Zemax format 1.0)",
+        a.output.display()
+    );
+    Ok(())
 }

@@ -1,0 +1,743 @@
+//! The design file (TOML): one schema shared by `library`, `layout`, `propagate` and
+//! `reproduce`. Every section has defaults, so a design file only states what differs.
+//!
+//! ```toml
+//! name = "mk1"
+//! description = "NA 0.9 SRN metalens"
+//!
+//! [source]
+//! wavelength = 0.685            # µm (vacuum)
+//!
+//! [materials]                   # material specs: preset (srn, sio2, air), "2.74+0.01i", or n,k file
+//! pillar = "srn"
+//! substrate = "sio2"            # incidence side
+//! exit = "air"                  # the medium the lens focuses into
+//!
+//! [cell]
+//! lattice = "square"            # square | hex
+//! height = 0.8                  # pillar height, µm
+//! min_gap = 0.03                # smallest gap between neighbouring pillars, µm
+//!
+//! [library]
+//! pitches = [0.22, 0.25, 0.3]   # µm; or pitch_range = { start = 0.2, stop = 0.4, step = 0.04 }
+//! radius = { start = 0.03, stop = 0.2, count = 100 }   # µm; step or count
+//! heights = [0.6, 0.8]          # optional height sweep (default: [cell.height])
+//! wavelengths = [0.685]         # optional (default: [source.wavelength])
+//! harmonics = 200
+//! polarization = "x"            # x: one solve per cell; both: a second solve for y
+//!
+//! [lens]
+//! na = 0.9                      # or focal_length = ... (µm); not both
+//! diameter = 20.0               # µm
+//! pitch = 0.25                  # µm, must be one of the library's pitches
+//!
+//! [propagation]
+//! samples_per_pitch = 4
+//! ```
+//!
+//! Unknown keys are errors everywhere (`deny_unknown_fields`), so a typo never silently falls back
+//! to a default. Lengths are micrometres throughout (see the crate conventions).
+//!
+//! Defaults and their sources:
+//! - wavelength 0.685 µm and SRN n = 2.74, k = 0: the reference study's group, earlier SRN
+//!   metalens work, Opt. Mater. Express 9, 1200 (2019) (which also reached a 0.22 µm pitch). The
+//!   reference study itself does not publish its wavelength, index or height. Loss is a
+//!   parameter: `pillar = "2.74+0.005i"`.
+//! - fused-silica substrate (Malitson 1965 Sellmeier, preset `sio2`), air above.
+//! - minimum gap 0.03 µm: a conservative electron-beam-lithography and etch limit for ~0.8 µm
+//!   tall pillars (aspect ratio of the gap ≈ 25); configurable.
+//! - pillar height: chosen with the tool itself, see validation/library/height-study.md.
+
+use crate::cell::LatticeKind;
+use crate::error::check_positive;
+use crate::material::Material;
+use crate::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Default vacuum wavelength (µm): Opt. Mater. Express 9, 1200 (2019).
+pub const DEFAULT_WAVELENGTH: f64 = 0.685;
+/// Default minimum gap between neighbouring pillars (µm), for fabrication.
+pub const DEFAULT_MIN_GAP: f64 = 0.03;
+/// Default pillar height (µm), from the height study in validation/library/.
+pub const DEFAULT_HEIGHT: f64 = 0.8;
+/// Default harmonics for library sweeps.
+pub const DEFAULT_LIBRARY_HARMONICS: usize = 200;
+
+/// A whole design file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Design {
+    /// Short name (used for output names and reports).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub source: SourceSection,
+    #[serde(default)]
+    pub materials: MaterialsSection,
+    #[serde(default)]
+    pub cell: CellSection,
+    #[serde(default)]
+    pub library: LibrarySection,
+    /// Lens specification; only `layout`, `propagate` and `reproduce` need it.
+    #[serde(default)]
+    pub lens: Option<LensSection>,
+    /// Near field and propagation settings; only `propagate` and `reproduce` need them.
+    #[serde(default)]
+    pub propagation: Option<PropagationSection>,
+}
+
+/// `[source]`: the illumination.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSection {
+    /// Vacuum wavelength (µm). Default 0.685 µm (Opt. Mater. Express 9, 1200 (2019)).
+    #[serde(default = "default_wavelength")]
+    pub wavelength: f64,
+}
+
+impl Default for SourceSection {
+    fn default() -> Self {
+        SourceSection {
+            wavelength: DEFAULT_WAVELENGTH,
+        }
+    }
+}
+
+/// `[materials]`: material specifications as accepted by [`Material::parse`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialsSection {
+    /// Pillar material. Default "srn" (n = 2.74, k = 0).
+    #[serde(default = "default_pillar")]
+    pub pillar: String,
+    /// Substrate, the incidence medium. Default "sio2" (fused silica).
+    #[serde(default = "default_substrate")]
+    pub substrate: String,
+    /// Exit medium, around the pillars and above them. Default "air".
+    #[serde(default = "default_exit")]
+    pub exit: String,
+}
+
+impl Default for MaterialsSection {
+    fn default() -> Self {
+        MaterialsSection {
+            pillar: default_pillar(),
+            substrate: default_substrate(),
+            exit: default_exit(),
+        }
+    }
+}
+
+impl MaterialsSection {
+    /// The three materials, parsed (pillar, substrate, exit).
+    pub fn parse(&self) -> Result<(Material, Material, Material)> {
+        Ok((
+            Material::parse(&self.pillar)?,
+            Material::parse(&self.substrate)?,
+            Material::parse(&self.exit)?,
+        ))
+    }
+}
+
+/// `[cell]`: the unit cell geometry shared by library and layout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellSection {
+    /// Lattice of the cells. Default square.
+    #[serde(default = "default_lattice")]
+    pub lattice: LatticeKind,
+    /// Pillar height (µm) of the lens. Default 0.8 µm (validation/library/height-study.md).
+    #[serde(default = "default_height")]
+    pub height: f64,
+    /// Smallest allowed gap between neighbouring pillars (µm): radii with
+    /// 2 r + min_gap > pitch do not fit and are skipped (reported). Default 0.03 µm.
+    #[serde(default = "default_min_gap")]
+    pub min_gap: f64,
+}
+
+impl Default for CellSection {
+    fn default() -> Self {
+        CellSection {
+            lattice: default_lattice(),
+            height: DEFAULT_HEIGHT,
+            min_gap: DEFAULT_MIN_GAP,
+        }
+    }
+}
+
+/// An inclusive range: `{ start, stop, step }` or `{ start, stop, count }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub start: f64,
+    pub stop: f64,
+    #[serde(default)]
+    pub step: Option<f64>,
+    #[serde(default)]
+    pub count: Option<usize>,
+}
+
+impl Range {
+    /// The values, ascending, `stop` included (within 1e-9 of a step). `name` names the range
+    /// in errors.
+    pub fn values(&self, name: &str) -> Result<Vec<f64>> {
+        let (a, b) = (self.start, self.stop);
+        if !a.is_finite() || !b.is_finite() {
+            return Err(Error::invalid(
+                name,
+                format!("{a}..{b} µm"),
+                "start and stop must be finite",
+            ));
+        }
+        if b < a {
+            return Err(Error::invalid(
+                name,
+                format!("{a}..{b} µm"),
+                "empty range: stop must be >= start",
+            ));
+        }
+        match (self.step, self.count) {
+            (Some(_), Some(_)) => Err(Error::invalid(
+                name,
+                "step and count",
+                "give either step or count, not both",
+            )),
+            (None, None) => Err(Error::invalid(
+                name,
+                format!("{a}..{b} µm"),
+                "give a step or a count",
+            )),
+            (None, Some(n)) => {
+                if n == 0 {
+                    return Err(Error::invalid(
+                        format!("{name} count"),
+                        n,
+                        "empty range: count must be >= 1",
+                    ));
+                }
+                if n == 1 {
+                    if b != a {
+                        return Err(Error::invalid(
+                            format!("{name} count"),
+                            n,
+                            "a count of 1 needs start = stop",
+                        ));
+                    }
+                    return Ok(vec![a]);
+                }
+                Ok((0..n)
+                    .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+                    .collect())
+            }
+            (Some(s), None) => {
+                if !(s.is_finite() && s > 0.0) {
+                    return Err(Error::invalid(
+                        format!("{name} step"),
+                        format!("{s} µm"),
+                        "must be a finite number > 0",
+                    ));
+                }
+                let n = ((b - a) / s + 1e-9).floor() as usize + 1;
+                if n > 1_000_000 {
+                    return Err(Error::invalid(
+                        format!("{name} step"),
+                        format!("{s} µm"),
+                        "gives more than a million values",
+                    ));
+                }
+                Ok((0..n).map(|i| a + s * i as f64).collect())
+            }
+        }
+    }
+}
+
+/// Incident polarisations solved per library cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LibraryPolarization {
+    /// One solve with x input. t for y comes from the same solve's Jones matrix (t_yy); the
+    /// y transmittance and reflectance equal x's by the cell's symmetry (a centred disc in a
+    /// square or hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal
+    /// incidence is isotropic).
+    X,
+    /// Separate x and y solves (twice the cost; a check of the symmetry argument).
+    Both,
+}
+
+/// `[library]`: the sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibrarySection {
+    /// Pitch list (µm). Exactly one of `pitches` and `pitch_range`.
+    #[serde(default)]
+    pub pitches: Option<Vec<f64>>,
+    #[serde(default)]
+    pub pitch_range: Option<Range>,
+    /// Radius range (µm), shared by all pitches; radii that do not fit a pitch are skipped.
+    #[serde(default = "default_radius_range")]
+    pub radius: Range,
+    /// Heights (µm) to sweep. Default: `[cell.height]`.
+    #[serde(default)]
+    pub heights: Option<Vec<f64>>,
+    /// Wavelengths (µm) to sweep. Default: `[source.wavelength]`.
+    #[serde(default)]
+    pub wavelengths: Option<Vec<f64>>,
+    /// Fourier harmonics per solve. Default 200 (a library setting; see validation/).
+    #[serde(default = "default_harmonics")]
+    pub harmonics: usize,
+    /// Default x.
+    #[serde(default = "default_polarization")]
+    pub polarization: LibraryPolarization,
+}
+
+impl Default for LibrarySection {
+    fn default() -> Self {
+        LibrarySection {
+            pitches: Some(vec![0.25]),
+            pitch_range: None,
+            radius: default_radius_range(),
+            heights: None,
+            wavelengths: None,
+            harmonics: DEFAULT_LIBRARY_HARMONICS,
+            polarization: LibraryPolarization::X,
+        }
+    }
+}
+
+/// `[lens]`: the lens to lay out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LensSection {
+    /// Numerical aperture in the exit medium (NA = n_exit sin θ_max). Exactly one of `na` and
+    /// `focal_length`.
+    #[serde(default)]
+    pub na: Option<f64>,
+    /// Focal length (µm).
+    #[serde(default)]
+    pub focal_length: Option<f64>,
+    /// Lens diameter (µm).
+    pub diameter: f64,
+    /// Lattice pitch of the lens (µm); must be one of the library's pitches.
+    pub pitch: f64,
+    /// Constant phase offset (rad) added to the target; None: chosen automatically.
+    #[serde(default)]
+    pub phase_offset: Option<f64>,
+    /// Radius selection: "complex" (minimise |t e^{-iφ} - a|², default) or "nearest-phase".
+    #[serde(default = "default_selection")]
+    pub selection: String,
+    /// Interpolate the library in radius. Default true.
+    #[serde(default = "default_true")]
+    pub interpolate: bool,
+    /// GDSII: vertices per circle (default 64) and database unit in µm (default 0.001).
+    #[serde(default = "default_gds_vertices")]
+    pub gds_vertices: usize,
+    #[serde(default = "default_gds_dbu")]
+    pub gds_dbu: f64,
+}
+
+/// `[propagation]`: near field and angular-spectrum settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropagationSection {
+    /// Near-field samples per pitch. Default 4.
+    #[serde(default = "default_samples_per_pitch")]
+    pub samples_per_pitch: usize,
+    /// Incident polarisation: "x", "y", "rcp", "lcp". Default "x".
+    #[serde(default = "default_prop_polarization")]
+    pub polarization: String,
+    /// Outside the aperture: "opaque" (default) or "substrate".
+    #[serde(default = "default_aperture")]
+    pub aperture: String,
+    /// Efficiency circle radii in units of the FWHM. Default [1.5, 3.0].
+    #[serde(default = "default_efficiency_radii")]
+    pub efficiency_radii: Vec<f64>,
+    /// Extra planes (µm from the lens) besides the focal plane.
+    #[serde(default)]
+    pub planes: Vec<f64>,
+}
+
+impl Default for PropagationSection {
+    fn default() -> Self {
+        PropagationSection {
+            samples_per_pitch: default_samples_per_pitch(),
+            polarization: default_prop_polarization(),
+            aperture: default_aperture(),
+            efficiency_radii: default_efficiency_radii(),
+            planes: Vec::new(),
+        }
+    }
+}
+
+fn default_wavelength() -> f64 {
+    DEFAULT_WAVELENGTH
+}
+fn default_pillar() -> String {
+    "srn".into()
+}
+fn default_substrate() -> String {
+    "sio2".into()
+}
+fn default_exit() -> String {
+    "air".into()
+}
+fn default_lattice() -> LatticeKind {
+    LatticeKind::Square
+}
+fn default_height() -> f64 {
+    DEFAULT_HEIGHT
+}
+fn default_min_gap() -> f64 {
+    DEFAULT_MIN_GAP
+}
+fn default_radius_range() -> Range {
+    Range {
+        start: 0.02,
+        stop: 0.11,
+        step: None,
+        count: Some(91),
+    }
+}
+fn default_harmonics() -> usize {
+    DEFAULT_LIBRARY_HARMONICS
+}
+fn default_polarization() -> LibraryPolarization {
+    LibraryPolarization::X
+}
+fn default_selection() -> String {
+    "complex".into()
+}
+fn default_true() -> bool {
+    true
+}
+fn default_gds_vertices() -> usize {
+    64
+}
+fn default_gds_dbu() -> f64 {
+    0.001
+}
+fn default_samples_per_pitch() -> usize {
+    4
+}
+fn default_prop_polarization() -> String {
+    "x".into()
+}
+fn default_aperture() -> String {
+    "opaque".into()
+}
+fn default_efficiency_radii() -> Vec<f64> {
+    vec![1.5, 3.0]
+}
+
+/// The design files shipped in designs/, built in so that they work without the repository.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("mk1", include_str!("../../designs/mk1.toml")),
+    ("mk2", include_str!("../../designs/mk2.toml")),
+    (
+        "pitch-sweep",
+        include_str!("../../designs/pitch-sweep.toml"),
+    ),
+];
+
+impl Design {
+    /// Parse and validate a design from TOML text. `origin` names the source in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let d: Design = toml::from_str(text).map_err(|e| Error::Parse {
+            path: origin.to_string(),
+            message: e.message().replace('\n', " "),
+        })?;
+        d.validate()?;
+        Ok(d)
+    }
+
+    /// Read a design file; returns the design and its text (recorded in output files).
+    pub fn load(path: &Path) -> Result<(Self, String)> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let d = Self::from_toml(&text, &path.display().to_string())?;
+        Ok((d, text))
+    }
+
+    /// A built-in design by name ("mk1", "mk2", "pitch-sweep") with its text.
+    pub fn builtin(name: &str) -> Result<(Self, String)> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            Error::invalid(
+                "design",
+                format!("'{name}'"),
+                "built-in designs are mk1, mk2, pitch-sweep",
+            )
+        })?;
+        Ok((
+            Self::from_toml(text, &format!("built-in design {name}"))?,
+            text.to_string(),
+        ))
+    }
+
+    /// Check every value for range and consistency (materials are parsed too).
+    pub fn validate(&self) -> Result<()> {
+        use crate::error::check_non_negative;
+        check_positive("wavelength", self.source.wavelength, "µm")?;
+        self.materials.parse()?;
+        check_positive("cell height", self.cell.height, "µm")?;
+        check_non_negative("min_gap", self.cell.min_gap, "µm")?;
+        let pitches = self.pitches()?;
+        let radii = self.radii()?;
+        for &w in &self.wavelengths() {
+            check_positive("wavelength", w, "µm")?;
+        }
+        if self.wavelengths().is_empty() {
+            return Err(Error::invalid(
+                "library wavelengths",
+                "[]",
+                "empty list: give at least one wavelength",
+            ));
+        }
+        for &h in &self.heights() {
+            check_positive("height", h, "µm")?;
+        }
+        if self.heights().is_empty() {
+            return Err(Error::invalid(
+                "library heights",
+                "[]",
+                "empty list: give at least one height",
+            ));
+        }
+        if self.library.harmonics == 0 || self.library.harmonics > 100_000 {
+            return Err(Error::invalid(
+                "harmonics",
+                self.library.harmonics,
+                "must be in 1..=100000",
+            ));
+        }
+        let max_pitch = pitches.iter().cloned().fold(0.0, f64::max);
+        let r_min = radii[0];
+        let r_max = radii[radii.len() - 1];
+        if r_min < 0.0 {
+            return Err(Error::invalid(
+                "radius",
+                format!("{r_min} µm"),
+                "must be >= 0",
+            ));
+        }
+        if r_max >= 0.5 * max_pitch {
+            return Err(Error::invalid(
+                "radius range",
+                format!("{r_min}..{r_max} µm"),
+                format!(
+                    "must stay below half the largest pitch ({} µm): radii outside the cell",
+                    0.5 * max_pitch
+                ),
+            ));
+        }
+        if let Some(lens) = &self.lens {
+            check_positive("lens diameter", lens.diameter, "µm")?;
+            check_positive("lens pitch", lens.pitch, "µm")?;
+            match (lens.na, lens.focal_length) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::invalid(
+                        "lens",
+                        "na and focal_length",
+                        "give one of them, not both",
+                    ))
+                }
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "lens",
+                        "neither na nor focal_length",
+                        "give one of them",
+                    ))
+                }
+                (Some(na), None) => {
+                    if !(na.is_finite() && na > 0.0) {
+                        return Err(Error::invalid("na", na, "must be > 0"));
+                    }
+                }
+                (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+            }
+            if lens.selection != "complex" && lens.selection != "nearest-phase" {
+                return Err(Error::invalid(
+                    "lens selection",
+                    format!("'{}'", lens.selection),
+                    "must be complex or nearest-phase",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Library pitches (µm), ascending, without duplicates.
+    pub fn pitches(&self) -> Result<Vec<f64>> {
+        let mut p = match (&self.library.pitches, &self.library.pitch_range) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "library",
+                    "pitches and pitch_range",
+                    "give one of them, not both",
+                ))
+            }
+            (Some(list), None) => list.clone(),
+            (None, Some(r)) => r.values("pitch range")?,
+            (None, None) => {
+                return Err(Error::invalid(
+                    "library",
+                    "no pitches",
+                    "give pitches = [...] or pitch_range",
+                ))
+            }
+        };
+        if p.is_empty() {
+            return Err(Error::invalid(
+                "library pitches",
+                "[]",
+                "empty list: give at least one pitch",
+            ));
+        }
+        for &x in &p {
+            check_positive("pitch", x, "µm")?;
+        }
+        sort_dedup(&mut p);
+        Ok(p)
+    }
+
+    /// Library radii (µm), ascending.
+    pub fn radii(&self) -> Result<Vec<f64>> {
+        let mut r = self.library.radius.values("radius range")?;
+        sort_dedup(&mut r);
+        Ok(r)
+    }
+
+    /// Library heights (µm), ascending.
+    pub fn heights(&self) -> Vec<f64> {
+        let mut h = self
+            .library
+            .heights
+            .clone()
+            .unwrap_or_else(|| vec![self.cell.height]);
+        sort_dedup(&mut h);
+        h
+    }
+
+    /// Library wavelengths (µm), ascending.
+    pub fn wavelengths(&self) -> Vec<f64> {
+        let mut w = self
+            .library
+            .wavelengths
+            .clone()
+            .unwrap_or_else(|| vec![self.source.wavelength]);
+        sort_dedup(&mut w);
+        w
+    }
+
+    /// The design as TOML text (for recording a design built from flags).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+impl LensSection {
+    /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`:
+    /// NA = n_exit sin(atan(D / 2f)).
+    pub fn focal_length_um(&self, n_exit: f64) -> Result<f64> {
+        if let Some(f) = self.focal_length {
+            return Ok(f);
+        }
+        let na = self.na.unwrap_or(0.0);
+        if !(na > 0.0 && na < n_exit) {
+            return Err(Error::invalid(
+                "na",
+                na,
+                format!("must be in (0, n_exit = {n_exit})"),
+            ));
+        }
+        let theta = (na / n_exit).asin();
+        Ok(0.5 * self.diameter / theta.tan())
+    }
+}
+
+fn sort_dedup(v: &mut Vec<f64>) {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(b.abs()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let d = Design::from_toml("", "empty").unwrap();
+        assert_eq!(d.source.wavelength, 0.685);
+        assert_eq!(d.materials.pillar, "srn");
+        assert_eq!(d.cell.min_gap, 0.03);
+        assert_eq!(d.radii().unwrap().len(), 91);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = Design::from_toml("[cell]\nhieght = 0.8\n", "x.toml").unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("hieght"), "{e}");
+    }
+
+    #[test]
+    fn ranges() {
+        let r = Range {
+            start: 0.05,
+            stop: 0.1,
+            step: Some(0.01),
+            count: None,
+        };
+        assert_eq!(r.values("r").unwrap().len(), 6);
+        let r = Range {
+            start: 0.1,
+            stop: 0.05,
+            step: Some(0.01),
+            count: None,
+        };
+        assert!(r.values("r").unwrap_err().to_string().contains("empty"));
+        let r = Range {
+            start: 0.05,
+            stop: 0.1,
+            step: None,
+            count: Some(0),
+        };
+        assert!(r.values("r").is_err());
+    }
+
+    #[test]
+    fn radius_outside_the_cell_is_refused() {
+        let e = Design::from_toml(
+            "[library]\npitches = [0.3]\nradius = { start = 0.05, stop = 0.16, count = 5 }\n",
+            "x",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("half the largest pitch"), "{e}");
+    }
+
+    #[test]
+    fn builtin_designs_parse() {
+        for (name, _) in BUILTIN {
+            Design::builtin(name).unwrap();
+        }
+    }
+
+    #[test]
+    fn focal_length_from_na() {
+        // NA 0.9 in air, D = 20: sin θ = 0.9, tan θ = 0.9/√0.19, f = 10 √0.19 / 0.9
+        let l = LensSection {
+            na: Some(0.9),
+            focal_length: None,
+            diameter: 20.0,
+            pitch: 0.25,
+            phase_offset: None,
+            selection: "complex".into(),
+            interpolate: true,
+            gds_vertices: 64,
+            gds_dbu: 0.001,
+        };
+        let f = l.focal_length_um(1.0).unwrap();
+        assert!((f - 10.0 * 0.19f64.sqrt() / 0.9).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,578 @@
+//! The parallel sweep over (wavelength, height, pitch, radius) cells.
+//!
+//! - One rayon task per cell; the per-cell solve is a closure (the real one is
+//!   [`rcwa_cell_solver`]; tests use a solver whose t is known). faer's own parallelism is
+//!   switched off first, so threads never nest. Each cell's result depends only on the cell, so
+//!   the library does not depend on the thread count.
+//! - Radii that do not fit a pitch (2 r + min_gap > pitch) are skipped and reported.
+//! - Checkpoint: every finished cell is appended as one JSON line (bit-exact f64) to
+//!   `OUT.ckpt` and flushed; a rerun of the same command resumes from it. A line cut short by a
+//!   crash or Ctrl-C is ignored, so the checkpoint is always valid. The first line records the
+//!   sweep settings; a checkpoint from other settings is refused.
+//! - Shards: `Shard { index: k, count: n }` takes the cells whose flat index i satisfies
+//!   i mod n = k − 1 (interleaved, so every shard gets a fair mix of pitches and radii).
+
+use super::PhaseLibrary;
+use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization};
+use crate::io::design::{Design, LibraryPolarization};
+use crate::material::Material;
+use crate::{Error, Result, C64};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Everything that determines the library's numbers. Two sweeps with equal specs give the same
+/// library; shards and checkpoints are matched on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepSpec {
+    /// µm, ascending.
+    pub wavelengths: Vec<f64>,
+    pub heights: Vec<f64>,
+    pub pitches: Vec<f64>,
+    pub radii: Vec<f64>,
+    pub lattice: LatticeKind,
+    /// µm.
+    pub min_gap: f64,
+    /// Material specifications (see `Material::parse`).
+    pub pillar: String,
+    pub substrate: String,
+    pub exit: String,
+    pub harmonics: usize,
+    pub polarization: LibraryPolarization,
+}
+
+/// One cell of the sweep: axis indices and values (µm).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellPoint {
+    pub index: usize,
+    pub iw: usize,
+    pub ih: usize,
+    pub ip: usize,
+    pub ir: usize,
+    pub wavelength: f64,
+    pub height: f64,
+    pub pitch: f64,
+    pub radius: f64,
+}
+
+/// Result of one cell: per polarisation (0 = x, 1 = y) the co-polarised t, and the total
+/// transmittance and reflectance (power fractions).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CellResult {
+    pub t: [C64; 2],
+    pub transmittance: [f64; 2],
+    pub reflectance: [f64; 2],
+}
+
+/// A shard k of n (1-based k).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || {
+            Error::invalid(
+                "shard",
+                format!("'{s}'"),
+                "expected k/n with 1 <= k <= n, e.g. 2/8",
+            )
+        };
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { index: k, count: n })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// How to run a sweep.
+#[derive(Clone, Debug, Default)]
+pub struct SweepOptions {
+    /// Checkpoint file (appended per cell; resumed from when it exists).
+    pub checkpoint: Option<PathBuf>,
+    pub shard: Option<Shard>,
+    /// Show a progress bar with ETA (the caller decides: terminal and not --quiet).
+    pub progress: bool,
+}
+
+/// What a sweep produced.
+#[derive(Debug)]
+pub struct SweepReport {
+    pub library: PhaseLibrary,
+    /// Cells this run (or shard) is responsible for and that fit (flat order).
+    pub computed: ndarray::Array4<bool>,
+    /// (pitch, radius) pairs skipped because the radius does not fit the pitch.
+    pub skipped: Vec<(f64, f64)>,
+    /// Cells whose solve failed, with the error.
+    pub failed: Vec<(CellPoint, String)>,
+    /// Cells taken from the checkpoint.
+    pub resumed: usize,
+    /// Cells solved in this run.
+    pub solved: usize,
+    /// Wall time of the solves (s).
+    pub elapsed_s: f64,
+}
+
+impl SweepSpec {
+    /// The sweep a design file describes.
+    pub fn from_design(d: &Design) -> Result<Self> {
+        d.validate()?;
+        Ok(SweepSpec {
+            wavelengths: d.wavelengths(),
+            heights: d.heights(),
+            pitches: d.pitches()?,
+            radii: d.radii()?,
+            lattice: d.cell.lattice,
+            min_gap: d.cell.min_gap,
+            pillar: d.materials.pillar.clone(),
+            substrate: d.materials.substrate.clone(),
+            exit: d.materials.exit.clone(),
+            harmonics: d.library.harmonics,
+            polarization: d.library.polarization,
+        })
+    }
+
+    /// Canonical JSON of the spec (f64 written exactly): the identity of a sweep.
+    pub fn fingerprint(&self) -> String {
+        serde_json::to_string(self).expect("spec serialises")
+    }
+
+    /// Grid shape (nw, nh, np, nr).
+    pub fn shape(&self) -> (usize, usize, usize, usize) {
+        (
+            self.wavelengths.len(),
+            self.heights.len(),
+            self.pitches.len(),
+            self.radii.len(),
+        )
+    }
+
+    /// Total number of grid cells.
+    pub fn cell_count(&self) -> usize {
+        let (a, b, c, d) = self.shape();
+        a * b * c * d
+    }
+
+    /// Whether a pillar of `radius` fits a cell of `pitch` with the minimum gap to its
+    /// neighbours (nearest-neighbour distance = pitch for square and hexagonal lattices).
+    pub fn fits(&self, pitch: f64, radius: f64) -> bool {
+        2.0 * radius + self.min_gap <= pitch * (1.0 + 1e-12)
+    }
+
+    /// The cell with flat index `i` (order: wavelength, height, pitch, radius; radius fastest).
+    pub fn point(&self, i: usize) -> CellPoint {
+        let (_, nh, np, nr) = self.shape();
+        let ir = i % nr;
+        let ip = (i / nr) % np;
+        let ih = (i / (nr * np)) % nh;
+        let iw = i / (nr * np * nh);
+        CellPoint {
+            index: i,
+            iw,
+            ih,
+            ip,
+            ir,
+            wavelength: self.wavelengths[iw],
+            height: self.heights[ih],
+            pitch: self.pitches[ip],
+            radius: self.radii[ir],
+        }
+    }
+
+    /// Check the spec (also for specs not built from a design file).
+    pub fn validate(&self) -> Result<()> {
+        for (name, axis) in [
+            ("wavelengths", &self.wavelengths),
+            ("heights", &self.heights),
+            ("pitches", &self.pitches),
+            ("radii", &self.radii),
+        ] {
+            if axis.is_empty() {
+                return Err(Error::invalid(name, "[]", "empty: give at least one value"));
+            }
+            if axis.windows(2).any(|w| w[1] <= w[0]) || axis.iter().any(|x| !x.is_finite()) {
+                return Err(Error::invalid(
+                    name,
+                    format!("{axis:?}"),
+                    "must be finite and strictly ascending",
+                ));
+            }
+        }
+        let max_pitch = self.pitches[self.pitches.len() - 1];
+        let r_max = self.radii[self.radii.len() - 1];
+        if self.radii[0] < 0.0 || r_max >= 0.5 * max_pitch {
+            return Err(Error::invalid(
+                "radius range",
+                format!("{}..{} µm", self.radii[0], r_max),
+                format!(
+                    "must lie in [0, half the largest pitch = {} µm)",
+                    0.5 * max_pitch
+                ),
+            ));
+        }
+        if self.harmonics == 0 {
+            return Err(Error::invalid("harmonics", 0, "must be >= 1"));
+        }
+        Ok(())
+    }
+
+    /// Refractive index of the exit medium at the first wavelength (real part).
+    pub fn exit_index(&self) -> Result<f64> {
+        Ok(Material::parse(&self.exit)?.index(self.wavelengths[0])?.re)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CkptHeader {
+    metalens_checkpoint: u32,
+    settings: String,
+    shard: Option<Shard>,
+}
+
+/// One checkpoint line: flat index, t as [re_x, im_x, re_y, im_y], T and R per polarisation.
+#[derive(Serialize, Deserialize)]
+struct CkptCell {
+    i: usize,
+    t: [f64; 4],
+    tr: [f64; 2],
+    rf: [f64; 2],
+}
+
+impl CkptCell {
+    fn new(i: usize, r: &CellResult) -> Self {
+        CkptCell {
+            i,
+            t: [r.t[0].re, r.t[0].im, r.t[1].re, r.t[1].im],
+            tr: r.transmittance,
+            rf: r.reflectance,
+        }
+    }
+    fn result(&self) -> CellResult {
+        CellResult {
+            t: [
+                C64::new(self.t[0], self.t[1]),
+                C64::new(self.t[2], self.t[3]),
+            ],
+            transmittance: self.tr,
+            reflectance: self.rf,
+        }
+    }
+}
+
+/// Read a checkpoint: its cells, or an error if it belongs to other settings. A missing
+/// file gives no cells; a cut-off last line is ignored.
+fn read_checkpoint(
+    path: &Path,
+    spec: &SweepSpec,
+    shard: Option<Shard>,
+) -> Result<Vec<(usize, CellResult)>> {
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut lines = std::io::BufReader::new(f).lines();
+    let header = match lines.next() {
+        None => return Ok(Vec::new()),
+        Some(l) => l.map_err(|e| Error::io(path, e))?,
+    };
+    let h: CkptHeader = match serde_json::from_str(&header) {
+        Ok(h) => h,
+        // A header cut short by a crash right at the start: nothing was saved yet.
+        Err(_) if lines.next().is_none() => return Ok(Vec::new()),
+        Err(_) => {
+            return Err(Error::format(
+                path,
+                "not a metalens checkpoint; delete it or choose another output",
+            ))
+        }
+    };
+    if h.settings != spec.fingerprint() || h.shard != shard {
+        return Err(Error::format(
+            path,
+            "checkpoint of a sweep with other settings (or shard); delete it to start afresh, or rerun with the original settings",
+        ));
+    }
+    let n = spec.cell_count();
+    let mut cells = Vec::new();
+    for line in lines {
+        let Ok(line) = line else { break };
+        match serde_json::from_str::<CkptCell>(&line) {
+            Ok(c) if c.i < n => cells.push((c.i, c.result())),
+            _ => break, // a line cut short by an interruption: everything before it is good
+        }
+    }
+    Ok(cells)
+}
+
+/// Rewrite the checkpoint with a header and the given cells (atomically), returning the file
+/// opened for appending.
+fn start_checkpoint(
+    path: &Path,
+    spec: &SweepSpec,
+    shard: Option<Shard>,
+    cells: &[(usize, CellResult)],
+) -> Result<std::fs::File> {
+    let mut text = serde_json::to_string(&CkptHeader {
+        metalens_checkpoint: 1,
+        settings: spec.fingerprint(),
+        shard,
+    })
+    .expect("header");
+    text.push('\n');
+    for &(i, r) in cells {
+        text.push_str(&serde_json::to_string(&CkptCell::new(i, &r)).expect("cell"));
+        text.push('\n');
+    }
+    crate::io::hdf5::write_atomic(path, text.as_bytes())?;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
+}
+
+fn finite(r: &CellResult) -> bool {
+    r.t.iter().all(|z| z.re.is_finite() && z.im.is_finite())
+        && r.transmittance
+            .iter()
+            .chain(&r.reflectance)
+            .all(|x| x.is_finite())
+}
+
+/// Run the sweep with `solver` for each cell that fits (and belongs to the shard).
+///
+/// A cell whose solve fails is marked invalid and reported; if every attempted cell fails,
+/// the first error is returned instead (a solver that cannot run at all).
+pub fn sweep<F>(spec: &SweepSpec, solver: F, opts: &SweepOptions) -> Result<SweepReport>
+where
+    F: Fn(&CellPoint) -> Result<CellResult> + Sync,
+{
+    spec.validate()?;
+    let (nw, nh, np, nr) = spec.shape();
+    let n = spec.cell_count();
+    let mut lib = PhaseLibrary::empty(
+        spec.wavelengths.clone(),
+        spec.heights.clone(),
+        spec.pitches.clone(),
+        spec.radii.clone(),
+        spec.lattice,
+        spec.exit_index()?,
+        spec.harmonics,
+    );
+    let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
+    let mut skipped = Vec::new();
+    for (ip, &p) in spec.pitches.iter().enumerate() {
+        for &r in &spec.radii {
+            if !spec.fits(p, r) {
+                skipped.push((p, r));
+            }
+        }
+        let _ = ip;
+    }
+    let mine = |i: usize| opts.shard.is_none_or(|s| i % s.count == s.index - 1);
+    let mut todo: Vec<usize> = Vec::new();
+    for i in 0..n {
+        let c = spec.point(i);
+        if mine(i) && spec.fits(c.pitch, c.radius) {
+            computed[[c.iw, c.ih, c.ip, c.ir]] = true;
+            todo.push(i);
+        }
+    }
+
+    // resume
+    let mut done: Vec<(usize, CellResult)> = match &opts.checkpoint {
+        Some(p) => read_checkpoint(p, spec, opts.shard)?,
+        None => Vec::new(),
+    };
+    done.retain(|(i, _)| todo.binary_search(i).is_ok());
+    done.sort_by_key(|(i, _)| *i);
+    done.dedup_by_key(|(i, _)| *i);
+    let resumed = done.len();
+    let ckpt = match &opts.checkpoint {
+        Some(p) => Some(Mutex::new((
+            start_checkpoint(p, spec, opts.shard, &done)?,
+            p.clone(),
+        ))),
+        None => None,
+    };
+    let have: std::collections::HashSet<usize> = done.iter().map(|(i, _)| *i).collect();
+    let remaining: Vec<usize> = todo.iter().copied().filter(|i| !have.contains(i)).collect();
+
+    let bar = if opts.progress {
+        let b = indicatif::ProgressBar::new(remaining.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} cells  {elapsed_precise} elapsed, ETA {eta_precise}  {msg}",
+            )
+            .expect("template")
+            .progress_chars("=> "),
+        );
+        if resumed > 0 {
+            b.set_message(format!("({resumed} resumed from checkpoint)"));
+        }
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+
+    // The inner solve stays sequential: rayon parallelises over cells only.
+    faer::set_global_parallelism(faer::Par::Seq);
+    let start = std::time::Instant::now();
+    let ckpt_error: Mutex<Option<Error>> = Mutex::new(None);
+    let results: Vec<(usize, Result<CellResult>)> = remaining
+        .par_iter()
+        .map(|&i| {
+            let c = spec.point(i);
+            let r = solver(&c).and_then(|r| {
+                if finite(&r) {
+                    Ok(r)
+                } else {
+                    Err(Error::numerical(
+                        "library",
+                        format!(
+                            "non-finite result for radius {} µm, pitch {} µm",
+                            c.radius, c.pitch
+                        ),
+                    ))
+                }
+            });
+            if let (Ok(res), Some(m)) = (&r, &ckpt) {
+                let mut line = serde_json::to_string(&CkptCell::new(i, res)).expect("cell");
+                line.push('\n');
+                let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+                // one write call per line; flushed so that a kill keeps it
+                if let Err(e) = g.0.write_all(line.as_bytes()).and_then(|_| g.0.flush()) {
+                    *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Error::io(&g.1, e));
+                }
+            }
+            bar.inc(1);
+            (i, r)
+        })
+        .collect();
+    bar.finish_and_clear();
+    let elapsed_s = start.elapsed().as_secs_f64();
+    if let Some(e) = ckpt_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+
+    let mut failed = Vec::new();
+    let mut first_err = None;
+    let mut solved = 0;
+    let put = |lib: &mut PhaseLibrary, i: usize, r: &CellResult| {
+        let c = spec.point(i);
+        for pol in 0..2 {
+            lib.t[[c.iw, c.ih, c.ip, c.ir, pol]] = r.t[pol];
+            lib.transmittance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.transmittance[pol];
+            lib.reflectance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.reflectance[pol];
+        }
+        lib.valid[[c.iw, c.ih, c.ip, c.ir]] = true;
+    };
+    for (i, r) in &done {
+        put(&mut lib, *i, r);
+    }
+    for (i, r) in results {
+        match r {
+            Ok(r) => {
+                put(&mut lib, i, &r);
+                solved += 1;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if first_err.is_none() {
+                    first_err = Some(e);
+                }
+                failed.push((spec.point(i), msg));
+            }
+        }
+    }
+    if solved == 0 && resumed == 0 && !failed.is_empty() {
+        // nothing was saved: leave no checkpoint behind
+        if let Some(p) = &opts.checkpoint {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(first_err.expect("a failure"));
+    }
+    Ok(SweepReport {
+        library: lib,
+        computed,
+        skipped,
+        failed,
+        resumed,
+        solved,
+        elapsed_s,
+    })
+}
+
+/// The real per-cell solve: a [`PillarCell`] solved by [`crate::rcwa::solve`] at normal
+/// incidence with x input; t_x = jones_t[0][0], t_y = jones_t[1][1]. With
+/// [`LibraryPolarization::X`] the y transmittance and reflectance are those of x (C4 / C6
+/// symmetry of a centred disc: the zeroth-order response is isotropic); with `Both` a second
+/// solve with y input gives them.
+pub fn rcwa_cell_solver(
+    spec: &SweepSpec,
+) -> Result<impl Fn(&CellPoint) -> Result<CellResult> + Sync> {
+    let pillar = Material::parse(&spec.pillar)?;
+    let substrate = Material::parse(&spec.substrate)?;
+    let exit = Material::parse(&spec.exit)?;
+    // fail early (one line) on a wavelength outside a material's table
+    for &w in &spec.wavelengths {
+        pillar.index(w)?;
+        substrate.index(w)?;
+        exit.index(w)?;
+    }
+    let settings = crate::rcwa::Settings {
+        harmonics: spec.harmonics,
+        ..Default::default()
+    };
+    let lattice = spec.lattice;
+    let both = spec.polarization == LibraryPolarization::Both;
+    Ok(move |c: &CellPoint| -> Result<CellResult> {
+        let cell = PillarCell {
+            lattice,
+            pitch: c.pitch,
+            radius: c.radius,
+            height: c.height,
+            pillar: pillar.clone(),
+            incidence: substrate.clone(),
+            exit: exit.clone(),
+        };
+        let stack = cell.stack()?;
+        let sx = crate::rcwa::solve(
+            &stack,
+            &Incidence::normal(c.wavelength, Polarization::X),
+            &settings,
+        )?;
+        let (ty, ty_t, ty_r) = if both {
+            let sy = crate::rcwa::solve(
+                &stack,
+                &Incidence::normal(c.wavelength, Polarization::Y),
+                &settings,
+            )?;
+            (sy.jones_t[1][1], sy.transmittance, sy.reflectance)
+        } else {
+            (sx.jones_t[1][1], sx.transmittance, sx.reflectance)
+        };
+        Ok(CellResult {
+            t: [sx.jones_t[0][0], ty],
+            transmittance: [sx.transmittance, ty_t],
+            reflectance: [sx.reflectance, ty_r],
+        })
+    })
+}
