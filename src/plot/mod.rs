@@ -5,6 +5,8 @@
 //! system fonts are needed at build or run time. Call [`init_fonts`] before drawing
 //! (every plotting function in this crate does).
 
+pub mod focal;
+
 use std::sync::Once;
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
