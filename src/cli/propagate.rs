@@ -48,10 +48,10 @@ pub struct Args {
     #[arg(long = "circle-fwhm")]
     pub circle_fwhm_um: Option<f64>,
     /// Start of the on-axis scan and the sections, µm (default 0.5 f).
-    #[arg(long = "z-start")]
+    #[arg(long = "z-start", allow_negative_numbers = true)]
     pub z_start_um: Option<f64>,
     /// End of the on-axis scan and the sections, µm (default 1.5 f).
-    #[arg(long = "z-end")]
+    #[arg(long = "z-end", allow_negative_numbers = true)]
     pub z_end_um: Option<f64>,
     /// Planes in the on-axis scan and the x–z / y–z sections.
     #[arg(long, default_value_t = 200)]
@@ -80,28 +80,51 @@ fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
     let polarization = Polarization::parse(&args.polarization)?;
     let outside = match args.outside.as_str() {
         "opaque" => Outside::Opaque,
-        "bare" => Outside::Bare(C64::new(2.0 * spec.n_incident / (spec.n_incident + spec.n_exit), 0.0)),
+        "bare" => Outside::Bare(C64::new(
+            2.0 * spec.n_incident / (spec.n_incident + spec.n_exit),
+            0.0,
+        )),
         o => return Err(Error::invalid("outside", o, "must be opaque or bare")),
     };
     if !(args.padding.is_finite() && args.padding >= 2.0) {
-        return Err(Error::invalid("padding", args.padding, "must be ≥ 2 (zero padding at least twice the aperture)"));
+        return Err(Error::invalid(
+            "padding",
+            args.padding,
+            "must be ≥ 2 (zero padding at least twice the aperture)",
+        ));
     }
     for &z in &args.z_um {
         if !(z.is_finite() && z > 0.0) {
-            return Err(Error::invalid("plane z", format!("{z} µm"), "must be > 0: planes behind the lens (z ≤ 0) are not propagated"));
+            return Err(Error::invalid(
+                "plane z",
+                format!("{z} µm"),
+                "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+            ));
         }
     }
     let f = spec.focal_length();
     let z0 = args.z_start_um.unwrap_or(0.5 * f);
     let z1 = args.z_end_um.unwrap_or(1.5 * f);
     if !(z0.is_finite() && z0 > 0.0) {
-        return Err(Error::invalid("z start", format!("{z0} µm"), "must be > 0: planes behind the lens (z ≤ 0) are not propagated"));
+        return Err(Error::invalid(
+            "z start",
+            format!("{z0} µm"),
+            "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+        ));
     }
     if !(z1.is_finite() && z1 > z0) {
-        return Err(Error::invalid("z end", format!("{z1} µm"), format!("must be greater than the z start {z0} µm")));
+        return Err(Error::invalid(
+            "z end",
+            format!("{z1} µm"),
+            format!("must be greater than the z start {z0} µm"),
+        ));
     }
     if args.planes < 3 || args.planes > 100_000 {
-        return Err(Error::invalid("planes", args.planes, "must be between 3 and 100000"));
+        return Err(Error::invalid(
+            "planes",
+            args.planes,
+            "must be between 3 and 100000",
+        ));
     }
     if let Some(c) = args.circle_fwhm_um {
         crate::error::check_positive("circle FWHM", c, "µm")?;
@@ -125,7 +148,14 @@ fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
 /// The JSON document of one or two lenses (the contract of the issue: `fwhm.*`,
 /// `efficiency.*`, `transmission_efficiency`, `strehl`, `focal_shift_um`, `focal_plane_z_um`
 /// at the top level; the ideal lens beside a designed one under `ideal`).
-pub fn document(kind: &str, spec: &LensSpec, pol: Polarization, main: &LensResult, ideal: Option<&LensResult>, planes: &[serde_json::Value]) -> serde_json::Value {
+pub fn document(
+    kind: &str,
+    spec: &LensSpec,
+    pol: Polarization,
+    main: &LensResult,
+    ideal: Option<&LensResult>,
+    planes: &[serde_json::Value],
+) -> serde_json::Value {
     use serde_json::{json, Value};
     let mut doc = json!({
         "tool": "metalens propagate",
@@ -146,10 +176,14 @@ pub fn document(kind: &str, spec: &LensSpec, pol: Polarization, main: &LensResul
         "planes": planes,
         "definitions": crate::metrics::definitions(),
     });
-    if let (Value::Object(d), Ok(Value::Object(r))) = (&mut doc, serde_json::to_value(&main.report)) {
+    if let (Value::Object(d), Ok(Value::Object(r))) = (&mut doc, serde_json::to_value(&main.report))
+    {
         d.extend(r);
         if let Some(i) = ideal {
-            d.insert("ideal".into(), serde_json::to_value(&i.report).unwrap_or(Value::Null));
+            d.insert(
+                "ideal".into(),
+                serde_json::to_value(&i.report).unwrap_or(Value::Null),
+            );
         }
     }
     doc
@@ -157,7 +191,10 @@ pub fn document(kind: &str, spec: &LensSpec, pol: Polarization, main: &LensResul
 
 /// Write bytes atomically (temp file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("{}.tmp", path.extension().and_then(|e| e.to_str()).unwrap_or("")));
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
@@ -166,15 +203,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.layout {
         if args.ideal {
-            return Err(Error::invalid("arguments", "LAYOUT and --ideal", "give either a layout file or --ideal, not both"));
+            return Err(Error::invalid(
+                "arguments",
+                "LAYOUT and --ideal",
+                "give either a layout file or --ideal, not both",
+            ));
         }
         std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         return Err(Error::format(path, "reading layout files is not implemented yet (the layout HDF5 schema is pending); use --ideal for the reference lens"));
     }
     if !args.ideal {
-        return Err(Error::invalid("arguments", "none", "give a layout file or --ideal with --na, --diameter and --wavelength"));
+        return Err(Error::invalid(
+            "arguments",
+            "none",
+            "give a layout file or --ideal with --na, --diameter and --wavelength",
+        ));
     }
-    let need = |v: Option<f64>, name: &str| v.ok_or_else(|| Error::invalid(name, "missing", "is required with --ideal"));
+    let need = |v: Option<f64>, name: &str| {
+        v.ok_or_else(|| Error::invalid(name, "missing", "is required with --ideal"))
+    };
     let spec = LensSpec {
         wavelength_um: need(args.wavelength_um, "--wavelength")?,
         na: need(args.na, "--na")?,
@@ -190,7 +237,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     let planes = extra_planes(&spec, &opts, &args.z_um)?;
     let doc = document("ideal", &spec, opts.polarization, &result, None, &planes);
-    let text = serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
@@ -213,11 +261,15 @@ fn extra_planes(spec: &LensSpec, opts: &RunOptions, zs: &[f64]) -> Result<Vec<se
     let dx = opts.dx.unwrap_or(spec.wavelength_um / (4.0 * spec.n_exit));
     let nf = crate::metrics::pipeline::ideal_nearfield(spec, dx, opts.outside)?;
     let zmax = zs.iter().cloned().fold(0.0, f64::max);
-    let n = opts.fft_size.unwrap_or_else(|| choose_fft_size(nf.m, dx, spec.na, spec.n_exit, zmax, opts.padding));
+    let n = opts
+        .fft_size
+        .unwrap_or_else(|| choose_fft_size(nf.m, dx, spec.na, spec.n_exit, zmax, opts.padding));
     let plan = AngularSpectrumPlan::new(n + n % 2, dx, spec.wavelength_um, spec.n_exit)?;
     let sp = plan.spectrum(&nf.field(opts.polarization))?;
     let half = 3.0 * 0.5145 * spec.wavelength_um / spec.na;
-    let g: Vec<f64> = (0..61).map(|i| -half + 2.0 * half * i as f64 / 60.0).collect();
+    let g: Vec<f64> = (0..61)
+        .map(|i| -half + 2.0 * half * i as f64 / 60.0)
+        .collect();
     let mut out = Vec::new();
     for &z in zs {
         let f = plan.evaluate(&sp, z, &g, &g)?;
@@ -235,12 +287,39 @@ fn extra_planes(spec: &LensSpec, opts: &RunOptions, zs: &[f64]) -> Result<Vec<se
 fn summary(spec: &LensSpec, r: &LensResult) {
     let rep = &r.report;
     let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.4}"));
-    println!("lens: NA {} diameter {} µm f {:.4} µm λ {} µm n_exit {}", spec.na, spec.diameter_um, spec.focal_length(), spec.wavelength_um, spec.n_exit);
-    println!("grid: dx {:.4} µm, aperture {}², FFT {}²", r.grid.dx_um, r.grid.aperture_samples, r.grid.fft_size);
-    println!("focal plane z = {:.4} µm (shift {:+.4} µm)", rep.focal_plane_z_um, rep.focal_shift_um);
-    println!("FWHM transverse x {} y {} µm; total x {} y {} µm; Sz x {} y {} µm", fmt(rep.fwhm.transverse.x_um), fmt(rep.fwhm.transverse.y_um), fmt(rep.fwhm.total.x_um), fmt(rep.fwhm.total.y_um), fmt(rep.fwhm.sz.x_um), fmt(rep.fwhm.sz.y_um));
+    println!(
+        "lens: NA {} diameter {} µm f {:.4} µm λ {} µm n_exit {}",
+        spec.na,
+        spec.diameter_um,
+        spec.focal_length(),
+        spec.wavelength_um,
+        spec.n_exit
+    );
+    println!(
+        "grid: dx {:.4} µm, aperture {}², FFT {}²",
+        r.grid.dx_um, r.grid.aperture_samples, r.grid.fft_size
+    );
+    println!(
+        "focal plane z = {:.4} µm (shift {:+.4} µm)",
+        rep.focal_plane_z_um, rep.focal_shift_um
+    );
+    println!(
+        "FWHM transverse x {} y {} µm; total x {} y {} µm; Sz x {} y {} µm",
+        fmt(rep.fwhm.transverse.x_um),
+        fmt(rep.fwhm.transverse.y_um),
+        fmt(rep.fwhm.total.x_um),
+        fmt(rep.fwhm.total.y_um),
+        fmt(rep.fwhm.sz.x_um),
+        fmt(rep.fwhm.sz.y_um)
+    );
     for (k, v) in &rep.efficiency {
         println!("efficiency {k}: {v:.4}");
     }
-    println!("transmission efficiency {:.4}; Strehl {}; peak intensity {:.4}; side-lobe level {}", rep.transmission_efficiency, fmt(rep.strehl), rep.peak_intensity, fmt(rep.side_lobe_level));
+    println!(
+        "transmission efficiency {:.4}; Strehl {}; peak intensity {:.4}; side-lobe level {}",
+        rep.transmission_efficiency,
+        fmt(rep.strehl),
+        rep.peak_intensity,
+        fmt(rep.side_lobe_level)
+    );
 }

@@ -192,7 +192,10 @@ pub fn disc_integral(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64, r: f64
 /// inside the window.
 pub fn side_lobe_level(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64) -> Option<f64> {
     let dx = (xs[xs.len() - 1] - xs[0]) / (xs.len() - 1) as f64;
-    let rmax = (xs[xs.len() - 1] - cx).min(cx - xs[0]).min(ys[ys.len() - 1] - cy).min(cy - ys[0]);
+    let rmax = (xs[xs.len() - 1] - cx)
+        .min(cx - xs[0])
+        .min(ys[ys.len() - 1] - cy)
+        .min(cy - ys[0]);
     let nbins = (rmax / dx).floor() as usize;
     if nbins < 4 {
         return None;
@@ -211,7 +214,11 @@ pub fn side_lobe_level(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64) -> O
             }
         }
     }
-    let avg: Vec<f64> = sum.iter().zip(&cnt).map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN }).collect();
+    let avg: Vec<f64> = sum
+        .iter()
+        .zip(&cnt)
+        .map(|(s, &c)| if c > 0 { s / c as f64 } else { f64::NAN })
+        .collect();
     let first_min = (1..nbins - 1).find(|&b| avg[b] <= avg[b - 1] && avg[b] < avg[b + 1])?;
     let rmin = (first_min as f64 + 0.5) * dx;
     let mut lobe: f64 = 0.0;
@@ -226,7 +233,9 @@ pub fn side_lobe_level(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64) -> O
 }
 
 fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    (0..n).map(|i| a + (b - a) * i as f64 / (n - 1) as f64).collect()
+    (0..n)
+        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+        .collect()
 }
 
 fn parabolic_offset(ym: f64, y0: f64, yp: f64) -> f64 {
@@ -239,18 +248,35 @@ fn parabolic_offset(ym: f64, y0: f64, yp: f64) -> f64 {
 }
 
 /// Analyse the focus of a propagated lens field (see module docs for each quantity).
-pub fn analyse(plan: &AngularSpectrumPlan, spec: &VectorSpectrum, setup: &FocusSetup, progress: &(dyn Fn(usize) + Sync)) -> Result<FocusReport> {
+pub fn analyse(
+    plan: &AngularSpectrumPlan,
+    spec: &VectorSpectrum,
+    setup: &FocusSetup,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<FocusReport> {
     let lambda = setup.wavelength;
     let (z0, z1) = setup.z_range;
     if !(z0 > 0.0 && z1 > z0) {
-        return Err(Error::invalid("z range", format!("{z0}..{z1} µm"), "must satisfy 0 < start < end (planes behind the lens are not propagated)"));
+        return Err(Error::invalid(
+            "z range",
+            format!("{z0}..{z1} µm"),
+            "must satisfy 0 < start < end (planes behind the lens are not propagated)",
+        ));
     }
     if setup.n_z < 3 {
-        return Err(Error::invalid("number of planes", setup.n_z, "must be at least 3"));
+        return Err(Error::invalid(
+            "number of planes",
+            setup.n_z,
+            "must be at least 3",
+        ));
     }
     for &k in &setup.efficiency_k {
         if !(k.is_finite() && k > 0.0) {
-            return Err(Error::invalid("efficiency radius factor", k, "must be a finite number > 0"));
+            return Err(Error::invalid(
+                "efficiency radius factor",
+                k,
+                "must be a finite number > 0",
+            ));
         }
     }
     let fwhm_est = 0.5145 * lambda / setup.na;
@@ -264,7 +290,12 @@ pub fn analyse(plan: &AngularSpectrumPlan, spec: &VectorSpectrum, setup: &FocusS
     let focal_z = if setup.at_design_focus {
         setup.design_focal_length
     } else {
-        let (imax, _) = sections.on_axis.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+        let (imax, _) = sections
+            .on_axis
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap();
         let dz = zs[1] - zs[0];
         let (mut a, mut b) = ((zs[imax] - dz).max(z0 * 0.5), zs[imax] + dz);
         let g = (5f64.sqrt() - 1.0) / 2.0;
@@ -299,7 +330,11 @@ pub fn analyse(plan: &AngularSpectrumPlan, spec: &VectorSpectrum, setup: &FocusS
         let grid = linspace(-half, half, npts);
         let map = plan.evaluate(spec, focal_z, &grid, &grid)?;
         let total = map.total_intensity();
-        let (ip, &peak) = total.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap();
+        let (ip, &peak) = total
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap();
         let (pj, pi) = (ip / npts, ip % npts);
         let d = grid[1] - grid[0];
         let mut px = grid[pi];
@@ -317,14 +352,28 @@ pub fn analyse(plan: &AngularSpectrumPlan, spec: &VectorSpectrum, setup: &FocusS
         let ly: Vec<f64> = line.iter().map(|s| py + s).collect();
         let fx = plan.evaluate(spec, focal_z, &lx, &[py])?;
         let fy = plan.evaluate(spec, focal_z, &[px], &ly)?;
-        let cut = |f: &Fields| Cut { s: line.clone(), transverse: f.transverse_intensity(), total: f.total_intensity(), sz: f.sz() };
+        let cut = |f: &Fields| Cut {
+            s: line.clone(),
+            transverse: f.transverse_intensity(),
+            total: f.total_intensity(),
+            sz: f.sz(),
+        };
         let (cx, cy) = (cut(&fx), cut(&fy));
         let fw = |a: &[f64], b: &[f64]| {
             let x = fwhm_1d(&line, a);
             let y = fwhm_1d(&line, b);
-            Fwhm { x_um: x, y_um: y, x_lambda: x.map(|v| v / lambda), y_lambda: y.map(|v| v / lambda) }
+            Fwhm {
+                x_um: x,
+                y_um: y,
+                x_lambda: x.map(|v| v / lambda),
+                y_lambda: y.map(|v| v / lambda),
+            }
         };
-        let fwhm = FwhmSet { transverse: fw(&cx.transverse, &cy.transverse), total: fw(&cx.total, &cy.total), sz: fw(&cx.sz, &cy.sz) };
+        let fwhm = FwhmSet {
+            transverse: fw(&cx.transverse, &cy.transverse),
+            total: fw(&cx.total, &cy.total),
+            sz: fw(&cx.sz, &cy.sz),
+        };
         let measured = match (fwhm.transverse.x_um, fwhm.transverse.y_um) {
             (Some(a), Some(b)) => Some(0.5 * (a + b)),
             _ => None,
@@ -370,7 +419,14 @@ pub fn analyse(plan: &AngularSpectrumPlan, spec: &VectorSpectrum, setup: &FocusS
             peak_sz: sz.iter().cloned().fold(f64::MIN, f64::max),
             side_lobe_level: sll,
             strehl: None,
-            data: Some(FocusData { map, map_total: total, map_sz: sz, cut_x: cx, cut_y: cy, sections }),
+            data: Some(FocusData {
+                map,
+                map_total: total,
+                map_sz: sz,
+                cut_x: cx,
+                cut_y: cy,
+                sections,
+            }),
         };
         return Ok(report);
     }
@@ -380,16 +436,28 @@ pub fn analyse(plan: &AngularSpectrumPlan, spec: &VectorSpectrum, setup: &FocusS
 pub fn definitions() -> BTreeMap<&'static str, &'static str> {
     let mut d = BTreeMap::new();
     d.insert("transverse", "|Ex|^2+|Ey|^2 (units of the incident |E|^2)");
-    d.insert("total", "|Ex|^2+|Ey|^2+|Ez|^2 (units of the incident |E|^2)");
-    d.insert("sz", "axial Poynting flux 0.5 Re(Ex Hy* - Ey Hx*), H in units of 1/eta0");
+    d.insert(
+        "total",
+        "|Ex|^2+|Ey|^2+|Ez|^2 (units of the incident |E|^2)",
+    );
+    d.insert(
+        "sz",
+        "axial Poynting flux 0.5 Re(Ex Hy* - Ey Hx*), H in units of 1/eta0",
+    );
     d.insert("focal_plane_z_um", "plane of maximum on-axis total intensity (scan + golden-section refinement), or the design focus if requested");
     d.insert("focal_shift_um", "focal_plane_z_um - design focal length");
     d.insert("fwhm", "full width at half maximum along x and y through the focal peak, exact fields on a fine line, linear interpolation of the half-maximum crossings");
     d.insert("efficiency.incident_rK", "power of Sz within a circle of radius K*FWHM (mean x/y FWHM of the transverse intensity unless set) around the focal peak / power incident on the lens aperture (0.5 n_inc pi R^2, unit-amplitude plane wave)");
     d.insert("efficiency.transmitted_rK", "power of Sz within the same circle / power transmitted through the lens (Sz power of the propagating plane waves of the aperture field)");
-    d.insert("transmission_efficiency", "power transmitted through the lens / power incident on the lens aperture");
+    d.insert(
+        "transmission_efficiency",
+        "power transmitted through the lens / power incident on the lens aperture",
+    );
     d.insert("strehl", "peak total intensity / peak total intensity of the ideal lens (uniform amplitude, exact hyperbolic phase, same aperture and incident wave), each at its own focal plane");
-    d.insert("peak_intensity", "maximum total intensity in the focal plane (units of the incident |E|^2)");
+    d.insert(
+        "peak_intensity",
+        "maximum total intensity in the focal plane (units of the incident |E|^2)",
+    );
     d.insert("side_lobe_level", "maximum total intensity outside the first minimum of its azimuthal average around the peak / peak total intensity");
     d
 }
@@ -414,6 +482,9 @@ mod tests {
         let q = vec![1.0; 201 * 201];
         let a = disc_integral(&g, &g, &q, 0.1, -0.2, 1.3);
         // edge pixels resolved to 1/16: error ~ perimeter * h / 16 / area ~ 1e-3
-        assert!((a / (std::f64::consts::PI * 1.69) - 1.0).abs() < 2e-3, "{a}");
+        assert!(
+            (a / (std::f64::consts::PI * 1.69) - 1.0).abs() < 2e-3,
+            "{a}"
+        );
     }
 }

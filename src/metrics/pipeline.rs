@@ -30,7 +30,14 @@ impl LensSpec {
         crate::error::check_positive("exit index", self.n_exit, "")?;
         crate::error::check_positive("incidence index", self.n_incident, "")?;
         if !(self.na.is_finite() && self.na > 0.0 && self.na < self.n_exit) {
-            return Err(Error::invalid("NA", self.na, format!("must be in (0, n_exit = {}) (NA = n_exit sin θ)", self.n_exit)));
+            return Err(Error::invalid(
+                "NA",
+                self.na,
+                format!(
+                    "must be in (0, n_exit = {}) (NA = n_exit sin θ)",
+                    self.n_exit
+                ),
+            ));
         }
         Ok(())
     }
@@ -108,7 +115,15 @@ pub struct LensResult {
 /// The ideal lens of `spec` (uniform amplitude √(n_inc/n_exit), so that its normal-incidence
 /// transmittance is 1; exact hyperbolic phase; same aperture) on spacing `dx`.
 pub fn ideal_nearfield(spec: &LensSpec, dx: f64, outside: Outside) -> Result<NearField> {
-    NearField::ideal(spec.wavelength_um, spec.focal_length(), spec.n_exit, (spec.n_incident / spec.n_exit).sqrt(), dx, 0.5 * spec.diameter_um, outside)
+    NearField::ideal(
+        spec.wavelength_um,
+        spec.focal_length(),
+        spec.n_exit,
+        (spec.n_incident / spec.n_exit).sqrt(),
+        dx,
+        0.5 * spec.diameter_um,
+        outside,
+    )
 }
 
 /// Propagate a near field and analyse its focus.
@@ -118,15 +133,31 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
     let f = spec.focal_length();
     let z_range = opts.z_range.unwrap_or((0.5 * f, 1.5 * f));
     if !(z_range.0 > 0.0) {
-        return Err(Error::invalid("z range start", format!("{} µm", z_range.0), "must be > 0: planes behind the lens (z ≤ 0) are not propagated"));
+        return Err(Error::invalid(
+            "z range start",
+            format!("{} µm", z_range.0),
+            "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+        ));
     }
     let mut warnings = Vec::new();
     let n = match opts.fft_size {
         Some(n) => {
             if n < nf.m {
-                return Err(Error::invalid("FFT grid size", n, format!("must be at least the aperture's {} samples", nf.m)));
+                return Err(Error::invalid(
+                    "FFT grid size",
+                    n,
+                    format!("must be at least the aperture's {} samples", nf.m),
+                ));
             }
-            if let Some(w) = aliasing_warning(n, nf.m, nf.dx, spec.wavelength_um, spec.na, spec.n_exit, z_range.1) {
+            if let Some(w) = aliasing_warning(
+                n,
+                nf.m,
+                nf.dx,
+                spec.wavelength_um,
+                spec.na,
+                spec.n_exit,
+                z_range.1,
+            ) {
                 warnings.push(w);
             }
             n + n % 2
@@ -171,7 +202,11 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
         padding_factor: n as f64 / nf.m as f64,
         band_limit_na_at_focus: plan.band_limit(report.focal_plane_z_um) / plan.k0(),
     };
-    Ok(LensResult { report, grid, warnings })
+    Ok(LensResult {
+        report,
+        grid,
+        warnings,
+    })
 }
 
 /// The ideal lens alone (its Strehl ratio is 1 by definition).
@@ -188,7 +223,11 @@ pub fn run_ideal(spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
 
 /// A designed lens and its ideal counterpart on the same grid; fills the designed lens's
 /// Strehl ratio. Returns (designed, ideal).
-pub fn run_designed(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Result<(LensResult, LensResult)> {
+pub fn run_designed(
+    nf: &NearField,
+    spec: &LensSpec,
+    opts: &RunOptions,
+) -> Result<(LensResult, LensResult)> {
     let mut designed = run_nearfield(nf, spec, opts)?;
     let ideal_nf = ideal_nearfield(spec, nf.dx, opts.outside)?;
     let mut ideal = run_nearfield(&ideal_nf, spec, opts)?;

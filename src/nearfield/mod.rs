@@ -66,7 +66,11 @@ impl Polarization {
             "y" => Ok(Polarization::Y),
             "rcp" => Ok(Polarization::Rcp),
             "lcp" => Ok(Polarization::Lcp),
-            _ => Err(Error::invalid("polarization", s, "must be one of x, y, rcp, lcp")),
+            _ => Err(Error::invalid(
+                "polarization",
+                s,
+                "must be one of x, y, rcp, lcp",
+            )),
         }
     }
     /// Name as accepted by [`Polarization::parse`].
@@ -132,7 +136,8 @@ fn grid_size(aperture_radius: f64, dx: f64) -> usize {
 /// Exact hyperbolic phase of a converging lens (crate convention, see `lib.rs`):
 /// φ(r) = −(2π n_exit/λ)(√(r² + f²) − f), radians; r, f and λ in µm.
 pub fn hyperbolic_phase(r: f64, focal_length: f64, wavelength: f64, n_exit: f64) -> f64 {
-    -(2.0 * std::f64::consts::PI * n_exit / wavelength) * ((r * r + focal_length * focal_length).sqrt() - focal_length)
+    -(2.0 * std::f64::consts::PI * n_exit / wavelength)
+        * ((r * r + focal_length * focal_length).sqrt() - focal_length)
 }
 
 impl NearField {
@@ -151,21 +156,43 @@ impl NearField {
         check_positive("pitch", pitch, "µm")?;
         check_positive("aperture radius", aperture_radius, "µm")?;
         if samples_per_pitch < 2 {
-            return Err(Error::invalid("samples per pitch", samples_per_pitch, "must be at least 2"));
+            return Err(Error::invalid(
+                "samples per pitch",
+                samples_per_pitch,
+                "must be at least 2",
+            ));
         }
         if sites.is_empty() {
-            return Err(Error::invalid("sites", "0 sites", "a lens needs at least one pillar site"));
+            return Err(Error::invalid(
+                "sites",
+                "0 sites",
+                "a lens needs at least one pillar site",
+            ));
         }
         for (i, s) in sites.iter().enumerate() {
-            if !(s.x.is_finite() && s.y.is_finite() && s.tx.re.is_finite() && s.tx.im.is_finite() && s.ty.re.is_finite() && s.ty.im.is_finite()) {
-                return Err(Error::invalid(format!("site {i}"), format!("({}, {}) µm", s.x, s.y), "position and t must be finite"));
+            if !(s.x.is_finite()
+                && s.y.is_finite()
+                && s.tx.re.is_finite()
+                && s.tx.im.is_finite()
+                && s.ty.re.is_finite()
+                && s.ty.im.is_finite())
+            {
+                return Err(Error::invalid(
+                    format!("site {i}"),
+                    format!("({}, {}) µm", s.x, s.y),
+                    "position and t must be finite",
+                ));
             }
         }
         let _ = lattice; // nearest-site (Voronoi) cells are the unit cells of either lattice
         let dx = pitch / samples_per_pitch as f64;
         let m = grid_size(aperture_radius, dx);
         if (m as f64) * (m as f64) > 1.2e9 {
-            return Err(Error::invalid("near-field grid", format!("{m} × {m}"), "exceeds 1.2e9 samples; use fewer samples per pitch"));
+            return Err(Error::invalid(
+                "near-field grid",
+                format!("{m} × {m}"),
+                "exceeds 1.2e9 samples; use fewer samples per pitch",
+            ));
         }
         // bucket the sites on a pitch-sized grid
         let half = (m / 2) as f64 * dx;
@@ -186,38 +213,48 @@ impl NearField {
         let mut ty = vec![out_t; m * m];
         use rayon::prelude::*;
         let r2max = aperture_radius * aperture_radius;
-        tx.par_chunks_mut(m).zip(ty.par_chunks_mut(m)).enumerate().for_each(|(j, (rx, ry))| {
-            let y = (j as f64 - (m / 2) as f64) * dx;
-            let by = bucket_of(y);
-            for i in 0..m {
-                let x = (i as f64 - (m / 2) as f64) * dx;
-                if x * x + y * y > r2max {
-                    continue;
-                }
-                let bx = bucket_of(x);
-                let mut best = (pitch * pitch, usize::MAX);
-                for dyb in -1..=1 {
-                    for dxb in -1..=1 {
-                        let (cx, cy) = (bx + dxb, by + dyb);
-                        if cx < 0 || cy < 0 || cx as usize >= nb || cy as usize >= nb {
-                            continue;
-                        }
-                        for &k in &buckets[cy as usize * nb + cx as usize] {
-                            let s = &sites[k as usize];
-                            let d2 = (s.x - x).powi(2) + (s.y - y).powi(2);
-                            if d2 < best.0 {
-                                best = (d2, k as usize);
+        tx.par_chunks_mut(m)
+            .zip(ty.par_chunks_mut(m))
+            .enumerate()
+            .for_each(|(j, (rx, ry))| {
+                let y = (j as f64 - (m / 2) as f64) * dx;
+                let by = bucket_of(y);
+                for i in 0..m {
+                    let x = (i as f64 - (m / 2) as f64) * dx;
+                    if x * x + y * y > r2max {
+                        continue;
+                    }
+                    let bx = bucket_of(x);
+                    let mut best = (pitch * pitch, usize::MAX);
+                    for dyb in -1..=1 {
+                        for dxb in -1..=1 {
+                            let (cx, cy) = (bx + dxb, by + dyb);
+                            if cx < 0 || cy < 0 || cx as usize >= nb || cy as usize >= nb {
+                                continue;
+                            }
+                            for &k in &buckets[cy as usize * nb + cx as usize] {
+                                let s = &sites[k as usize];
+                                let d2 = (s.x - x).powi(2) + (s.y - y).powi(2);
+                                if d2 < best.0 {
+                                    best = (d2, k as usize);
+                                }
                             }
                         }
                     }
+                    if best.1 != usize::MAX {
+                        rx[i] = sites[best.1].tx;
+                        ry[i] = sites[best.1].ty;
+                    }
                 }
-                if best.1 != usize::MAX {
-                    rx[i] = sites[best.1].tx;
-                    ry[i] = sites[best.1].ty;
-                }
-            }
-        });
-        Ok(NearField { m, dx, tx, ty, aperture_radius, outside })
+            });
+        Ok(NearField {
+            m,
+            dx,
+            tx,
+            ty,
+            aperture_radius,
+            outside,
+        })
     }
 
     /// The ideal lens: uniform amplitude `amplitude`, exact hyperbolic phase
@@ -239,7 +276,11 @@ impl NearField {
         check_positive("aperture radius", aperture_radius, "µm")?;
         let m = grid_size(aperture_radius, dx);
         if (m as f64) * (m as f64) > 1.2e9 {
-            return Err(Error::invalid("near-field grid", format!("{m} × {m}"), "exceeds 1.2e9 samples; use a coarser grid spacing"));
+            return Err(Error::invalid(
+                "near-field grid",
+                format!("{m} × {m}"),
+                "exceeds 1.2e9 samples; use a coarser grid spacing",
+            ));
         }
         let out_t = match outside {
             Outside::Opaque => C64::new(0.0, 0.0),
@@ -253,11 +294,21 @@ impl NearField {
                 let x = (i as f64 - (m / 2) as f64) * dx;
                 let r = (x * x + y * y).sqrt();
                 if r <= aperture_radius {
-                    *v = C64::from_polar(amplitude, hyperbolic_phase(r, focal_length, wavelength, n_exit));
+                    *v = C64::from_polar(
+                        amplitude,
+                        hyperbolic_phase(r, focal_length, wavelength, n_exit),
+                    );
                 }
             }
         });
-        Ok(NearField { m, dx, tx: t.clone(), ty: t, aperture_radius, outside })
+        Ok(NearField {
+            m,
+            dx,
+            tx: t.clone(),
+            ty: t,
+            aperture_radius,
+            outside,
+        })
     }
 
     /// The transmitted transverse field for a unit-amplitude incident wave of polarisation
@@ -271,7 +322,12 @@ impl NearField {
                 Some(t.iter().map(|v| v * j).collect())
             }
         };
-        ApertureField { m: self.m, dx: self.dx, ex: comp(jx, &self.tx), ey: comp(jy, &self.ty) }
+        ApertureField {
+            m: self.m,
+            dx: self.dx,
+            ex: comp(jx, &self.tx),
+            ey: comp(jy, &self.ty),
+        }
     }
 }
 
@@ -286,15 +342,24 @@ mod tests {
         for j in -1..=1 {
             for i in -1..=1 {
                 let k = ((j + 1) * 3 + (i + 1)) as f64;
-                sites.push(Site { x: i as f64, y: j as f64, tx: C64::new(k, 0.0), ty: C64::new(0.0, k) });
+                sites.push(Site {
+                    x: i as f64,
+                    y: j as f64,
+                    tx: C64::new(k, 0.0),
+                    ty: C64::new(0.0, k),
+                });
             }
         }
-        let nf = NearField::from_sites(&sites, LatticeKind::Square, 1.0, 4, 1.6, Outside::Opaque).unwrap();
+        let nf = NearField::from_sites(&sites, LatticeKind::Square, 1.0, 4, 1.6, Outside::Opaque)
+            .unwrap();
         assert_eq!(nf.dx, 0.25);
         let at = |x: f64, y: f64| {
             let i = (x / nf.dx).round() as isize + (nf.m / 2) as isize;
             let j = (y / nf.dx).round() as isize + (nf.m / 2) as isize;
-            (nf.tx[j as usize * nf.m + i as usize], nf.ty[j as usize * nf.m + i as usize])
+            (
+                nf.tx[j as usize * nf.m + i as usize],
+                nf.ty[j as usize * nf.m + i as usize],
+            )
         };
         assert_eq!(at(0.0, 0.0).0, C64::new(4.0, 0.0));
         assert_eq!(at(1.0, 0.25).0, C64::new(5.0, 0.0));

@@ -66,7 +66,12 @@ impl Fft2 {
         let ptr = SharedPtr(data.as_mut_ptr());
         let blocks = n.div_ceil(COLUMN_BLOCK);
         (0..blocks).into_par_iter().for_each_init(
-            || (vec![C64::default(); n * COLUMN_BLOCK], vec![C64::default(); scratch_len]),
+            || {
+                (
+                    vec![C64::default(); n * COLUMN_BLOCK],
+                    vec![C64::default(); scratch_len],
+                )
+            },
             |(buf, scratch), b| {
                 let c0 = b * COLUMN_BLOCK;
                 let w = COLUMN_BLOCK.min(n - c0);
@@ -106,7 +111,9 @@ mod tests {
     #[test]
     fn matches_direct_dft() {
         let n = 6;
-        let a: Vec<C64> = (0..n * n).map(|i| C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos())).collect();
+        let a: Vec<C64> = (0..n * n)
+            .map(|i| C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()))
+            .collect();
         let mut b = a.clone();
         Fft2::new(n).forward(&mut b);
         for ky in 0..n {
@@ -114,7 +121,8 @@ mod tests {
                 let mut s = C64::default();
                 for y in 0..n {
                     for x in 0..n {
-                        let ph = -2.0 * std::f64::consts::PI * ((kx * x + ky * y) as f64) / n as f64;
+                        let ph =
+                            -2.0 * std::f64::consts::PI * ((kx * x + ky * y) as f64) / n as f64;
                         s += a[y * n + x] * C64::from_polar(1.0, ph);
                     }
                 }

@@ -7,7 +7,8 @@
 //! spectrum = forward FFT ÷ N). At a plane z > 0 each plane wave is multiplied by the transfer
 //! function H = exp(i kz z), kz = √(k² − kx² − ky²), k = 2π n_exit/λ, and
 //!
-//! * Ez follows from transversality k·E = 0: Ez = −(kx Ax + ky Ay)/kz;
+//! * Ez follows from transversality k·E = 0: Ez = −(kx Ax + ky Ay)/kz (|kz| floored at
+//!   √(k·2π/W) for the few bins on the circle |k_t| = k, where 1/kz is singular but integrable);
 //! * H (in units of 1/η0, so that a normally incident plane wave of amplitude 1 in a medium of
 //!   index n carries Sz = n/2) follows from H = k × E / k0 with k0 = 2π/λ;
 //! * Sz = ½ Re(Ex Hy* − Ey Hx*).
@@ -15,7 +16,8 @@
 //! **Band limit** (Matsushima & Shimobaba, Opt. Express 17, 19662 (2009)): with the padded
 //! window width W = n·dx, frequencies with |fx| or |fy| above
 //! u_lim = (n_exit/λ) / √((2z/W)² + 1) are dropped, because the sampled transfer function
-//! aliases beyond it. **Evanescent components** (kx² + ky² > k²) are kept with their exact
+//! aliases beyond it (propagating waves only: the evanescent factor does not oscillate).
+//! **Evanescent components** (kx² + ky² > k²) are kept with their exact
 //! decay exp(−κz) while κz ≤ [`EVANESCENT_CUTOFF`] (amplitude ≥ 1e-15) and dropped beyond; in
 //! practice all of them are gone a few wavelengths from the lens.
 //!
@@ -132,7 +134,14 @@ pub fn band_limited_window(na: f64, index: f64, z_max: f64) -> f64 {
 
 /// Automatic FFT size: ≥ `min_factor` × the aperture samples m (≥ 2), ≥ the band-limited
 /// window of [`band_limited_window`], rounded up by [`fast_size`].
-pub fn choose_fft_size(m: usize, dx: f64, na: f64, index: f64, z_max: f64, min_factor: f64) -> usize {
+pub fn choose_fft_size(
+    m: usize,
+    dx: f64,
+    na: f64,
+    index: f64,
+    z_max: f64,
+    min_factor: f64,
+) -> usize {
     let by_aperture = (min_factor.max(2.0) * m as f64).ceil() as usize;
     let by_band = (band_limited_window(na, index, z_max) / dx).ceil() as usize;
     fast_size(by_aperture.max(by_band))
@@ -141,7 +150,15 @@ pub fn choose_fft_size(m: usize, dx: f64, na: f64, index: f64, z_max: f64, min_f
 /// A warning when a user-chosen FFT size n would alias or cut the lens's spectrum: less than
 /// twice the aperture (wrap-around of the diffracted field), or a band limit at `z_max` below
 /// NA/λ.
-pub fn aliasing_warning(n: usize, m: usize, dx: f64, wavelength: f64, na: f64, index: f64, z_max: f64) -> Option<String> {
+pub fn aliasing_warning(
+    n: usize,
+    m: usize,
+    dx: f64,
+    wavelength: f64,
+    na: f64,
+    index: f64,
+    z_max: f64,
+) -> Option<String> {
     let need = choose_fft_size(m, dx, na, index, z_max, 2.0);
     if n >= need {
         return None;
@@ -176,15 +193,23 @@ pub struct Fields {
 impl Fields {
     /// |Ex|² + |Ey|².
     pub fn transverse_intensity(&self) -> Vec<f64> {
-        (0..self.e[0].len()).map(|i| self.e[0][i].norm_sqr() + self.e[1][i].norm_sqr()).collect()
+        (0..self.e[0].len())
+            .map(|i| self.e[0][i].norm_sqr() + self.e[1][i].norm_sqr())
+            .collect()
     }
     /// |Ex|² + |Ey|² + |Ez|².
     pub fn total_intensity(&self) -> Vec<f64> {
-        (0..self.e[0].len()).map(|i| self.e[0][i].norm_sqr() + self.e[1][i].norm_sqr() + self.e[2][i].norm_sqr()).collect()
+        (0..self.e[0].len())
+            .map(|i| self.e[0][i].norm_sqr() + self.e[1][i].norm_sqr() + self.e[2][i].norm_sqr())
+            .collect()
     }
     /// Sz = ½ Re(Ex Hy* − Ey Hx*), units |E|²/η0.
     pub fn sz(&self) -> Vec<f64> {
-        (0..self.e[0].len()).map(|i| 0.5 * (self.e[0][i] * self.h[1][i].conj() - self.e[1][i] * self.h[0][i].conj()).re).collect()
+        (0..self.e[0].len())
+            .map(|i| {
+                0.5 * (self.e[0][i] * self.h[1][i].conj() - self.e[1][i] * self.h[0][i].conj()).re
+            })
+            .collect()
     }
 }
 
@@ -216,28 +241,64 @@ pub struct AngularSpectrumPlan {
 
 /// The five field components of one plane wave after propagation.
 #[inline]
-fn wave(ax: C64, ay: C64, kx: f64, ky: f64, kz: C64, h: C64, k0: f64) -> [C64; 5] {
+fn wave(ax: C64, ay: C64, kx: f64, ky: f64, kz: C64, h: C64, k0: f64, kz_floor: f64) -> [C64; 5] {
     let ex = ax * h;
     let ey = ay * h;
-    let ez = if kz.norm_sqr() > 0.0 { -(ax * kx + ay * ky) / kz * h } else { C64::new(0.0, 0.0) };
+    let ez = -(ax * kx + ay * ky) / regular_kz(kz, kz_floor) * h;
     let hx = (ez * ky - kz * ey) / k0;
     let hy = (kz * ex - ez * kx) / k0;
     [ex, ey, ez, hx, hy]
 }
 
+/// kz in the denominator of Ez = −(kx Ax + ky Ay)/kz, with its magnitude floored at
+/// `kz_floor` = √(k Δk) (Δk = 2π/W, one frequency bin): a bin lying on (or within rounding of)
+/// the circle |k_t| = k stands for an annulus of width Δk over which 1/kz is integrable, and its
+/// average is of order 1/√(k Δk). Without the floor one grazing bin can carry an arbitrarily
+/// large Ez.
+#[inline]
+fn regular_kz(kz: C64, kz_floor: f64) -> C64 {
+    let a = kz.norm();
+    if a >= kz_floor {
+        kz
+    } else if a > 0.0 {
+        kz * (kz_floor / a)
+    } else {
+        C64::new(kz_floor, 0.0)
+    }
+}
+
 impl AngularSpectrumPlan {
+    /// Floor of |kz| in the Ez denominator, √(k·2π/W) (see `regular_kz`).
+    pub fn kz_floor(&self) -> f64 {
+        (self.k() * 2.0 * PI / self.window()).sqrt()
+    }
+
     /// Plan for an n × n grid (n even ≥ 2).
     pub fn new(n: usize, dx: f64, wavelength: f64, index: f64) -> Result<Self> {
         crate::error::check_positive("grid spacing", dx, "µm")?;
         crate::error::check_positive("wavelength", wavelength, "µm")?;
         crate::error::check_positive("exit index", index, "")?;
         if n < 2 || n % 2 != 0 {
-            return Err(Error::invalid("FFT grid size", n, "must be even and at least 2"));
+            return Err(Error::invalid(
+                "FFT grid size",
+                n,
+                "must be even and at least 2",
+            ));
         }
         if (n as f64) * (n as f64) * 16.0 > 20.0 * 1024f64.powi(3) {
-            return Err(Error::invalid("FFT grid size", n, "one complex plane would exceed 20 GiB; the limit on a 24 GiB machine is 16384"));
+            return Err(Error::invalid(
+                "FFT grid size",
+                n,
+                "one complex plane would exceed 20 GiB; the limit on a 24 GiB machine is 16384",
+            ));
         }
-        Ok(AngularSpectrumPlan { n, dx, wavelength, index, fft: Fft2::new(n) })
+        Ok(AngularSpectrumPlan {
+            n,
+            dx,
+            wavelength,
+            index,
+            fft: Fft2::new(n),
+        })
     }
 
     /// Wavenumber in the exit medium, rad/µm.
@@ -264,12 +325,14 @@ impl AngularSpectrumPlan {
     /// Transfer function H(kx, ky, z) with the band limit and the evanescent cut-off, and kz.
     #[inline]
     fn transfer(&self, kx: f64, ky: f64, z: f64, klim: f64) -> Option<(C64, C64)> {
-        if kx.abs() > klim || ky.abs() > klim {
-            return None;
-        }
         let k = self.k();
         let q = k * k - kx * kx - ky * ky;
         if q >= 0.0 {
+            // the band limit guards against aliasing of the oscillating exp(i kz z); the
+            // evanescent factor does not oscillate and is kept up to the cut-off
+            if kx.abs() > klim || ky.abs() > klim {
+                return None;
+            }
             let kz = q.sqrt();
             Some((C64::new(kz, 0.0), C64::from_polar(1.0, kz * z)))
         } else {
@@ -285,10 +348,18 @@ impl AngularSpectrumPlan {
     /// Spectrum of an aperture field: embed centred, forward FFT, ÷ n².
     pub fn spectrum(&self, field: &ApertureField) -> Result<VectorSpectrum> {
         if field.m > self.n {
-            return Err(Error::invalid("FFT grid size", self.n, format!("must be at least the aperture's {} samples", field.m)));
+            return Err(Error::invalid(
+                "FFT grid size",
+                self.n,
+                format!("must be at least the aperture's {} samples", field.m),
+            ));
         }
         if (field.dx - self.dx).abs() > 1e-12 * self.dx {
-            return Err(Error::invalid("grid spacing", format!("{} µm", field.dx), format!("must equal the plan's {} µm", self.dx)));
+            return Err(Error::invalid(
+                "grid spacing",
+                format!("{} µm", field.dx),
+                format!("must equal the plan's {} µm", self.dx),
+            ));
         }
         let n = self.n;
         let norm = 1.0 / (n as f64 * n as f64);
@@ -318,6 +389,7 @@ impl AngularSpectrumPlan {
         let n = self.n;
         let k = self.k();
         let k0 = self.k0();
+        let kzf = self.kz_floor();
         let w2 = self.window().powi(2);
         let zero = C64::new(0.0, 0.0);
         let sum: f64 = (0..n)
@@ -334,7 +406,7 @@ impl AngularSpectrumPlan {
                     let kz = q.sqrt();
                     let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
                     let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
-                    let az = -(ax * kx + ay * ky) / kz;
+                    let az = -(ax * kx + ay * ky) / regular_kz(C64::new(kz, 0.0), kzf);
                     s += 0.5 * kz / k0 * (ax.norm_sqr() + ay.norm_sqr() + az.norm_sqr());
                 }
                 s
@@ -351,6 +423,7 @@ impl AngularSpectrumPlan {
         let crop = crop.min(n) & !1;
         let klim = self.band_limit(z);
         let k0 = self.k0();
+        let kzf = self.kz_floor();
         let zero = C64::new(0.0, 0.0);
         let mut work = vec![zero; n * n];
         let mut out: Vec<Vec<C64>> = Vec::with_capacity(5);
@@ -364,7 +437,7 @@ impl AngularSpectrumPlan {
                         Some((kz, h)) => {
                             let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
                             let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
-                            wave(ax, ay, kx, ky, kz, h, k0)[c]
+                            wave(ax, ay, kx, ky, kz, h, k0, kzf)[c]
                         }
                     };
                 }
@@ -379,29 +452,50 @@ impl AngularSpectrumPlan {
             }
             out.push(o);
         }
-        let xs: Vec<f64> = (0..crop).map(|i| (i as f64 - (crop / 2) as f64) * self.dx).collect();
+        let xs: Vec<f64> = (0..crop)
+            .map(|i| (i as f64 - (crop / 2) as f64) * self.dx)
+            .collect();
         let mut it = out.into_iter();
         let e = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
         let h = [it.next().unwrap(), it.next().unwrap()];
-        Ok(Fields { xs: xs.clone(), ys: xs, e, h })
+        Ok(Fields {
+            xs: xs.clone(),
+            ys: xs,
+            e,
+            h,
+        })
     }
 
-    /// FFT bins inside the band at distance z (same for both axes), with their kx.
+    /// FFT bins that can be non-zero at distance z (|kx| within the evanescent cut-off; same for
+    /// both axes), with their kx.
     fn band(&self, z: f64) -> Vec<(usize, f64)> {
-        let klim = self.band_limit(z);
-        let kev = if z > 0.0 { (self.k().powi(2) + (EVANESCENT_CUTOFF / z).powi(2)).sqrt() } else { f64::INFINITY };
-        (0..self.n).map(|i| (i, self.kx(i))).filter(|&(_, kx)| kx.abs() <= klim && kx.abs() <= kev).collect()
+        let kev = if z > 0.0 {
+            (self.k().powi(2) + (EVANESCENT_CUTOFF / z).powi(2)).sqrt()
+        } else {
+            f64::INFINITY
+        };
+        (0..self.n)
+            .map(|i| (i, self.kx(i)))
+            .filter(|&(_, kx)| kx.abs() <= kev)
+            .collect()
     }
 
     /// Exact fields at the points (xs × ys) of the plane z (µm), from the spectrum by separable
     /// matrix DFTs over the non-zero band. Cost ≈ 5·n_band²·min(|xs|, |ys|).
-    pub fn evaluate(&self, spec: &VectorSpectrum, z: f64, xs: &[f64], ys: &[f64]) -> Result<Fields> {
+    pub fn evaluate(
+        &self,
+        spec: &VectorSpectrum,
+        z: f64,
+        xs: &[f64],
+        ys: &[f64],
+    ) -> Result<Fields> {
         check_z(z)?;
         let n = self.n;
         let band = self.band(z);
         let nb = band.len();
         let klim = self.band_limit(z);
         let k0 = self.k0();
+        let kzf = self.kz_floor();
         let zero = C64::new(0.0, 0.0);
         let (nxo, nyo) = (xs.len(), ys.len());
         let phase = |pts: &[f64]| -> Vec<C64> {
@@ -425,7 +519,7 @@ impl AngularSpectrumPlan {
                     Some((kz, h)) => {
                         let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
                         let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
-                        wave(ax, ay, kx, ky, kz, h, k0)
+                        wave(ax, ay, kx, ky, kz, h, k0, kzf)
                     }
                 };
                 buf.push(w);
@@ -455,10 +549,13 @@ impl AngularSpectrumPlan {
                     },
                 )
                 .map(|(a, _)| a)
-                .reduce(|| vec![zero; 5 * nyo * nb], |mut a, b| {
-                    a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
-                    a
-                });
+                .reduce(
+                    || vec![zero; 5 * nyo * nb],
+                    |mut a, b| {
+                        a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
+                        a
+                    },
+                );
             comps.par_iter_mut().enumerate().for_each(|(c, out)| {
                 for yo in 0..nyo {
                     let crow = &acc[(c * nyo + yo) * nb..(c * nyo + yo + 1) * nb];
@@ -507,18 +604,31 @@ impl AngularSpectrumPlan {
         let mut it = comps.into_iter();
         let e = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
         let h = [it.next().unwrap(), it.next().unwrap()];
-        Ok(Fields { xs: xs.to_vec(), ys: ys.to_vec(), e, h })
+        Ok(Fields {
+            xs: xs.to_vec(),
+            ys: ys.to_vec(),
+            e,
+            h,
+        })
     }
 
     /// x–z section (y = 0, points `xs`), y–z section (x = 0, points `ys`) and on-axis total
     /// intensity for every z in `zs`: one pass over the band per plane (column sums for the
     /// x–z line, row sums for the y–z line). `progress` is called after each plane.
-    pub fn sections(&self, spec: &VectorSpectrum, zs: &[f64], xs: &[f64], ys: &[f64], progress: &(dyn Fn(usize) + Sync)) -> Result<Sections> {
+    pub fn sections(
+        &self,
+        spec: &VectorSpectrum,
+        zs: &[f64],
+        xs: &[f64],
+        ys: &[f64],
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<Sections> {
         for &z in zs {
             check_z(z)?;
         }
         let n = self.n;
         let k0 = self.k0();
+        let kzf = self.kz_floor();
         let zero = C64::new(0.0, 0.0);
         let mut xz = Vec::with_capacity(zs.len());
         let mut yz = Vec::with_capacity(zs.len());
@@ -541,7 +651,7 @@ impl AngularSpectrumPlan {
                             if let Some((kz, h)) = self.transfer(kx, ky, z, klim) {
                                 let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
                                 let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
-                                let w = wave(ax, ay, kx, ky, kz, h, k0);
+                                let w = wave(ax, ay, kx, ky, kz, h, k0, kzf);
                                 for c in 0..5 {
                                     col[c * nb + bx] += w[c];
                                     rs[c] += w[c];
@@ -581,17 +691,30 @@ impl AngularSpectrumPlan {
             };
             let lx = line(xs, &|c, b| colsum[c * nb + b]);
             let ly = line(ys, &|c, b| rowsum[b][c]);
-            let axis: [C64; 3] = [0, 1, 2].map(|c| (0..nb).map(|b| colsum[c * nb + b]).sum::<C64>());
+            let axis: [C64; 3] =
+                [0, 1, 2].map(|c| (0..nb).map(|b| colsum[c * nb + b]).sum::<C64>());
             on_axis.push(axis.iter().map(|v| v.norm_sqr()).sum());
             let pack = |v: Vec<Vec<C64>>, xs: Vec<f64>, ys: Vec<f64>| {
                 let mut it = v.into_iter();
-                Fields { xs, ys, e: [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()], h: [it.next().unwrap(), it.next().unwrap()] }
+                Fields {
+                    xs,
+                    ys,
+                    e: [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()],
+                    h: [it.next().unwrap(), it.next().unwrap()],
+                }
             };
             xz.push(pack(lx, xs.to_vec(), vec![0.0]));
             yz.push(pack(ly, vec![0.0], ys.to_vec()));
             progress(iz + 1);
         }
-        Ok(Sections { zs: zs.to_vec(), xs: xs.to_vec(), ys: ys.to_vec(), xz, yz, on_axis })
+        Ok(Sections {
+            zs: zs.to_vec(),
+            xs: xs.to_vec(),
+            ys: ys.to_vec(),
+            xz,
+            yz,
+            on_axis,
+        })
     }
 
     /// Total intensity |E|² on the axis at z (one band pass).
@@ -603,7 +726,11 @@ impl AngularSpectrumPlan {
 
 fn check_z(z: f64) -> Result<()> {
     if !z.is_finite() || z < 0.0 {
-        return Err(Error::invalid("plane z", format!("{z} µm"), "must be ≥ 0 (planes behind the lens, z < 0, are not propagated)"));
+        return Err(Error::invalid(
+            "plane z",
+            format!("{z} µm"),
+            "must be ≥ 0 (planes behind the lens, z < 0, are not propagated)",
+        ));
     }
     Ok(())
 }
