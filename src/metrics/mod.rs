@@ -131,7 +131,7 @@ pub fn k_key(k: f64) -> String {
 /// half-maximum crossings linearly interpolated. `None` if a side never drops below half.
 pub fn fwhm_1d(s: &[f64], v: &[f64]) -> Option<f64> {
     let (ip, &vmax) = v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    if !(vmax > 0.0) {
+    if vmax.is_nan() || vmax <= 0.0 {
         return None;
     }
     let half = 0.5 * vmax;

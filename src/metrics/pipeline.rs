@@ -132,7 +132,7 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
     check_sampling(nf.dx, spec.wavelength_um, spec.na)?;
     let f = spec.focal_length();
     let z_range = opts.z_range.unwrap_or((0.5 * f, 1.5 * f));
-    if !(z_range.0 > 0.0) {
+    if z_range.0.is_nan() || z_range.0 <= 0.0 {
         return Err(Error::invalid(
             "z range start",
             format!("{} µm", z_range.0),

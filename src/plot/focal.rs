@@ -13,6 +13,7 @@ type DrawResult<DB> =
 
 const SIZE: (u32, u32) = (900, 700);
 
+#[allow(clippy::too_many_arguments)]
 fn heat<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,

@@ -97,10 +97,10 @@ pub fn ifftshift<T: Copy>(a: &[T], n: usize) -> Vec<T> {
 pub fn fast_size(min: usize) -> usize {
     let mut n = min.max(2);
     loop {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let mut r = n;
             for p in [2, 3, 5, 7] {
-                while r % p == 0 {
+                while r.is_multiple_of(p) {
                     r /= p;
                 }
             }
@@ -150,6 +150,7 @@ pub fn choose_fft_size(
 /// A warning when a user-chosen FFT size n would alias or cut the lens's spectrum: less than
 /// twice the aperture (wrap-around of the diffracted field), or a band limit at `z_max` below
 /// NA/λ.
+#[allow(clippy::too_many_arguments)]
 pub fn aliasing_warning(
     n: usize,
     m: usize,
@@ -278,7 +279,7 @@ impl AngularSpectrumPlan {
         crate::error::check_positive("grid spacing", dx, "µm")?;
         crate::error::check_positive("wavelength", wavelength, "µm")?;
         crate::error::check_positive("exit index", index, "")?;
-        if n < 2 || n % 2 != 0 {
+        if n < 2 || !n.is_multiple_of(2) {
             return Err(Error::invalid(
                 "FFT grid size",
                 n,
@@ -367,12 +368,16 @@ impl AngularSpectrumPlan {
             let src = src.as_ref()?;
             let m = field.m;
             let mut buf = vec![C64::new(0.0, 0.0); n * n];
-            for j in 0..m {
-                let dj = fft_index(j as isize - (m / 2) as isize, n);
-                for i in 0..m {
-                    buf[dj * n + fft_index(i as isize - (m / 2) as isize, n)] = src[j * m + i];
+            buf.par_chunks_mut(n).enumerate().for_each(|(dj, row)| {
+                let j = signed_index(dj, n) + (m / 2) as isize;
+                if j < 0 || j as usize >= m {
+                    return;
                 }
-            }
+                let srow = &src[j as usize * m..(j as usize + 1) * m];
+                for (i, v) in srow.iter().enumerate() {
+                    row[fft_index(i as isize - (m / 2) as isize, n)] = *v;
+                }
+            });
             self.fft.forward(&mut buf);
             buf.par_iter_mut().for_each(|v| *v *= norm);
             Some(buf)
@@ -418,6 +423,18 @@ impl AngularSpectrumPlan {
     /// Full plane at distance z by inverse FFTs (one work plane), cropped to the centred
     /// `crop` × `crop` samples (crop even, ≤ n). Returns E and H.
     pub fn field_at(&self, spec: &VectorSpectrum, z: f64, crop: usize) -> Result<Fields> {
+        self.field_at_components(spec, z, crop, true)
+    }
+
+    /// As [`AngularSpectrumPlan::field_at`]; with `with_h` false only E is computed (three
+    /// inverse FFTs instead of five) and the H vectors are empty.
+    pub fn field_at_components(
+        &self,
+        spec: &VectorSpectrum,
+        z: f64,
+        crop: usize,
+        with_h: bool,
+    ) -> Result<Fields> {
         check_z(z)?;
         let n = self.n;
         let crop = crop.min(n) & !1;
@@ -427,17 +444,32 @@ impl AngularSpectrumPlan {
         let zero = C64::new(0.0, 0.0);
         let mut work = vec![zero; n * n];
         let mut out: Vec<Vec<C64>> = Vec::with_capacity(5);
-        for c in 0..5 {
+        let kxs: Vec<f64> = (0..n).map(|i| self.kx(i)).collect();
+        for c in 0..if with_h { 5 } else { 3 } {
+            let zeros = vec![zero; n];
+            let kxs = &kxs;
             work.par_chunks_mut(n).enumerate().for_each(|(j, row)| {
-                let ky = self.kx(j);
+                let ky = kxs[j];
+                let ra = spec
+                    .ax
+                    .as_ref()
+                    .map_or(&zeros[..], |a| &a[j * n..(j + 1) * n]);
+                let rb = spec
+                    .ay
+                    .as_ref()
+                    .map_or(&zeros[..], |a| &a[j * n..(j + 1) * n]);
                 for (i, v) in row.iter_mut().enumerate() {
-                    let kx = self.kx(i);
+                    let kx = kxs[i];
                     *v = match self.transfer(kx, ky, z, klim) {
                         None => zero,
                         Some((kz, h)) => {
-                            let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
-                            let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
-                            wave(ax, ay, kx, ky, kz, h, k0, kzf)[c]
+                            let (ax, ay) = (ra[i], rb[i]);
+                            match c {
+                                0 => ax * h,
+                                1 => ay * h,
+                                2 => -(ax * kx + ay * ky) / regular_kz(kz, kzf) * h,
+                                _ => wave(ax, ay, kx, ky, kz, h, k0, kzf)[c],
+                            }
                         }
                     };
                 }
@@ -457,7 +489,7 @@ impl AngularSpectrumPlan {
             .collect();
         let mut it = out.into_iter();
         let e = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
-        let h = [it.next().unwrap(), it.next().unwrap()];
+        let h = [it.next().unwrap_or_default(), it.next().unwrap_or_default()];
         Ok(Fields {
             xs: xs.clone(),
             ys: xs,
