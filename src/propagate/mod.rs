@@ -242,6 +242,7 @@ pub struct AngularSpectrumPlan {
 
 /// The five field components of one plane wave after propagation.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn wave(ax: C64, ay: C64, kx: f64, ky: f64, kz: C64, h: C64, k0: f64, kz_floor: f64) -> [C64; 5] {
     let ex = ax * h;
     let ey = ay * h;

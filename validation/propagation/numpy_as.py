@@ -42,7 +42,7 @@ def spectrum(e, n):
     buf = np.zeros((n, n), complex)
     buf[:m, :m] = e
     buf = np.roll(buf, (-(m // 2), -(m // 2)), axis=(0, 1))
-    return sfft.fft2(buf, workers=WORKERS, overwrite_x=True) / (n * n)
+    return sfft.fft2(buf, workers=WORKERS, overwrite_x=True, norm="forward")  # spectrum = FFT / N
 
 
 def transfer(k, KX, KY, z, n, dx):
@@ -64,7 +64,7 @@ def one_plane(n, ex, ey, dx, z):
     h, kz = transfer(k, KX, KY, z, n, dx)
     out = []
     for a in (ax * h, ay * h, -(KX * ax + KY * ay) / kz * h):
-        f = sfft.ifft2(a, workers=WORKERS, overwrite_x=True)
+        f = sfft.ifft2(a, workers=WORKERS, overwrite_x=True, norm="forward")  # field = inverse FFT, no factor
         f = np.fft.fftshift(f)[n // 2 - n // 4 : n // 2 + n // 4, n // 2 - n // 4 : n // 2 + n // 4]
         out.append(f.copy())
     return out
@@ -76,7 +76,7 @@ def main():
     t = time.perf_counter()
     if kind == "plane":
         out = one_plane(n, ex, ey, dx, f)
-        print(f"numpy plane {n}: {time.perf_counter() - t:.3f} s (Ex at focus {abs(out[0][n // 4, n // 4]):.4f})")
+        print(f"numpy plane {n}: {time.perf_counter() - t:.3f} s (|Ex|, |Ez| at the focus {abs(out[0][n // 4, n // 4]):.4f}, {abs(out[2][n // 4, n // 4]):.3e})")
     elif kind == "xz":
         k, KX, KY = plan(n, dx)
         ax = spectrum(ex, n)
@@ -86,7 +86,7 @@ def main():
             h, kz = transfer(k, KX, KY, z, n, dx)
             row = []
             for a in (ax * h, ay * h, -(KX * ax + KY * ay) / kz * h):
-                row.append(sfft.ifft2(a, workers=WORKERS, overwrite_x=True)[0, :].copy())
+                row.append(sfft.ifft2(a, workers=WORKERS, overwrite_x=True, norm="forward")[0, :].copy())
             line.append(row)
         print(f"numpy xz 200 planes {n}: {time.perf_counter() - t:.3f} s")
     else:
