@@ -272,3 +272,32 @@ fn high_na_matches_rayleigh_sommerfeld() {
     // the field is not trivially small: a tight focus far above the incident amplitude
     assert!(peak > 5.0);
 }
+
+/// Two code paths, one answer: the x–z / y–z section pass (column and row sums of the
+/// propagated spectrum) equals the window evaluation on the same lines, and its on-axis
+/// intensity equals the full-plane FFT value (relative 1e-10: rounding of sums of ~1e4 terms).
+#[test]
+fn sections_match_window_evaluation() {
+    let spec = LensSpec { wavelength_um: 0.633, na: 0.6, diameter_um: 12.0, n_exit: 1.2, n_incident: 1.0 };
+    let dx = 0.633 / 4.0;
+    let nf = metalens::metrics::pipeline::ideal_nearfield(&spec, dx, Outside::Opaque).unwrap();
+    let plan = AngularSpectrumPlan::new(2 * nf.m, dx, 0.633, 1.2).unwrap();
+    let sp = plan.spectrum(&nf.field(Polarization::Lcp)).unwrap();
+    let zs = [4.0, spec.focal_length(), 15.0];
+    let pts: Vec<f64> = (0..21).map(|i| -1.0 + 0.1 * i as f64).collect();
+    let s = plan.sections(&sp, &zs, &pts, &pts, &|_| {}).unwrap();
+    for (iz, &z) in zs.iter().enumerate() {
+        let fx = plan.evaluate(&sp, z, &pts, &[0.0]).unwrap();
+        let fy = plan.evaluate(&sp, z, &[0.0], &pts).unwrap();
+        let full = plan.field_at(&sp, z, 8).unwrap();
+        let scale = fx.e[0].iter().map(|v| v.norm()).fold(0.0, f64::max);
+        for c in 0..3 {
+            for i in 0..pts.len() {
+                assert!((s.xz[iz].e[c][i] - fx.e[c][i]).norm() < 1e-10 * scale);
+                assert!((s.yz[iz].e[c][i] - fy.e[c][i]).norm() < 1e-10 * scale);
+            }
+        }
+        let axis_fft = full.total_intensity()[4 * 8 + 4];
+        assert!((s.on_axis[iz] / axis_fft - 1.0).abs() < 1e-10, "{} vs {axis_fft}", s.on_axis[iz]);
+    }
+}

@@ -666,9 +666,22 @@ impl AngularSpectrumPlan {
         let mut xz = Vec::with_capacity(zs.len());
         let mut yz = Vec::with_capacity(zs.len());
         let mut on_axis = Vec::with_capacity(zs.len());
+        // one band for all planes (the widest, at the nearest plane; `transfer` drops what the
+        // farther planes do not need) and the phase factors of both lines, computed once
+        let zmin = zs.iter().cloned().fold(f64::INFINITY, f64::min);
+        let band = self.band(zmin);
+        let nb = band.len();
+        let phases = |pts: &[f64]| -> Vec<C64> {
+            let mut m = Vec::with_capacity(nb * pts.len());
+            for &x in pts {
+                for &(_, kx) in &band {
+                    m.push(C64::from_polar(1.0, kx * x));
+                }
+            }
+            m
+        };
+        let (px, py) = (phases(xs), phases(ys));
         for (iz, &z) in zs.iter().enumerate() {
-            let band = self.band(z);
-            let nb = band.len();
             let klim = self.band_limit(z);
             let min_len = (nb / (4 * rayon::current_num_threads())).max(1);
             // per row: row sums (→ y–z line) and accumulated column sums (→ x–z line)
@@ -707,23 +720,25 @@ impl AngularSpectrumPlan {
             for (by, rs) in rowsums {
                 rowsum[by] = rs;
             }
-            let line = |pts: &[f64], get: &dyn Fn(usize, usize) -> C64| -> Vec<Vec<C64>> {
-                (0..5)
-                    .map(|c| {
-                        pts.iter()
-                            .map(|&x| {
-                                let mut s = zero;
-                                for (b, &(_, kx)) in band.iter().enumerate() {
-                                    s += get(c, b) * C64::from_polar(1.0, kx * x);
-                                }
-                                s
-                            })
-                            .collect()
-                    })
-                    .collect()
-            };
-            let lx = line(xs, &|c, b| colsum[c * nb + b]);
-            let ly = line(ys, &|c, b| rowsum[b][c]);
+            let line =
+                |np: usize, ph: &[C64], get: &dyn Fn(usize, usize) -> C64| -> Vec<Vec<C64>> {
+                    (0..5)
+                        .map(|c| {
+                            let g: Vec<C64> = (0..nb).map(|b| get(c, b)).collect();
+                            (0..np)
+                                .into_par_iter()
+                                .map(|p| {
+                                    g.iter()
+                                        .zip(&ph[p * nb..(p + 1) * nb])
+                                        .map(|(a, b)| a * b)
+                                        .sum::<C64>()
+                                })
+                                .collect()
+                        })
+                        .collect()
+                };
+            let lx = line(xs.len(), &px, &|c, b| colsum[c * nb + b]);
+            let ly = line(ys.len(), &py, &|c, b| rowsum[b][c]);
             let axis: [C64; 3] =
                 [0, 1, 2].map(|c| (0..nb).map(|b| colsum[c * nb + b]).sum::<C64>());
             on_axis.push(axis.iter().map(|v| v.norm_sqr()).sum());
