@@ -278,7 +278,13 @@ fn high_na_matches_rayleigh_sommerfeld() {
 /// intensity equals the full-plane FFT value (relative 1e-10: rounding of sums of ~1e4 terms).
 #[test]
 fn sections_match_window_evaluation() {
-    let spec = LensSpec { wavelength_um: 0.633, na: 0.6, diameter_um: 12.0, n_exit: 1.2, n_incident: 1.0 };
+    let spec = LensSpec {
+        wavelength_um: 0.633,
+        na: 0.6,
+        diameter_um: 12.0,
+        n_exit: 1.2,
+        n_incident: 1.0,
+    };
     let dx = 0.633 / 4.0;
     let nf = metalens::metrics::pipeline::ideal_nearfield(&spec, dx, Outside::Opaque).unwrap();
     let plan = AngularSpectrumPlan::new(2 * nf.m, dx, 0.633, 1.2).unwrap();
@@ -298,6 +304,10 @@ fn sections_match_window_evaluation() {
             }
         }
         let axis_fft = full.total_intensity()[4 * 8 + 4];
-        assert!((s.on_axis[iz] / axis_fft - 1.0).abs() < 1e-10, "{} vs {axis_fft}", s.on_axis[iz]);
+        assert!(
+            (s.on_axis[iz] / axis_fft - 1.0).abs() < 1e-10,
+            "{} vs {axis_fft}",
+            s.on_axis[iz]
+        );
     }
 }

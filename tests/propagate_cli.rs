@@ -160,3 +160,22 @@ fn out_dir_gets_figures_and_json() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn forced_small_grid_warns_about_aliasing() {
+    // the automatic grid for this lens is 324² (2× the 162-sample aperture); 200² must warn
+    let mut a = IDEAL.to_vec();
+    a.extend(["--planes", "20", "--quiet", "--fft-size", "200"]);
+    let (code, out, err) = run(&a);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: FFT grid 200²") && err.contains("324²"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 1);
+    // smaller than the aperture itself: an error, exit 2
+    let mut a = IDEAL.to_vec();
+    a.extend(["--fft-size", "100"]);
+    expect_exit2(&a, "162 samples");
+}
