@@ -7,9 +7,7 @@ use crate::cell::{Incidence, Stack};
 use crate::{Result, C64};
 
 /// How the in-plane permittivity of patterned layers is Fourier-factorised.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Factorization {
     /// Normal-vector method (Li's rules applied along the local normal of every boundary,
@@ -32,10 +30,7 @@ pub const DEFAULT_HARMONICS: usize = 400;
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            harmonics: DEFAULT_HARMONICS,
-            factorization: Factorization::NormalVector,
-        }
+        Settings { harmonics: DEFAULT_HARMONICS, factorization: Factorization::NormalVector }
     }
 }
 
@@ -80,8 +75,5 @@ pub struct Solution {
 /// Solve the stack for the given incidence.
 pub fn solve(stack: &Stack, incidence: &Incidence, settings: &Settings) -> Result<Solution> {
     let _ = (stack, incidence, settings);
-    Err(crate::Error::numerical(
-        "rcwa",
-        "solver not implemented yet",
-    ))
+    Err(crate::Error::numerical("rcwa", "solver not implemented yet"))
 }
