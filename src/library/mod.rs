@@ -31,6 +31,9 @@ impl PhaseLibrary {
     /// Read a library written by `metalens library` (HDF5). CONTRACT: implemented on branch
     /// `lib`; errors with a one-line message for a missing, corrupt or foreign file.
     pub fn load(path: &std::path::Path) -> crate::Result<Self> {
-        Err(crate::Error::format(path, "reading phase libraries is not implemented yet"))
+        Err(crate::Error::format(
+            path,
+            "reading phase libraries is not implemented yet",
+        ))
     }
 }
