@@ -21,9 +21,9 @@ fn settings(lattice: LatticeKind, selection: Selection) -> LayoutSettings {
         min_gap: 0.05,
         poor_phase_threshold: 0.5,
         fill_radius: None,
-    
+
         incidence_index: 1.0,
-}
+    }
 }
 
 fn lens(diameter: f64, na: f64) -> HyperbolicLens {

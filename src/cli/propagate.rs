@@ -346,7 +346,12 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         .centers
         .iter()
         .zip(&layout.t_achieved)
-        .map(|(c, t)| crate::nearfield::Site { x: c[0], y: c[1], tx: t[0], ty: t[1] })
+        .map(|(c, t)| crate::nearfield::Site {
+            x: c[0],
+            y: c[1],
+            tx: t[0],
+            ty: t[1],
+        })
         .collect();
     // a few samples per pitch, at least 4 and fine enough for the NA (λ/(2·NA·1.25) spacing)
     let needed = (2.5 * spec.na * layout.pitch / spec.wavelength_um).ceil() as usize;
@@ -366,7 +371,14 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
     for w in designed.warnings.iter().chain(&ideal.warnings) {
         eprintln!("warning: {w}");
     }
-    let doc = document("layout", &spec, opts.polarization, &designed, Some(&ideal), &[]);
+    let doc = document(
+        "layout",
+        &spec,
+        opts.polarization,
+        &designed,
+        Some(&ideal),
+        &[],
+    );
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {

@@ -81,8 +81,11 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
         Selection::NearestPhase => "nearest-phase",
     };
     file.set_attr_string("selection", sel).map_err(e)?;
-    file.set_attr_string("incidence_index", &format!("{}", layout.settings.incidence_index))
-        .map_err(e)?;
+    file.set_attr_string(
+        "incidence_index",
+        &format!("{}", layout.settings.incidence_index),
+    )
+    .map_err(e)?;
     file.set_attr_string("library_notes", &layout.table.notes.join("; "))
         .map_err(e)?;
 
@@ -307,7 +310,10 @@ impl LayoutFile {
                 "pillar datasets have different lengths",
             ));
         }
-        let incidence_index = file.attr_string("incidence_index").ok().and_then(|v| v.parse::<f64>().ok());
+        let incidence_index = file
+            .attr_string("incidence_index")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok());
         Ok(LayoutFile {
             lens,
             lattice,
