@@ -163,7 +163,17 @@ fn layer_matrices(
             // problem conserves energy exactly (the one-sided ΔN of Schuster et al. does not,
             // by ~1e-5 here); both converge to the same limit.
             let half = faer::Scale(C64::new(0.5, 0.0));
-            let sym = |nm: &Mat<C64>| (&delta * nm + nm * &delta) * half;
+            // Lossless layer: Δ and [[nnᵀ]] are Hermitian, so [[nnᵀ]]Δ = (Δ[[nnᵀ]])ᴴ and one
+            // product per component suffices.
+            let lossless = eps_bg.im == 0.0 && shapes.iter().all(|(_, v)| v.im == 0.0);
+            let sym = |nm: &Mat<C64>| {
+                let dn = &delta * nm;
+                if lossless {
+                    (&dn + dn.adjoint()) * half
+                } else {
+                    (&dn + nm * &delta) * half
+                }
+            };
             let dxy = sym(&nxy);
             Ok(LayerMatrices {
                 eta,
