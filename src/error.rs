@@ -31,14 +31,21 @@ pub enum Error {
     Format { path: String, message: String },
     /// A numerical failure that must not be hidden: singular solve at a Rayleigh anomaly,
     /// failed eigensolve, energy not conserved in a lossless structure, etc.
-    Numerical { stage: &'static str, message: String },
+    Numerical {
+        stage: &'static str,
+        message: String,
+    },
     /// The user interrupted a long run (Ctrl-C); completed work was saved.
     Interrupted { message: String },
 }
 
 impl Error {
     /// Shorthand for an [`Error::InvalidInput`].
-    pub fn invalid(name: impl Into<String>, value: impl fmt::Display, rule: impl Into<String>) -> Self {
+    pub fn invalid(
+        name: impl Into<String>,
+        value: impl fmt::Display,
+        rule: impl Into<String>,
+    ) -> Self {
         Error::InvalidInput {
             name: name.into(),
             value: value.to_string(),
@@ -84,11 +91,15 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidInput { name, value, rule } => write!(f, "invalid {name} {value}: {rule}"),
+            Error::InvalidInput { name, value, rule } => {
+                write!(f, "invalid {name} {value}: {rule}")
+            }
             Error::Parse { path, message } => write!(f, "cannot parse {path}: {message}"),
             Error::Io { path, source } => write!(f, "{path}: {source}"),
             Error::Format { path, message } => write!(f, "{path}: {message}"),
-            Error::Numerical { stage, message } => write!(f, "numerical failure in {stage}: {message}"),
+            Error::Numerical { stage, message } => {
+                write!(f, "numerical failure in {stage}: {message}")
+            }
             Error::Interrupted { message } => write!(f, "interrupted: {message}"),
         }
     }
@@ -106,7 +117,11 @@ impl std::error::Error for Error {
 /// Check that a length is finite and strictly positive.
 pub fn check_positive(name: &str, value: f64, unit: &str) -> Result<()> {
     if !value.is_finite() || value <= 0.0 {
-        return Err(Error::invalid(name, format!("{value} {unit}"), "must be a finite number > 0"));
+        return Err(Error::invalid(
+            name,
+            format!("{value} {unit}"),
+            "must be a finite number > 0",
+        ));
     }
     Ok(())
 }
@@ -114,7 +129,11 @@ pub fn check_positive(name: &str, value: f64, unit: &str) -> Result<()> {
 /// Check that a value is finite and non-negative.
 pub fn check_non_negative(name: &str, value: f64, unit: &str) -> Result<()> {
     if !value.is_finite() || value < 0.0 {
-        return Err(Error::invalid(name, format!("{value} {unit}"), "must be a finite number >= 0"));
+        return Err(Error::invalid(
+            name,
+            format!("{value} {unit}"),
+            "must be a finite number >= 0",
+        ));
     }
     Ok(())
 }

@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "metalens", version, about = "Design engine for high-NA SRN-pillar metalenses (micrometres, exp(-i omega t))")]
+#[command(
+    name = "metalens",
+    version,
+    about = "Design engine for high-NA SRN-pillar metalenses (micrometres, exp(-i omega t))"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

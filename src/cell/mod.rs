@@ -20,7 +20,9 @@ pub struct Lattice {
 }
 
 /// The named lattices of the CLI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum LatticeKind {
     Square,
@@ -31,19 +33,28 @@ impl Lattice {
     /// Square lattice of pitch p: a1 = (p, 0), a2 = (0, p).
     pub fn square(pitch: f64) -> Result<Self> {
         check_positive("pitch", pitch, "µm")?;
-        Ok(Lattice { a1: [pitch, 0.0], a2: [0.0, pitch] })
+        Ok(Lattice {
+            a1: [pitch, 0.0],
+            a2: [0.0, pitch],
+        })
     }
     /// Rectangular lattice: a1 = (px, 0), a2 = (0, py).
     pub fn rectangular(px: f64, py: f64) -> Result<Self> {
         check_positive("pitch x", px, "µm")?;
         check_positive("pitch y", py, "µm")?;
-        Ok(Lattice { a1: [px, 0.0], a2: [0.0, py] })
+        Ok(Lattice {
+            a1: [px, 0.0],
+            a2: [0.0, py],
+        })
     }
     /// Hexagonal lattice of pitch p (nearest-neighbour distance): a1 = (p, 0),
     /// a2 = (p/2, p√3/2).
     pub fn hexagonal(pitch: f64) -> Result<Self> {
         check_positive("pitch", pitch, "µm")?;
-        Ok(Lattice { a1: [pitch, 0.0], a2: [0.5 * pitch, 0.5 * 3f64.sqrt() * pitch] })
+        Ok(Lattice {
+            a1: [pitch, 0.0],
+            a2: [0.5 * pitch, 0.5 * 3f64.sqrt() * pitch],
+        })
     }
     /// The named lattice of a given pitch.
     pub fn of_kind(kind: LatticeKind, pitch: f64) -> Result<Self> {
@@ -73,7 +84,10 @@ impl Lattice {
     pub fn reciprocal(&self) -> ([f64; 2], [f64; 2]) {
         let det = self.a1[0] * self.a2[1] - self.a1[1] * self.a2[0];
         let s = 2.0 * std::f64::consts::PI / det;
-        ([self.a2[1] * s, -self.a2[0] * s], [-self.a1[1] * s, self.a1[0] * s])
+        (
+            [self.a2[1] * s, -self.a2[0] * s],
+            [-self.a1[1] * s, self.a1[0] * s],
+        )
     }
     /// Shortest distance between lattice points (µm), i.e. the pitch of a square or hex lattice.
     pub fn min_period(&self) -> f64 {
@@ -83,7 +97,10 @@ impl Lattice {
                 if i == 0 && j == 0 {
                     continue;
                 }
-                let v = [i as f64 * self.a1[0] + j as f64 * self.a2[0], i as f64 * self.a1[1] + j as f64 * self.a2[1]];
+                let v = [
+                    i as f64 * self.a1[0] + j as f64 * self.a2[0],
+                    i as f64 * self.a1[1] + j as f64 * self.a2[1],
+                ];
                 best = best.min(norm(v));
             }
         }
@@ -98,16 +115,29 @@ pub(crate) fn norm(v: [f64; 2]) -> f64 {
 /// A shape patterning a layer. Angles in radians, counter-clockwise from +x.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Shape {
-    Circle { center: [f64; 2], radius: f64 },
-    Ellipse { center: [f64; 2], semi_axes: [f64; 2], angle: f64 },
-    Rectangle { center: [f64; 2], size: [f64; 2], angle: f64 },
+    Circle {
+        center: [f64; 2],
+        radius: f64,
+    },
+    Ellipse {
+        center: [f64; 2],
+        semi_axes: [f64; 2],
+        angle: f64,
+    },
+    Rectangle {
+        center: [f64; 2],
+        size: [f64; 2],
+        angle: f64,
+    },
 }
 
 impl Shape {
     /// Centre (µm).
     pub fn center(&self) -> [f64; 2] {
         match self {
-            Shape::Circle { center, .. } | Shape::Ellipse { center, .. } | Shape::Rectangle { center, .. } => *center,
+            Shape::Circle { center, .. }
+            | Shape::Ellipse { center, .. }
+            | Shape::Rectangle { center, .. } => *center,
         }
     }
     /// Area (µm²).
@@ -132,7 +162,9 @@ impl Shape {
         let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
         match self {
             Shape::Circle { radius, .. } => dx * dx + dy * dy <= radius * radius,
-            Shape::Ellipse { semi_axes, angle, .. } => {
+            Shape::Ellipse {
+                semi_axes, angle, ..
+            } => {
                 let (u, v) = rotate(dx, dy, -angle);
                 (u / semi_axes[0]).powi(2) + (v / semi_axes[1]).powi(2) <= 1.0
             }
@@ -145,12 +177,18 @@ impl Shape {
     fn validate(&self) -> Result<()> {
         for v in self.center() {
             if !v.is_finite() {
-                return Err(Error::invalid("shape centre", format!("{:?}", self.center()), "must be finite"));
+                return Err(Error::invalid(
+                    "shape centre",
+                    format!("{:?}", self.center()),
+                    "must be finite",
+                ));
             }
         }
         match self {
             Shape::Circle { radius, .. } => check_positive("radius", *radius, "µm"),
-            Shape::Ellipse { semi_axes, angle, .. } => {
+            Shape::Ellipse {
+                semi_axes, angle, ..
+            } => {
                 check_positive("ellipse semi-axis", semi_axes[0], "µm")?;
                 check_positive("ellipse semi-axis", semi_axes[1], "µm")?;
                 if !angle.is_finite() {
@@ -187,7 +225,11 @@ pub struct Layer {
 impl Layer {
     /// A uniform layer.
     pub fn uniform(thickness: f64, material: Material) -> Self {
-        Layer { thickness, background: material, shapes: Vec::new() }
+        Layer {
+            thickness,
+            background: material,
+            shapes: Vec::new(),
+        }
     }
 }
 
@@ -206,7 +248,11 @@ impl Stack {
     /// their own periodic images or each other.
     pub fn validate(&self) -> Result<()> {
         for (li, layer) in self.layers.iter().enumerate() {
-            check_non_negative(&format!("thickness of layer {}", li + 1), layer.thickness, "µm")?;
+            check_non_negative(
+                &format!("thickness of layer {}", li + 1),
+                layer.thickness,
+                "µm",
+            )?;
             for (s, _) in &layer.shapes {
                 s.validate()?;
             }
@@ -224,7 +270,11 @@ impl Stack {
                         _ => format!("the shape overlaps its periodic images (lattice period {period:.4} µm)"),
                     };
                     return Err(Error::invalid(
-                        if matches!(s, Shape::Circle { .. }) { "radius" } else { "shape size" },
+                        if matches!(s, Shape::Circle { .. }) {
+                            "radius"
+                        } else {
+                            "shape size"
+                        },
                         format!("{r:.4} µm"),
                         rule,
                     ));
@@ -253,7 +303,10 @@ fn self_image_clearance(l: &Lattice, s: &Shape) -> f64 {
             if i == 0 && j == 0 {
                 continue;
             }
-            let t = [i as f64 * l.a1[0] + j as f64 * l.a2[0], i as f64 * l.a1[1] + j as f64 * l.a2[1]];
+            let t = [
+                i as f64 * l.a1[0] + j as f64 * l.a2[0],
+                i as f64 * l.a1[1] + j as f64 * l.a2[1],
+            ];
             let d = match s {
                 Shape::Circle { radius, .. } => norm(t) - 2.0 * radius,
                 _ => {
@@ -274,7 +327,9 @@ fn self_image_clearance(l: &Lattice, s: &Shape) -> f64 {
 
 fn shift(s: &mut Shape, t: [f64; 2]) {
     match s {
-        Shape::Circle { center, .. } | Shape::Ellipse { center, .. } | Shape::Rectangle { center, .. } => {
+        Shape::Circle { center, .. }
+        | Shape::Ellipse { center, .. }
+        | Shape::Rectangle { center, .. } => {
             center[0] += t[0];
             center[1] += t[1];
         }
@@ -285,7 +340,10 @@ fn shift(s: &mut Shape, t: [f64; 2]) {
 fn shapes_overlap(l: &Lattice, s1: &Shape, s2: &Shape) -> bool {
     for i in -1i32..=1 {
         for j in -1i32..=1 {
-            let t = [i as f64 * l.a1[0] + j as f64 * l.a2[0], i as f64 * l.a1[1] + j as f64 * l.a2[1]];
+            let t = [
+                i as f64 * l.a1[0] + j as f64 * l.a2[0],
+                i as f64 * l.a1[1] + j as f64 * l.a2[1],
+            ];
             let mut moved = s2.clone();
             shift(&mut moved, t);
             let (c1, c2) = (s1.center(), moved.center());
@@ -293,7 +351,9 @@ fn shapes_overlap(l: &Lattice, s1: &Shape, s2: &Shape) -> bool {
             if d >= s1.bounding_radius() + moved.bounding_radius() {
                 continue;
             }
-            if let (Shape::Circle { radius: r1, .. }, Shape::Circle { radius: r2, .. }) = (s1, &moved) {
+            if let (Shape::Circle { radius: r1, .. }, Shape::Circle { radius: r2, .. }) =
+                (s1, &moved)
+            {
                 if d < r1 + r2 {
                     return true;
                 }
@@ -315,12 +375,18 @@ fn sampled_overlap(a: &Shape, b: &Shape) -> bool {
     let r = a.bounding_radius();
     for i in 0..n {
         for j in 0..n {
-            let p = [c[0] + r * (2.0 * (i as f64 + 0.5) / n as f64 - 1.0), c[1] + r * (2.0 * (j as f64 + 0.5) / n as f64 - 1.0)];
+            let p = [
+                c[0] + r * (2.0 * (i as f64 + 0.5) / n as f64 - 1.0),
+                c[1] + r * (2.0 * (j as f64 + 0.5) / n as f64 - 1.0),
+            ];
             if a.contains(p) && b.contains(p) {
                 // require a margin so that shared edges do not count
                 let e = 1e-9 * r.max(1e-12);
                 let inner = |s: &Shape| {
-                    s.contains([p[0] + e, p[1]]) && s.contains([p[0] - e, p[1]]) && s.contains([p[0], p[1] + e]) && s.contains([p[0], p[1] - e])
+                    s.contains([p[0] + e, p[1]])
+                        && s.contains([p[0] - e, p[1]])
+                        && s.contains([p[0], p[1] + e])
+                        && s.contains([p[0], p[1] - e])
                 };
                 if inner(a) && inner(b) {
                     return true;
@@ -358,13 +424,20 @@ impl std::str::FromStr for Polarization {
                 // Jones vector "a,b" with complex entries
                 let parts: Vec<&str> = other.split(',').collect();
                 if parts.len() == 2 {
-                    if let (Ok(a), Ok(b)) = (crate::material::parse_complex(parts[0]), crate::material::parse_complex(parts[1])) {
+                    if let (Ok(a), Ok(b)) = (
+                        crate::material::parse_complex(parts[0]),
+                        crate::material::parse_complex(parts[1]),
+                    ) {
                         if a.norm() + b.norm() > 0.0 {
                             return Ok(Polarization::Jones(a, b));
                         }
                     }
                 }
-                Err(Error::invalid("polarization", format!("'{s}'"), "expected x, y, s, p, or a Jones vector 'Ex,Ey' such as '1,1i'"))
+                Err(Error::invalid(
+                    "polarization",
+                    format!("'{s}'"),
+                    "expected x, y, s, p, or a Jones vector 'Ex,Ey' such as '1,1i'",
+                ))
             }
         }
     }
@@ -385,15 +458,29 @@ pub struct Incidence {
 impl Incidence {
     /// Normal incidence at `wavelength` (µm) with the given polarisation.
     pub fn normal(wavelength: f64, polarization: Polarization) -> Self {
-        Incidence { wavelength, theta: 0.0, phi: 0.0, polarization }
+        Incidence {
+            wavelength,
+            theta: 0.0,
+            phi: 0.0,
+            polarization,
+        }
     }
     pub fn validate(&self) -> Result<()> {
         check_positive("wavelength", self.wavelength, "µm")?;
-        if !(self.theta.is_finite() && self.theta >= 0.0 && self.theta < 0.5 * std::f64::consts::PI) {
-            return Err(Error::invalid("theta", format!("{}°", self.theta.to_degrees()), "must be in [0°, 90°)"));
+        if !(self.theta.is_finite() && self.theta >= 0.0 && self.theta < 0.5 * std::f64::consts::PI)
+        {
+            return Err(Error::invalid(
+                "theta",
+                format!("{}°", self.theta.to_degrees()),
+                "must be in [0°, 90°)",
+            ));
         }
         if !self.phi.is_finite() {
-            return Err(Error::invalid("phi", format!("{}°", self.phi.to_degrees()), "must be finite"));
+            return Err(Error::invalid(
+                "phi",
+                format!("{}°", self.phi.to_degrees()),
+                "must be finite",
+            ));
         }
         Ok(())
     }
@@ -429,9 +516,20 @@ impl PillarCell {
         let lattice = Lattice::of_kind(self.lattice, self.pitch)?;
         let mut layer = Layer::uniform(self.height, self.exit.clone());
         if self.radius > 0.0 {
-            layer.shapes.push((Shape::Circle { center: [0.0, 0.0], radius: self.radius }, self.pillar.clone()));
+            layer.shapes.push((
+                Shape::Circle {
+                    center: [0.0, 0.0],
+                    radius: self.radius,
+                },
+                self.pillar.clone(),
+            ));
         }
-        let stack = Stack { lattice, incidence: self.incidence.clone(), layers: vec![layer], exit: self.exit.clone() };
+        let stack = Stack {
+            lattice,
+            incidence: self.incidence.clone(),
+            layers: vec![layer],
+            exit: self.exit.clone(),
+        };
         stack.validate()?;
         Ok(stack)
     }
@@ -443,7 +541,11 @@ mod tests {
 
     #[test]
     fn reciprocal_vectors_are_dual() {
-        for l in [Lattice::square(0.3).unwrap(), Lattice::hexagonal(2.0).unwrap(), Lattice::new([1.0, 0.2], [0.3, 0.9]).unwrap()] {
+        for l in [
+            Lattice::square(0.3).unwrap(),
+            Lattice::hexagonal(2.0).unwrap(),
+            Lattice::new([1.0, 0.2], [0.3, 0.9]).unwrap(),
+        ] {
             let (b1, b2) = l.reciprocal();
             let dot = |a: [f64; 2], b: [f64; 2]| a[0] * b[0] + a[1] * b[1];
             let tp = 2.0 * std::f64::consts::PI;
@@ -473,12 +575,42 @@ mod tests {
         let lat = Lattice::square(2.5).unwrap();
         let mut layer = Layer::uniform(1.0, Material::air());
         let m = Material::Constant(crate::C64::new(1.5, 0.0));
-        layer.shapes.push((Shape::Rectangle { center: [0.625, 0.625], size: [1.25, 1.25], angle: 0.0 }, m.clone()));
-        layer.shapes.push((Shape::Rectangle { center: [1.875, 1.875], size: [1.25, 1.25], angle: 0.0 }, m.clone()));
-        let st = Stack { lattice: lat.clone(), incidence: Material::air(), layers: vec![layer.clone()], exit: Material::air() };
+        layer.shapes.push((
+            Shape::Rectangle {
+                center: [0.625, 0.625],
+                size: [1.25, 1.25],
+                angle: 0.0,
+            },
+            m.clone(),
+        ));
+        layer.shapes.push((
+            Shape::Rectangle {
+                center: [1.875, 1.875],
+                size: [1.25, 1.25],
+                angle: 0.0,
+            },
+            m.clone(),
+        ));
+        let st = Stack {
+            lattice: lat.clone(),
+            incidence: Material::air(),
+            layers: vec![layer.clone()],
+            exit: Material::air(),
+        };
         st.validate().unwrap();
-        layer.shapes.push((Shape::Circle { center: [0.6, 0.6], radius: 0.1 }, m));
-        let st = Stack { lattice: lat, incidence: Material::air(), layers: vec![layer], exit: Material::air() };
+        layer.shapes.push((
+            Shape::Circle {
+                center: [0.6, 0.6],
+                radius: 0.1,
+            },
+            m,
+        ));
+        let st = Stack {
+            lattice: lat,
+            incidence: Material::air(),
+            layers: vec![layer],
+            exit: Material::air(),
+        };
         assert!(st.validate().is_err());
     }
 }

@@ -99,7 +99,12 @@ pub(crate) fn parse_cell(text: &str, origin: &str) -> Result<CellFile> {
         path: origin.to_string(),
         message: e.message().to_string(),
     })?;
-    let lattice = match (&raw.lattice.kind, raw.lattice.pitch, raw.lattice.a1, raw.lattice.a2) {
+    let lattice = match (
+        &raw.lattice.kind,
+        raw.lattice.pitch,
+        raw.lattice.a1,
+        raw.lattice.a2,
+    ) {
         (Some(k), Some(p), None, None) => Lattice::of_kind(*k, p)?,
         (None, None, Some(a1), Some(a2)) => Lattice::new(a1, a2)?,
         _ => {
@@ -115,15 +120,26 @@ pub(crate) fn parse_cell(text: &str, origin: &str) -> Result<CellFile> {
         for s in l.shapes {
             let angle = s.angle_deg.to_radians();
             let shape = match (s.kind.as_str(), s.radius, s.semi_axes, s.size) {
-                ("circle", Some(radius), None, None) => Shape::Circle { center: s.center, radius },
-                ("ellipse", None, Some(semi_axes), None) => Shape::Ellipse { center: s.center, semi_axes, angle },
-                ("rectangle", None, None, Some(size)) => Shape::Rectangle { center: s.center, size, angle },
-                (k, ..) => {
-                    return Err(Error::Parse {
-                        path: origin.to_string(),
-                        message: format!("shape kind '{k}': circle takes radius, ellipse semi_axes, rectangle size"),
-                    })
-                }
+                ("circle", Some(radius), None, None) => Shape::Circle {
+                    center: s.center,
+                    radius,
+                },
+                ("ellipse", None, Some(semi_axes), None) => Shape::Ellipse {
+                    center: s.center,
+                    semi_axes,
+                    angle,
+                },
+                ("rectangle", None, None, Some(size)) => Shape::Rectangle {
+                    center: s.center,
+                    size,
+                    angle,
+                },
+                (k, ..) => return Err(Error::Parse {
+                    path: origin.to_string(),
+                    message: format!(
+                        "shape kind '{k}': circle takes radius, ellipse semi_axes, rectangle size"
+                    ),
+                }),
             };
             layer.shapes.push((shape, Material::parse(&s.material)?));
         }
@@ -144,7 +160,11 @@ pub(crate) fn parse_cell(text: &str, origin: &str) -> Result<CellFile> {
         polarization,
     };
     incidence.validate()?;
-    Ok(CellFile { stack, incidence, harmonics: raw.harmonics })
+    Ok(CellFile {
+        stack,
+        incidence,
+        harmonics: raw.harmonics,
+    })
 }
 
 #[cfg(test)]
@@ -177,7 +197,12 @@ material = "1.6"
 
     #[test]
     fn unknown_key_is_an_error_naming_it() {
-        let e = parse_cell(&GOOD.replace("radius = 0.5", "radius = 0.5\ncolour = 1"), "t").unwrap_err().to_string();
+        let e = parse_cell(
+            &GOOD.replace("radius = 0.5", "radius = 0.5\ncolour = 1"),
+            "t",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("colour"), "{e}");
     }
 }

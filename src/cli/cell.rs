@@ -1,12 +1,170 @@
-//! `metalens cell`.
+//! `metalens cell`: solve one periodic unit cell and print t, r and the diffraction orders.
 
-use crate::Result;
+use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization, Stack};
+use crate::material::Material;
+use crate::rcwa::{self, Factorization, Settings};
+use crate::{Error, Result, C64};
+use serde_json::json;
+use std::path::PathBuf;
 
 /// Arguments of `metalens cell`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Vacuum wavelength (µm).
+    #[arg(long, default_value_t = 0.685)]
+    pub wavelength: f64,
+    /// Lattice period (µm).
+    #[arg(long, default_value_t = 0.3)]
+    pub pitch: f64,
+    /// Pillar radius (µm); 0 for an empty cell.
+    #[arg(long, default_value_t = 0.1)]
+    pub radius: f64,
+    /// Pillar height (µm).
+    #[arg(long, default_value_t = 0.8)]
+    pub height: f64,
+    /// Pillar material: complex index (2.74+0.01i), preset (srn, sio2) or n,k file.
+    #[arg(long, default_value = "srn")]
+    pub pillar_index: String,
+    /// Medium the light comes from (the substrate).
+    #[arg(long, default_value = "sio2")]
+    pub incidence_index: String,
+    /// Medium above the pillars (and around them).
+    #[arg(long, default_value = "1.0")]
+    pub exit_index: String,
+    #[arg(long, value_enum, default_value_t = LatticeKind::Square)]
+    pub lattice: LatticeKind,
+    /// Approximate total number of Fourier harmonics kept.
+    #[arg(long, default_value_t = rcwa::DEFAULT_HARMONICS)]
+    pub harmonics: usize,
+    /// Polar angle of incidence in the incidence medium (degrees).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub theta_deg: f64,
+    /// Azimuth of the plane of incidence from +x (degrees).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub phi_deg: f64,
+    /// x, y, s, p, or a Jones vector "Ex,Ey" (tangential components).
+    #[arg(long, default_value = "x")]
+    pub polarization: String,
+    /// Fourier factorisation (normal-vector is the default; laurent for comparison).
+    #[arg(long, value_enum, default_value_t = Factorization::NormalVector)]
+    pub factorization: Factorization,
+    /// Any other structure: a TOML cell file (lattice, media, layers); replaces the pillar flags.
+    #[arg(long)]
+    pub cell: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn c(z: C64) -> serde_json::Value {
+    json!({"re": z.re, "im": z.im})
+}
+
+/// Build the stack, incidence and settings from the arguments.
+pub fn setup(a: &Args) -> Result<(Stack, Incidence, Settings)> {
+    let settings = |h: usize| Settings {
+        harmonics: h,
+        factorization: a.factorization,
+    };
+    if let Some(path) = &a.cell {
+        let f = crate::cell::load_cell_file(path)?;
+        let h = f.harmonics.unwrap_or(a.harmonics);
+        return Ok((f.stack, f.incidence, settings(h)));
+    }
+    for (name, v) in [("theta", a.theta_deg), ("phi", a.phi_deg)] {
+        if !v.is_finite() {
+            return Err(Error::invalid(name, v, "must be finite (degrees)"));
+        }
+    }
+    let polarization: Polarization = a.polarization.parse()?;
+    let cell = PillarCell {
+        lattice: a.lattice,
+        pitch: a.pitch,
+        radius: a.radius,
+        height: a.height,
+        pillar: Material::parse(&a.pillar_index)?,
+        incidence: Material::parse(&a.incidence_index)?,
+        exit: Material::parse(&a.exit_index)?,
+    };
+    let incidence = Incidence {
+        wavelength: a.wavelength,
+        theta: a.theta_deg.to_radians(),
+        phi: a.phi_deg.to_radians(),
+        polarization,
+    };
+    incidence.validate()?;
+    let stack = cell.stack()?;
+    Ok((stack, incidence, settings(a.harmonics)))
+}
 
 /// Run `metalens cell`.
-pub fn run(_args: Args) -> Result<()> {
-    Err(crate::Error::numerical("cli", "not implemented yet"))
+pub fn run(a: Args) -> Result<()> {
+    let (stack, incidence, settings) = setup(&a)?;
+    let start = std::time::Instant::now();
+    let sol = rcwa::solve(&stack, &incidence, &settings)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let n_inc = stack.incidence.index(incidence.wavelength)?;
+    let n_exit = stack.exit.index(incidence.wavelength)?;
+    if a.json {
+        let orders: Vec<_> = sol
+            .orders
+            .iter()
+            .map(|o| json!({"m": o.m, "n": o.n, "kx": o.kx, "ky": o.ky, "T": o.t, "R": o.r}))
+            .collect();
+        let out = json!({
+            "t": c(sol.t), "r": c(sol.r), "t_cross": c(sol.t_cross), "r_cross": c(sol.r_cross),
+            "t_abs": sol.t.norm(), "t_phase_rad": sol.t.arg(),
+            "jones_t": sol.jones_t.iter().map(|row| row.iter().map(|z| c(*z)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "jones_r": sol.jones_r.iter().map(|row| row.iter().map(|z| c(*z)).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "jones_basis": match incidence.polarization { Polarization::S | Polarization::P => "s,p", _ => "x,y (tangential components)" },
+            "transmittance": sol.transmittance, "reflectance": sol.reflectance,
+            "energy_balance": sol.transmittance + sol.reflectance,
+            "harmonics": sol.harmonics,
+            "factorization": format!("{:?}", settings.factorization),
+            "orders": orders,
+            "wavelength_um": incidence.wavelength,
+            "incidence_index": c(n_inc), "exit_index": c(n_exit),
+            "solve_seconds": seconds,
+            "timings": sol.timings,
+            "conventions": crate::CONVENTIONS,
+            "t_definition": crate::T_DEFINITION,
+            "version": crate::VERSION,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).expect("JSON of plain numbers")
+        );
+    } else {
+        println!(
+            "metalens cell  ({} harmonics, {:?}, {:.3} s)",
+            sol.harmonics, settings.factorization, seconds
+        );
+        println!(
+            "  t        = {:+.6} {:+.6}i   |t| = {:.6}  arg t = {:+.3}°",
+            sol.t.re,
+            sol.t.im,
+            sol.t.norm(),
+            sol.t.arg().to_degrees()
+        );
+        println!(
+            "  r        = {:+.6} {:+.6}i   |r| = {:.6}  arg r = {:+.3}°",
+            sol.r.re,
+            sol.r.im,
+            sol.r.norm(),
+            sol.r.arg().to_degrees()
+        );
+        println!("  t_cross  = {:.3e}", sol.t_cross.norm());
+        println!(
+            "  T = {:.6}  R = {:.6}  R+T = {:.9}",
+            sol.transmittance,
+            sol.reflectance,
+            sol.transmittance + sol.reflectance
+        );
+        println!("  orders (m, n): T, R");
+        for o in sol.orders.iter().filter(|o| o.t > 1e-6 || o.r > 1e-6) {
+            println!("    ({:3}, {:3}): {:.6}  {:.6}", o.m, o.n, o.t, o.r);
+        }
+        println!("  t: {}", crate::T_DEFINITION);
+    }
+    Ok(())
 }

@@ -8,5 +8,8 @@ pub struct Args {}
 
 /// Run `metalens layout`.
 pub fn run(_args: Args) -> Result<()> {
-    Err(Error::numerical("cli", "`metalens layout` is not implemented yet"))
+    Err(Error::numerical(
+        "cli",
+        "`metalens layout` is not implemented yet",
+    ))
 }

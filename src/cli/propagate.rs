@@ -8,5 +8,8 @@ pub struct Args {}
 
 /// Run `metalens propagate`.
 pub fn run(_args: Args) -> Result<()> {
-    Err(Error::numerical("cli", "`metalens propagate` is not implemented yet"))
+    Err(Error::numerical(
+        "cli",
+        "`metalens propagate` is not implemented yet",
+    ))
 }

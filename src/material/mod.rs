@@ -47,7 +47,11 @@ impl Material {
         Material::Sellmeier {
             name: "SiO2 (Malitson 1965)".into(),
             b: vec![0.696_166_3, 0.407_942_6, 0.897_479_4],
-            c_um2: vec![0.068_404_3_f64.powi(2), 0.116_241_4_f64.powi(2), 9.896_161_f64.powi(2)],
+            c_um2: vec![
+                0.068_404_3_f64.powi(2),
+                0.116_241_4_f64.powi(2),
+                9.896_161_f64.powi(2),
+            ],
             range_um: (0.21, 3.71),
         }
     }
@@ -106,7 +110,12 @@ impl Material {
         crate::error::check_positive("wavelength", wavelength_um, "µm")?;
         let n = match self {
             Material::Constant(n) => *n,
-            Material::Tabulated { name, wavelength_um: w, n, k } => {
+            Material::Tabulated {
+                name,
+                wavelength_um: w,
+                n,
+                k,
+            } => {
                 let (lo, hi) = (w[0], w[w.len() - 1]);
                 if wavelength_um < lo || wavelength_um > hi {
                     return Err(Error::invalid(
@@ -115,20 +124,37 @@ impl Material {
                         format!("outside the table of {name} ({lo}–{hi} µm)"),
                     ));
                 }
-                let i = w.partition_point(|&x| x <= wavelength_um).clamp(1, w.len() - 1);
+                let i = w
+                    .partition_point(|&x| x <= wavelength_um)
+                    .clamp(1, w.len() - 1);
                 let s = (wavelength_um - w[i - 1]) / (w[i] - w[i - 1]);
-                C64::new(n[i - 1] + s * (n[i] - n[i - 1]), k[i - 1] + s * (k[i] - k[i - 1]))
+                C64::new(
+                    n[i - 1] + s * (n[i] - n[i - 1]),
+                    k[i - 1] + s * (k[i] - k[i - 1]),
+                )
             }
-            Material::Sellmeier { name, b, c_um2, range_um } => {
+            Material::Sellmeier {
+                name,
+                b,
+                c_um2,
+                range_um,
+            } => {
                 if wavelength_um < range_um.0 || wavelength_um > range_um.1 {
                     return Err(Error::invalid(
                         "wavelength",
                         format!("{wavelength_um} µm"),
-                        format!("outside the validity range of {name} ({}–{} µm)", range_um.0, range_um.1),
+                        format!(
+                            "outside the validity range of {name} ({}–{} µm)",
+                            range_um.0, range_um.1
+                        ),
                     ));
                 }
                 let l2 = wavelength_um * wavelength_um;
-                let n2 = 1.0 + b.iter().zip(c_um2).map(|(b, c)| b * l2 / (l2 - c)).sum::<f64>();
+                let n2 = 1.0
+                    + b.iter()
+                        .zip(c_um2)
+                        .map(|(b, c)| b * l2 / (l2 - c))
+                        .sum::<f64>();
                 C64::new(n2.sqrt(), 0.0)
             }
         };
@@ -149,7 +175,11 @@ pub fn check_index(name: &str, n: C64) -> Result<()> {
         return Err(Error::invalid(name, format_complex(n), "must be finite"));
     }
     if n.re <= 0.0 {
-        return Err(Error::invalid(name, format_complex(n), "real part must be > 0"));
+        return Err(Error::invalid(
+            name,
+            format_complex(n),
+            "real part must be > 0",
+        ));
     }
     if n.im < 0.0 {
         return Err(Error::invalid(
@@ -186,9 +216,18 @@ mod tests {
 
     #[test]
     fn presets_and_complex_specs_parse() {
-        assert_eq!(Material::parse("srn").unwrap().index(0.685).unwrap(), C64::new(2.74, 0.0));
-        assert_eq!(Material::parse("2.74+0.01i").unwrap().index(0.6).unwrap(), C64::new(2.74, 0.01));
-        assert!(Material::parse("2.74-0.01i").unwrap_err().to_string().contains(">= 0"));
+        assert_eq!(
+            Material::parse("srn").unwrap().index(0.685).unwrap(),
+            C64::new(2.74, 0.0)
+        );
+        assert_eq!(
+            Material::parse("2.74+0.01i").unwrap().index(0.6).unwrap(),
+            C64::new(2.74, 0.01)
+        );
+        assert!(Material::parse("2.74-0.01i")
+            .unwrap_err()
+            .to_string()
+            .contains(">= 0"));
         assert!(Material::parse("2.7x").is_err());
         assert!(Material::parse("nan").is_err());
     }

@@ -31,10 +31,17 @@ pub fn parse_complex(s: &str) -> std::result::Result<C64, ()> {
         return match split {
             Some(i) => {
                 let im_s = &body[i..];
-                let im = if im_s == "+" || im_s == "-" { num(&format!("{im_s}1"))? } else { num(im_s)? };
+                let im = if im_s == "+" || im_s == "-" {
+                    num(&format!("{im_s}1"))?
+                } else {
+                    num(im_s)?
+                };
                 Ok(C64::new(num(&body[..i])?, im))
             }
-            None => Ok(C64::new(0.0, if body.is_empty() { 1.0 } else { num(body)? })),
+            None => Ok(C64::new(
+                0.0,
+                if body.is_empty() { 1.0 } else { num(body)? },
+            )),
         };
     }
     Ok(C64::new(num(&s)?, 0.0))
@@ -45,8 +52,14 @@ pub fn parse_complex(s: &str) -> std::result::Result<C64, ()> {
 /// `formula 1` Sellmeier).
 pub fn load_file(path: &Path) -> Result<Material> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     if ext == "csv" {
         let mut rows = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -54,12 +67,21 @@ pub fn load_file(path: &Path) -> Result<Material> {
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            let cols: Vec<&str> = l.split(|c| c == ',' || c == ';' || c == '\t').map(str::trim).collect();
-            let parsed: std::result::Result<Vec<f64>, _> = cols.iter().map(|c| c.parse::<f64>()).collect();
+            let cols: Vec<&str> = l
+                .split(|c| c == ',' || c == ';' || c == '\t')
+                .map(str::trim)
+                .collect();
+            let parsed: std::result::Result<Vec<f64>, _> =
+                cols.iter().map(|c| c.parse::<f64>()).collect();
             match parsed {
                 Ok(v) if v.len() >= 2 => rows.push((v[0], v[1], v.get(2).copied().unwrap_or(0.0))),
                 _ if rows.is_empty() && i == 0 => continue, // header line
-                _ => return Err(Error::format(path, format!("line {}: expected wavelength_um,n[,k], got '{l}'", i + 1))),
+                _ => {
+                    return Err(Error::format(
+                        path,
+                        format!("line {}: expected wavelength_um,n[,k], got '{l}'", i + 1),
+                    ))
+                }
             }
         }
         return tabulated(path, name, rows);
@@ -73,7 +95,10 @@ pub fn load_file(path: &Path) -> Result<Material> {
     let mut in_data = false;
     for line in text.lines() {
         let l = line.trim();
-        if let Some(t) = l.strip_prefix("- type:").or_else(|| l.strip_prefix("type:")) {
+        if let Some(t) = l
+            .strip_prefix("- type:")
+            .or_else(|| l.strip_prefix("type:"))
+        {
             if kind.is_some() {
                 break; // only the first DATA block
             }
@@ -86,13 +111,20 @@ pub fn load_file(path: &Path) -> Result<Material> {
             continue;
         }
         if let Some(c) = l.strip_prefix("coefficients:") {
-            coeffs = Some(c.split_whitespace().map(|v| v.parse::<f64>()).collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|_| Error::format(path, format!("bad coefficients '{c}'")))?);
+            coeffs = Some(
+                c.split_whitespace()
+                    .map(|v| v.parse::<f64>())
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|_| Error::format(path, format!("bad coefficients '{c}'")))?,
+            );
             in_data = false;
             continue;
         }
         if let Some(c) = l.strip_prefix("wavelength_range:") {
-            let v: Vec<f64> = c.split_whitespace().filter_map(|v| v.parse().ok()).collect();
+            let v: Vec<f64> = c
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
             if v.len() == 2 {
                 range = Some((v[0], v[1]));
             }
@@ -100,7 +132,8 @@ pub fn load_file(path: &Path) -> Result<Material> {
             continue;
         }
         if in_data {
-            let v: std::result::Result<Vec<f64>, _> = l.split_whitespace().map(|c| c.parse::<f64>()).collect();
+            let v: std::result::Result<Vec<f64>, _> =
+                l.split_whitespace().map(|c| c.parse::<f64>()).collect();
             match v {
                 Ok(v) if v.len() >= 2 => rows.push((v[0], v[1], v.get(2).copied().unwrap_or(0.0))),
                 _ => in_data = false,
@@ -127,17 +160,29 @@ pub fn load_file(path: &Path) -> Result<Material> {
 
 fn tabulated(path: &Path, name: String, mut rows: Vec<(f64, f64, f64)>) -> Result<Material> {
     if rows.len() < 2 {
-        return Err(Error::format(path, "a table needs at least two wavelengths"));
+        return Err(Error::format(
+            path,
+            "a table needs at least two wavelengths",
+        ));
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     for w in rows.windows(2) {
         if w[0].0 == w[1].0 {
-            return Err(Error::format(path, format!("wavelength {} µm appears twice", w[0].0)));
+            return Err(Error::format(
+                path,
+                format!("wavelength {} µm appears twice", w[0].0),
+            ));
         }
     }
     for r in &rows {
         if !(r.0 > 0.0 && r.1 > 0.0 && r.2 >= 0.0) || !r.0.is_finite() {
-            return Err(Error::format(path, format!("row {} {} {}: need wavelength > 0, n > 0, k >= 0", r.0, r.1, r.2)));
+            return Err(Error::format(
+                path,
+                format!(
+                    "row {} {} {}: need wavelength > 0, n > 0, k >= 0",
+                    r.0, r.1, r.2
+                ),
+            ));
         }
     }
     Ok(Material::Tabulated {
@@ -174,11 +219,17 @@ mod tests {
         assert!(m.index(0.8).is_err());
         let yml = dir.join("y.yml");
         std::fs::write(&yml, "REFERENCES: x\nDATA:\n  - type: tabulated nk\n    data: |\n        0.5 1.5 0\n        0.9 1.9 0.1\n").unwrap();
-        let n = Material::parse(yml.to_str().unwrap()).unwrap().index(0.7).unwrap();
+        let n = Material::parse(yml.to_str().unwrap())
+            .unwrap()
+            .index(0.7)
+            .unwrap();
         assert!((n.re - 1.7).abs() < 1e-12 && (n.im - 0.05).abs() < 1e-12);
         let f1 = dir.join("s.yml");
         std::fs::write(&f1, "DATA:\n  - type: formula 1\n    wavelength_range: 0.21 6.7\n    coefficients: 0 0.6961663 0.0684043 0.4079426 0.1162414 0.8974794 9.896161\n").unwrap();
-        let a = Material::parse(f1.to_str().unwrap()).unwrap().index(0.633).unwrap();
+        let a = Material::parse(f1.to_str().unwrap())
+            .unwrap()
+            .index(0.633)
+            .unwrap();
         let b = Material::sio2().index(0.633).unwrap();
         assert!((a - b).norm() < 1e-12);
     }

@@ -17,7 +17,12 @@ pub fn init_fonts() {
     INIT.call_once(|| {
         use plotters::style::FontStyle;
         for family in ["sans-serif", "serif", "monospace"] {
-            for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic, FontStyle::Oblique] {
+            for style in [
+                FontStyle::Normal,
+                FontStyle::Bold,
+                FontStyle::Italic,
+                FontStyle::Oblique,
+            ] {
                 // Registration can only fail for a corrupt font, which would be a build defect.
                 let _ = plotters::style::register_font(family, style, FONT);
             }
@@ -28,7 +33,11 @@ pub fn init_fonts() {
 /// Perceptually uniform colour map (viridis), t in [0, 1] (clamped).
 pub fn viridis(t: f64) -> plotters::style::RGBColor {
     use plotters::style::colors::colormaps::{ColorMap, ViridisRGB};
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     ViridisRGB.get_color(t as f32)
 }
 
@@ -43,7 +52,12 @@ mod tests {
         {
             let root = BitMapBackend::with_buffer(&mut buf, (200, 100)).into_drawing_area();
             root.fill(&WHITE).unwrap();
-            root.draw(&Text::new("λ = 0.685 µm", (10, 40), ("sans-serif", 20).into_font())).unwrap();
+            root.draw(&Text::new(
+                "λ = 0.685 µm",
+                (10, 40),
+                ("sans-serif", 20).into_font(),
+            ))
+            .unwrap();
             root.present().unwrap();
         }
         // some pixels must have been darkened by the glyphs

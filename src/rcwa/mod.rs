@@ -3,11 +3,24 @@
 //! Pure math: no I/O, no rayon. See `solve` for the entry point; the formulation is documented
 //! in each submodule next to the equations it implements.
 
-use crate::cell::{Incidence, Stack};
-use crate::{Result, C64};
+pub mod fourier;
+pub mod harmonics;
+pub mod modes;
+pub mod smatrix;
+pub mod symmetry;
+
+use crate::cell::{Incidence, Polarization, Shape, Stack};
+use crate::{Error, Result, C64};
+use faer::Mat;
+use harmonics::Harmonics;
+use modes::{Kvectors, LayerMatrices, Modes};
+use smatrix::SMatrix;
+use symmetry::Basis;
 
 /// How the in-plane permittivity of patterned layers is Fourier-factorised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Factorization {
     /// Normal-vector method (Li's rules applied along the local normal of every boundary,
@@ -30,7 +43,10 @@ pub const DEFAULT_HARMONICS: usize = 400;
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { harmonics: DEFAULT_HARMONICS, factorization: Factorization::NormalVector }
+        Settings {
+            harmonics: DEFAULT_HARMONICS,
+            factorization: Factorization::NormalVector,
+        }
     }
 }
 
@@ -70,10 +86,461 @@ pub struct Solution {
     pub orders: Vec<OrderPower>,
     /// Number of harmonics actually used.
     pub harmonics: usize,
+    /// Wall time spent per stage of the solve (seconds).
+    pub timings: Timings,
+}
+
+/// Where the time of one solve goes (seconds).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Timings {
+    /// Fourier coefficients, Toeplitz matrices, their inverses and the factorisation.
+    pub fourier: f64,
+    /// Building the reduced P, Q and the layer eigensolve.
+    pub eigen: f64,
+    /// Interfaces, star products and the final amplitudes.
+    pub smatrix: f64,
+    pub total: f64,
+}
+
+/// Zeroth-order and per-order responses to unit tangential x and y incident fields.
+struct Response {
+    /// Full-basis transmitted / reflected amplitudes [Ex_i…, Ey_i…] for x and y input.
+    t: [Vec<C64>; 2],
+    r: [Vec<C64>; 2],
+}
+
+/// Build the factorised permittivity matrices of a patterned layer.
+fn layer_matrices(
+    stack: &Stack,
+    layer: &crate::cell::Layer,
+    shapes: &[(Shape, C64)],
+    eps_bg: C64,
+    h: &Harmonics,
+    factorization: Factorization,
+) -> Result<LayerMatrices> {
+    let table = fourier::CoefficientTable::piecewise(&stack.lattice, h, eps_bg, shapes);
+    let e = table.toeplitz(h);
+    let n = h.len();
+    let id = Mat::<C64>::from_fn(n, n, |i, j| {
+        if i == j {
+            C64::new(1.0, 0.0)
+        } else {
+            C64::new(0.0, 0.0)
+        }
+    });
+    let eta = smatrix::solve_checked(&e, &id, "the permittivity Toeplitz matrix")?;
+    let _ = layer;
+    match factorization {
+        Factorization::Laurent => Ok(LayerMatrices {
+            eta,
+            eps_xx: e.clone(),
+            eps_xy: Mat::zeros(n, n),
+            eps_yx: Mat::zeros(n, n),
+            eps_yy: e,
+        }),
+        Factorization::NormalVector => {
+            // Δ = [[ε]] − [[1/ε]]⁻¹; ε̂ = [[ε]] − Δ [[N]], N = n nᵀ (Schuster et al. 2007):
+            // the normal component of D sees the inverse rule, the tangential ones Laurent's.
+            let inv_shapes: Vec<(Shape, C64)> = shapes
+                .iter()
+                .map(|(s, v)| (s.clone(), C64::new(1.0, 0.0) / v))
+                .collect();
+            let inv_table = fourier::CoefficientTable::piecewise(
+                &stack.lattice,
+                h,
+                C64::new(1.0, 0.0) / eps_bg,
+                &inv_shapes,
+            );
+            let a = smatrix::solve_checked(
+                &inv_table.toeplitz(h),
+                &id,
+                "the inverse-permittivity Toeplitz matrix",
+            )?;
+            let delta = &e - &a;
+            let geometry: Vec<Shape> = shapes.iter().map(|(s, _)| s.clone()).collect();
+            let [nxx, nxy, nyy] = fourier::normal_vector_toeplitz(&stack.lattice, h, &geometry);
+            // Symmetrised product ½(ΔN + NΔ): Hermitian for a lossless layer, so the truncated
+            // problem conserves energy exactly (the one-sided ΔN of Schuster et al. does not,
+            // by ~1e-5 here); both converge to the same limit.
+            let half = faer::Scale(C64::new(0.5, 0.0));
+            let sym = |nm: &Mat<C64>| (&delta * nm + nm * &delta) * half;
+            let dxy = sym(&nxy);
+            Ok(LayerMatrices {
+                eta,
+                eps_xx: &e - sym(&nxx),
+                eps_xy: -&dxy,
+                eps_yx: -&dxy,
+                eps_yy: &e - sym(&nyy),
+            })
+        }
+    }
 }
 
 /// Solve the stack for the given incidence.
+///
+/// Returns the zeroth-order amplitudes (t at the top surface of the last layer, r at the
+/// bottom surface of the first, both relative to the incident E-field at the bottom surface),
+/// the Jones matrices, and the power of every propagating order computed from the Poynting
+/// flux of the fields, with R and T summed independently (their sum is a check, not an input).
 pub fn solve(stack: &Stack, incidence: &Incidence, settings: &Settings) -> Result<Solution> {
-    let _ = (stack, incidence, settings);
-    Err(crate::Error::numerical("rcwa", "solver not implemented yet"))
+    solve_with_symmetry(stack, incidence, settings, true)
+}
+
+/// [`solve`], with the mirror-symmetry sectors switched off when `use_symmetry` is false
+/// (for tests and comparisons: both paths must agree to rounding).
+pub fn solve_with_symmetry(
+    stack: &Stack,
+    incidence: &Incidence,
+    settings: &Settings,
+    use_symmetry: bool,
+) -> Result<Solution> {
+    stack.validate()?;
+    incidence.validate()?;
+    if settings.harmonics == 0 {
+        return Err(Error::invalid("harmonics", 0, "must be at least 1"));
+    }
+    let wl = incidence.wavelength;
+    let k0 = 2.0 * std::f64::consts::PI / wl;
+    let n_inc = stack.incidence.index(wl)?;
+    let n_exit = stack.exit.index(wl)?;
+    let (eps_inc, eps_exit) = (n_inc * n_inc, n_exit * n_exit);
+    if incidence.theta > 0.0 && n_inc.im > 0.0 {
+        return Err(Error::invalid(
+            "incidence medium",
+            crate::material::format_complex(n_inc),
+            "oblique incidence needs a lossless incidence medium (Im n = 0)",
+        ));
+    }
+    let kpar_norm = n_inc.re * incidence.theta.sin();
+    let k_par = [
+        k0 * kpar_norm * incidence.phi.cos(),
+        k0 * kpar_norm * incidence.phi.sin(),
+    ];
+
+    let h = Harmonics::circular(&stack.lattice, settings.harmonics);
+    // Every propagating order of both half-spaces must be inside the truncation, with one
+    // shell of margin; otherwise the result is meaningless.
+    let (b1, b2) = stack.lattice.reciprocal();
+    let bmin = b1[0].hypot(b1[1]).min(b2[0].hypot(b2[1]));
+    let needed = k0 * n_inc.re.max(n_exit.re) + k0 * kpar_norm + bmin;
+    if h.g_max < needed {
+        let recip_area = (b1[0] * b2[1] - b1[1] * b2[0]).abs();
+        let est = (std::f64::consts::PI * needed * needed / recip_area).ceil() as usize;
+        return Err(Error::invalid(
+            "harmonics",
+            settings.harmonics,
+            format!(
+                "too few for a {:.4} µm period at wavelength {wl} µm: the propagating orders need at least ~{est}",
+                stack.lattice.min_period()
+            ),
+        ));
+    }
+    let n = h.len();
+    let k = Kvectors::new(&h, k0, k_par);
+    let clock = std::time::Instant::now();
+    let mut timings = Timings::default();
+
+    // Symmetry sectors at normal incidence for mirror-symmetric structures.
+    let centre = if use_symmetry && incidence.theta == 0.0 {
+        symmetry::mirror_centre(stack)
+    } else {
+        None
+    };
+    let perms = centre.and_then(|_| symmetry::mirror_permutations(&stack.lattice, &h));
+    let centre = if perms.is_some() {
+        centre.unwrap_or([0.0, 0.0])
+    } else {
+        [0.0, 0.0]
+    };
+
+    // Layer permittivity matrices (independent of the sector).
+    struct LayerData {
+        thickness: f64,
+        uniform_eps: Option<C64>,
+        mats: Option<LayerMatrices>,
+    }
+    let mut layers = Vec::with_capacity(stack.layers.len());
+    for layer in &stack.layers {
+        let eps_bg = layer.background.permittivity(wl)?;
+        if layer.shapes.is_empty() {
+            layers.push(LayerData {
+                thickness: layer.thickness,
+                uniform_eps: Some(eps_bg),
+                mats: None,
+            });
+            continue;
+        }
+        let mut shapes = Vec::with_capacity(layer.shapes.len());
+        for (s, m) in &layer.shapes {
+            // translate to the symmetry centre (zeroth-order amplitudes are unchanged)
+            let mut s = s.clone();
+            match &mut s {
+                Shape::Circle { center, .. }
+                | Shape::Ellipse { center, .. }
+                | Shape::Rectangle { center, .. } => {
+                    center[0] -= centre[0];
+                    center[1] -= centre[1];
+                }
+            }
+            shapes.push((s, m.permittivity(wl)?));
+        }
+        let mats = layer_matrices(stack, layer, &shapes, eps_bg, &h, settings.factorization)?;
+        layers.push(LayerData {
+            thickness: layer.thickness,
+            uniform_eps: None,
+            mats: Some(mats),
+        });
+    }
+
+    timings.fourier = clock.elapsed().as_secs_f64();
+    // Unit tangential incident fields, x and y, in the full basis.
+    let mut inc = [
+        vec![C64::new(0.0, 0.0); 2 * n],
+        vec![C64::new(0.0, 0.0); 2 * n],
+    ];
+    inc[0][0] = C64::new(1.0, 0.0);
+    inc[1][n] = C64::new(1.0, 0.0);
+
+    let bases: Vec<Basis> = match &perms {
+        Some(p) => vec![
+            symmetry::sector(p, -1.0, 1.0),
+            symmetry::sector(p, 1.0, -1.0),
+        ],
+        None => vec![Basis::full(n)],
+    };
+    let mut resp = Response {
+        t: inc
+            .clone()
+            .map(|v| v.iter().map(|_| C64::new(0.0, 0.0)).collect()),
+        r: inc
+            .clone()
+            .map(|v| v.iter().map(|_| C64::new(0.0, 0.0)).collect()),
+    };
+    for basis in &bases {
+        let projected: Vec<Vec<C64>> = inc.iter().map(|v| basis.project(v)).collect();
+        if projected.iter().all(|p| p.iter().all(|x| x.norm() == 0.0)) {
+            continue;
+        }
+        let top = modes::uniform(&k, eps_inc, basis, "incidence medium", &h)?;
+        let mut regions: Vec<(Modes, f64)> = Vec::with_capacity(layers.len());
+        for (li, l) in layers.iter().enumerate() {
+            let m = match (&l.uniform_eps, &l.mats) {
+                (Some(eps), _) => {
+                    modes::uniform(&k, *eps, basis, &format!("uniform layer {}", li + 1), &h)?
+                }
+                (None, Some(mats)) => {
+                    let t0 = std::time::Instant::now();
+                    let m = modes::patterned(&k, mats, basis)?;
+                    timings.eigen += t0.elapsed().as_secs_f64();
+                    m
+                }
+                _ => unreachable!("a layer is uniform or patterned"),
+            };
+            regions.push((m, l.thickness));
+        }
+        let exit = modes::uniform(&k, eps_exit, basis, "exit medium", &h)?;
+        let mut s: Option<SMatrix> = None;
+        let mut below = &top;
+        for (m, d) in &regions {
+            let iface = SMatrix::interface(below, m)?;
+            let acc = match s {
+                None => iface,
+                Some(prev) => prev.star(&iface)?,
+            };
+            s = Some(acc.propagate(&m.phase(k0, *d)));
+            below = m;
+        }
+        let iface = SMatrix::interface(below, &exit)?;
+        let s = match s {
+            None => iface,
+            Some(prev) => prev.star(&iface)?,
+        };
+        for (p, c) in projected.iter().enumerate() {
+            if c.iter().all(|x| x.norm() == 0.0) {
+                continue;
+            }
+            let cm = Mat::<C64>::from_fn(c.len(), 1, |i, _| c[i]);
+            let tt = &s.s21 * &cm;
+            let rr = &s.s11 * &cm;
+            let tv: Vec<C64> = (0..c.len()).map(|i| tt[(i, 0)]).collect();
+            let rv: Vec<C64> = (0..c.len()).map(|i| rr[(i, 0)]).collect();
+            for (acc, add) in resp.t[p].iter_mut().zip(basis.expand(&tv, 2 * n)) {
+                *acc += add;
+            }
+            for (acc, add) in resp.r[p].iter_mut().zip(basis.expand(&rv, 2 * n)) {
+                *acc += add;
+            }
+        }
+    }
+    if resp
+        .t
+        .iter()
+        .chain(resp.r.iter())
+        .any(|v| v.iter().any(|x| !x.re.is_finite() || !x.im.is_finite()))
+    {
+        return Err(Error::numerical(
+            "rcwa",
+            "non-finite amplitudes (singular system)",
+        ));
+    }
+    let mut sol = assemble(&h, &k, eps_inc, eps_exit, n_inc, n_exit, incidence, &resp);
+    timings.total = clock.elapsed().as_secs_f64();
+    timings.smatrix = timings.total - timings.fourier - timings.eigen;
+    sol.timings = timings;
+    Ok(sol)
+}
+
+/// Polarisation bookkeeping and Poynting fluxes.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    h: &Harmonics,
+    k: &Kvectors,
+    eps_inc: C64,
+    eps_exit: C64,
+    n_inc: C64,
+    n_exit: C64,
+    incidence: &Incidence,
+    resp: &Response,
+) -> Solution {
+    let n = h.len();
+    let z = C64::new(0.0, 0.0);
+    let one = C64::new(1.0, 0.0);
+    let (th, ph) = (incidence.theta, incidence.phi);
+    let s_hat = [-ph.sin(), ph.cos()];
+    // Tangential parts of the two input basis vectors, and whether the output is s/p.
+    let (inputs, sp_basis): ([[C64; 2]; 2], bool) = match incidence.polarization {
+        Polarization::S | Polarization::P => (
+            [
+                [C64::new(s_hat[0], 0.0), C64::new(s_hat[1], 0.0)],
+                [
+                    C64::new(th.cos() * ph.cos(), 0.0),
+                    C64::new(th.cos() * ph.sin(), 0.0),
+                ],
+            ],
+            true,
+        ),
+        _ => ([[one, z], [z, one]], false),
+    };
+    let combine = |v: &[Vec<C64>; 2], e: [C64; 2]| -> Vec<C64> {
+        v[0].iter()
+            .zip(&v[1])
+            .map(|(a, b)| a * e[0] + b * e[1])
+            .collect()
+    };
+    let kz_inc = k.kz(eps_inc);
+    let kz_exit = k.kz(eps_exit);
+    // Poynting flux ½Re(Ex hy* − Ey hx*) of harmonic i with tangential E, h = ±V E.
+    let flux = |e: [C64; 2], i: usize, eps: C64, kz: C64, sign: f64| -> f64 {
+        let v = k.v_block(i, eps, kz);
+        let hx = (v[0][0] * e[0] + v[0][1] * e[1]) * sign;
+        let hy = (v[1][0] * e[0] + v[1][1] * e[1]) * sign;
+        0.5 * (e[0] * hy.conj() - e[1] * hx.conj()).re
+    };
+    // Output components of the zeroth order: tangential (x, y) or (s, p) of the full vector.
+    let out_components = |e: [C64; 2], eps: C64, nidx: C64, kz: C64, reflected: bool| -> [C64; 2] {
+        if !sp_basis {
+            return e;
+        }
+        let (kx, ky) = (C64::new(k.kx[0], 0.0), C64::new(k.ky[0], 0.0));
+        let kzs = if reflected { -kz } else { kz };
+        let ez = -(kx * e[0] + ky * e[1]) / kzs;
+        let _ = eps;
+        let khat = [kx / nidx, ky / nidx, kzs / nidx];
+        // p̂ = ŝ × k̂
+        let p_hat = [
+            s_hat[1] * khat[2],
+            -s_hat[0] * khat[2],
+            s_hat[0] * khat[1] - s_hat[1] * khat[0],
+        ];
+        let es = e[0] * s_hat[0] + e[1] * s_hat[1];
+        let ep = e[0] * p_hat[0] + e[1] * p_hat[1] + ez * p_hat[2];
+        [es, ep]
+    };
+    let mut jones_t = [[z; 2]; 2];
+    let mut jones_r = [[z; 2]; 2];
+    for (col, e_in) in inputs.iter().enumerate() {
+        let t = combine(&resp.t, *e_in);
+        let r = combine(&resp.r, *e_in);
+        let ot = out_components([t[0], t[n]], eps_exit, n_exit, kz_exit[0], false);
+        let or = out_components([r[0], r[n]], eps_inc, n_inc, kz_inc[0], true);
+        for row in 0..2 {
+            jones_t[row][col] = ot[row];
+            jones_r[row][col] = or[row];
+        }
+    }
+    // The requested input as a combination of the two basis inputs.
+    let (coef, co_row): ([C64; 2], Option<usize>) = match incidence.polarization {
+        Polarization::X | Polarization::S => ([one, z], Some(0)),
+        Polarization::Y | Polarization::P => ([z, one], Some(1)),
+        Polarization::Jones(a, b) => {
+            let nrm = (a.norm_sqr() + b.norm_sqr()).sqrt();
+            ([a / nrm, b / nrm], None)
+        }
+    };
+    let e_in = [
+        inputs[0][0] * coef[0] + inputs[1][0] * coef[1],
+        inputs[0][1] * coef[0] + inputs[1][1] * coef[1],
+    ];
+    let t_out = [
+        jones_t[0][0] * coef[0] + jones_t[0][1] * coef[1],
+        jones_t[1][0] * coef[0] + jones_t[1][1] * coef[1],
+    ];
+    let r_out = [
+        jones_r[0][0] * coef[0] + jones_r[0][1] * coef[1],
+        jones_r[1][0] * coef[0] + jones_r[1][1] * coef[1],
+    ];
+    let (t, t_cross, r, r_cross) = match co_row {
+        Some(row) => (t_out[row], t_out[1 - row], r_out[row], r_out[1 - row]),
+        None => {
+            // co: conj(ê)·E, cross: conj(ê⊥)·E with ê⊥ = (−b*, a*)
+            let (a, b) = (coef[0], coef[1]);
+            let co = |v: [C64; 2]| a.conj() * v[0] + b.conj() * v[1];
+            let cr = |v: [C64; 2]| -b * v[0] + a * v[1];
+            (co(t_out), cr(t_out), co(r_out), cr(r_out))
+        }
+    };
+    // Powers per order for the requested input.
+    let t_full = combine(&resp.t, e_in);
+    let r_full = combine(&resp.r, e_in);
+    let p_inc = flux(e_in, 0, eps_inc, kz_inc[0], 1.0);
+    let mut orders = Vec::new();
+    let (mut tt, mut rr) = (0.0, 0.0);
+    for i in 0..n {
+        let ti = if kz_exit[i].re > 1e-12 {
+            flux([t_full[i], t_full[n + i]], i, eps_exit, kz_exit[i], 1.0) / p_inc
+        } else {
+            0.0
+        };
+        let ri = if kz_inc[i].re > 1e-12 {
+            -flux([r_full[i], r_full[n + i]], i, eps_inc, kz_inc[i], -1.0) / p_inc
+        } else {
+            0.0
+        };
+        tt += ti;
+        rr += ri;
+        if kz_exit[i].re > 1e-12 || kz_inc[i].re > 1e-12 {
+            let (m, nn) = h.mn[i];
+            orders.push(OrderPower {
+                m,
+                n: nn,
+                kx: k.kx[i],
+                ky: k.ky[i],
+                t: ti,
+                r: ri,
+            });
+        }
+    }
+    Solution {
+        t,
+        r,
+        t_cross,
+        r_cross,
+        jones_t,
+        jones_r,
+        transmittance: tt,
+        reflectance: rr,
+        orders,
+        harmonics: n,
+        timings: Timings::default(),
+    }
 }
