@@ -134,12 +134,14 @@ pub(crate) fn parse_cell(text: &str, origin: &str) -> Result<CellFile> {
                     size,
                     angle,
                 },
-                (k, ..) => return Err(Error::Parse {
-                    path: origin.to_string(),
-                    message: format!(
+                (k, ..) => {
+                    return Err(Error::Parse {
+                        path: origin.to_string(),
+                        message: format!(
                         "shape kind '{k}': circle takes radius, ellipse semi_axes, rectangle size"
                     ),
-                }),
+                    })
+                }
             };
             layer.shapes.push((shape, Material::parse(&s.material)?));
         }

@@ -11,16 +11,16 @@ use std::path::PathBuf;
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Vacuum wavelength (µm).
-    #[arg(long, default_value_t = 0.685)]
+    #[arg(long, default_value_t = 0.685, allow_negative_numbers = true)]
     pub wavelength: f64,
     /// Lattice period (µm).
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
     pub pitch: f64,
     /// Pillar radius (µm); 0 for an empty cell.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub radius: f64,
     /// Pillar height (µm).
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
     pub height: f64,
     /// Pillar material: complex index (2.74+0.01i), preset (srn, sio2) or n,k file.
     #[arg(long, default_value = "srn")]

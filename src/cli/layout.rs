@@ -1,15 +1,436 @@
-//! `metalens layout` (not implemented yet).
+//! `metalens layout DESIGN.toml --library LIB.h5 -o OUT [--quiet]`: place pillars for the
+//! lens of the design file and write OUT.h5, OUT.gds, OUT.json (the report) and the figures
+//! OUT_pillars.png, OUT_pillars_zoom.png, OUT_phase.png, OUT_phase_error.png.
+//!
+//! From the design file (see [`crate::io::design`]): `[source] wavelength`, `[materials] exit`
+//! (its index must equal the library's exit index), `[cell] lattice, height, min_gap`, and
+//! `[lens] na | focal_length, diameter, pitch, phase_offset, selection, interpolate,
+//! gds_vertices, gds_dbu`. Settings that only the layout has are flags (`--radius-step`,
+//! `--poor-phase-error`, `--coverage-warn-deg`, `--coverage-floor-deg`, `--gds-layer`,
+//! `--outline-layer`, `--no-arrays`).
 
+use crate::cell::LatticeKind;
+use crate::io::design::Design;
+use crate::io::gds::{self, GdsOptions};
+use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
+use crate::lens::HyperbolicLens;
+use crate::library::PhaseLibrary;
 use crate::{Error, Result};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens layout`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Design file (TOML) with a [lens] section.
+    pub design: PathBuf,
+    /// Phase library (HDF5) written by `metalens library`.
+    #[arg(long)]
+    pub library: PathBuf,
+    /// Output stem: writes OUT.h5, OUT.gds, OUT.json and OUT_*.png.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// No progress bar and no report on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Radius grid (µm) on which the library is interpolated between its radii.
+    #[arg(long, default_value_t = 0.001)]
+    pub radius_step: f64,
+    /// |phase error| (rad) above which a site counts as poorly reached.
+    #[arg(long, default_value_t = 0.5)]
+    pub poor_phase_error: f64,
+    /// Warn when the library's phase coverage at the lens pitch is below this (degrees).
+    #[arg(long, default_value_t = 300.0)]
+    pub coverage_warn_deg: f64,
+    /// Refuse a library whose phase coverage is below this hard floor (degrees).
+    #[arg(long, default_value_t = 180.0)]
+    pub coverage_floor_deg: f64,
+    /// GDSII layer of the pillars.
+    #[arg(long, default_value_t = 1)]
+    pub gds_layer: i16,
+    /// GDSII layer of the aperture outline (none when absent).
+    #[arg(long)]
+    pub outline_layer: Option<i16>,
+    /// Write every pillar as an SREF (no AREF for runs of equal pillars).
+    #[arg(long)]
+    pub no_arrays: bool,
+    /// Fill the lattice sites of the bounding square outside the aperture with the library
+    /// cell closest to this radius (µm); empty when absent.
+    #[arg(long)]
+    pub fill_radius: Option<f64>,
+}
+
+/// The lens to lay out (lengths in µm).
+#[derive(Debug, Clone)]
+pub struct LensSpec {
+    pub wavelength: f64,
+    pub diameter: f64,
+    pub na: Option<f64>,
+    pub focal_length: Option<f64>,
+    /// Exit-medium index (None: the library's).
+    pub n_exit: Option<f64>,
+    /// Lattice (None: the library's).
+    pub lattice: Option<LatticeKind>,
+    pub pitch: f64,
+    /// Pillar height (None: the library's only height).
+    pub height: Option<f64>,
+    pub phase_offset: Option<f64>,
+}
+
+/// How to lay it out.
+#[derive(Debug, Clone)]
+pub struct LayoutOptions {
+    pub selection: Selection,
+    pub interpolate: bool,
+    pub radius_step: f64,
+    pub min_gap: f64,
+    pub poor_phase_error: f64,
+    pub coverage_warn_deg: f64,
+    pub coverage_floor_deg: f64,
+    pub gds_vertices: usize,
+    pub gds_dbu: f64,
+    pub gds_layer: i16,
+    pub gds_outline_layer: Option<i16>,
+    pub gds_arrays: bool,
+    pub fill_radius: Option<f64>,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> Self {
+        LayoutOptions {
+            selection: Selection::ComplexError,
+            interpolate: true,
+            radius_step: 0.001,
+            min_gap: 0.03,
+            poor_phase_error: 0.5,
+            coverage_warn_deg: 300.0,
+            coverage_floor_deg: 180.0,
+            gds_vertices: 64,
+            gds_dbu: 0.001,
+            gds_layer: 1,
+            gds_outline_layer: None,
+            gds_arrays: true,
+            fill_radius: None,
+        }
+    }
+}
+
+/// The lens and options of a design file plus the layout flags.
+pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOptions)> {
+    let lens = design.lens.as_ref().ok_or_else(|| Error::Parse {
+        path: args.design.display().to_string(),
+        message: "missing [lens] section".into(),
+    })?;
+    let wavelength = design.source.wavelength;
+    let (_, _, exit) = design.materials.parse()?;
+    let n_exit = exit.index(wavelength)?.re;
+    let spec = LensSpec {
+        wavelength,
+        diameter: lens.diameter,
+        na: lens.na,
+        focal_length: lens.focal_length,
+        n_exit: Some(n_exit),
+        lattice: Some(design.cell.lattice),
+        pitch: lens.pitch,
+        height: Some(design.cell.height),
+        phase_offset: lens.phase_offset,
+    };
+    let selection = match lens.selection.as_str() {
+        "complex" => Selection::ComplexError,
+        "nearest-phase" => Selection::NearestPhase,
+        other => {
+            return Err(Error::invalid(
+                "lens selection",
+                format!("'{other}'"),
+                "must be \"complex\" or \"nearest-phase\"",
+            ))
+        }
+    };
+    let opts = LayoutOptions {
+        selection,
+        interpolate: lens.interpolate,
+        radius_step: args.radius_step,
+        min_gap: design.cell.min_gap,
+        poor_phase_error: args.poor_phase_error,
+        coverage_warn_deg: args.coverage_warn_deg,
+        coverage_floor_deg: args.coverage_floor_deg,
+        gds_vertices: lens.gds_vertices,
+        gds_dbu: lens.gds_dbu,
+        gds_layer: args.gds_layer,
+        gds_outline_layer: args.outline_layer,
+        gds_arrays: !args.no_arrays,
+        fill_radius: args.fill_radius,
+    };
+    Ok((spec, opts))
+}
+
+/// The lens of a spec (n_exit defaults to `default_n_exit`).
+pub fn lens_from_spec(s: &LensSpec, default_n_exit: f64) -> Result<HyperbolicLens> {
+    let n_exit = s.n_exit.unwrap_or(default_n_exit);
+    crate::error::check_positive("n_exit", n_exit, "")?;
+    match (s.na, s.focal_length) {
+        (Some(na), None) => HyperbolicLens::from_na(s.wavelength, na, n_exit, s.diameter),
+        (None, Some(f)) => HyperbolicLens::new(s.wavelength, f, n_exit, s.diameter),
+        (Some(na), Some(f)) => Err(Error::invalid(
+            "na / focal_length",
+            format!("{na} / {f} µm"),
+            "give exactly one of na and focal_length",
+        )),
+        (None, None) => Err(Error::invalid(
+            "na / focal_length",
+            "(neither given)",
+            "give exactly one of na and focal_length",
+        )),
+    }
+}
+
+/// Checks of the lens that need no library (run before loading it).
+pub fn check_lens_spec(s: &LensSpec) -> Result<()> {
+    crate::error::check_positive("wavelength", s.wavelength, "µm")?;
+    crate::error::check_positive("diameter", s.diameter, "µm")?;
+    crate::error::check_positive("pitch", s.pitch, "µm")?;
+    if s.diameter < s.pitch {
+        return Err(Error::invalid(
+            "diameter",
+            format!("{} µm", s.diameter),
+            format!("must be at least one pitch ({} µm)", s.pitch),
+        ));
+    }
+    if let Some(n) = s.n_exit {
+        lens_from_spec(s, n)?;
+    } else if let Some(na) = s.na {
+        // without n_exit the library's index is used; NA can at least not reach 0 or be NaN
+        if !na.is_finite() || na <= 0.0 {
+            return Err(Error::invalid("NA", na, "must be in (0, n_exit)"));
+        }
+    }
+    Ok(())
+}
+
+/// Output stem without a trailing .h5 / .gds.
+fn stem(output: &Path) -> PathBuf {
+    match output.extension().and_then(|e| e.to_str()) {
+        Some("h5") | Some("gds") => output.with_extension(""),
+        _ => output.to_path_buf(),
+    }
+}
+
+fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
+    let mut s = stem.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Everything a layout run decides before placing pillars (shared with the benchmark).
+pub fn prepare(
+    lens_s: &LensSpec,
+    lay: &LayoutOptions,
+    library: &PhaseLibrary,
+) -> Result<(HyperbolicLens, LayoutSettings, CellTable, Vec<String>)> {
+    let lens = lens_from_spec(lens_s, library.exit_index)?;
+    if (lens.n_exit - library.exit_index).abs() > 1e-6 * library.exit_index {
+        return Err(Error::invalid(
+            "n_exit",
+            lens.n_exit,
+            format!(
+                "must equal the exit index of the library ({}) the cells were computed in",
+                library.exit_index
+            ),
+        ));
+    }
+    crate::error::check_positive("pitch", lens_s.pitch, "µm")?;
+    if lens.diameter < lens_s.pitch {
+        return Err(Error::invalid(
+            "diameter",
+            format!("{} µm", lens.diameter),
+            format!("must be at least one pitch ({} µm)", lens_s.pitch),
+        ));
+    }
+    for (name, v) in [
+        ("coverage_warn_deg", lay.coverage_warn_deg),
+        ("coverage_floor_deg", lay.coverage_floor_deg),
+    ] {
+        if !(0.0..=360.0).contains(&v) {
+            return Err(Error::invalid(
+                name,
+                format!("{v}°"),
+                "must be in [0°, 360°]",
+            ));
+        }
+    }
+    crate::error::check_positive("poor_phase_error", lay.poor_phase_error, "rad")?;
+    let lattice = lens_s.lattice.unwrap_or(library.lattice);
+    let step = if lay.interpolate {
+        Some(lay.radius_step)
+    } else {
+        None
+    };
+    let table = CellTable::from_library(
+        library,
+        lattice,
+        lens.wavelength,
+        lens_s.height,
+        lens_s.pitch,
+        step,
+    )?;
+    let cov = table.coverage();
+    let mut warnings = Vec::new();
+    let deg = cov.covered.to_degrees();
+    if deg < lay.coverage_floor_deg {
+        return Err(Error::invalid(
+            "library phase coverage",
+            format!("{deg:.1}°"),
+            format!(
+                "must be at least the hard floor {}° (largest unreachable phase gap {:.1}° from {:.1}°)",
+                lay.coverage_floor_deg,
+                cov.gap.to_degrees(),
+                cov.gap_start.to_degrees()
+            ),
+        ));
+    }
+    if deg < lay.coverage_warn_deg {
+        warnings.push(format!(
+            "library phase coverage {deg:.1}° is below {}°: phases in a {:.1}° gap from {:.1}° cannot be reached",
+            lay.coverage_warn_deg,
+            cov.gap.to_degrees(),
+            cov.gap_start.to_degrees()
+        ));
+    }
+    let settings = LayoutSettings {
+        lattice,
+        pitch: lens_s.pitch,
+        selection: lay.selection,
+        phase_offset: lens_s.phase_offset,
+        min_gap: lay.min_gap,
+        poor_phase_threshold: lay.poor_phase_error,
+        fill_radius: lay.fill_radius,
+    };
+    Ok((lens, settings, table, warnings))
+}
+
+/// GDS options.
+pub fn gds_options(lay: &LayoutOptions) -> GdsOptions {
+    GdsOptions {
+        vertices: lay.gds_vertices,
+        dbu_um: lay.gds_dbu,
+        pillar_layer: lay.gds_layer,
+        pillar_datatype: 0,
+        outline_layer: lay.gds_outline_layer,
+        arrays: lay.gds_arrays,
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = gds::temp_path(path);
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
 
 /// Run `metalens layout`.
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::numerical(
-        "cli",
-        "`metalens layout` is not implemented yet",
-    ))
+pub fn run(args: Args) -> Result<()> {
+    let (design, _text) = Design::load(&args.design)?;
+    let (lens_s, lay) = from_design(&design, &args)?;
+    let gopts = gds_options(&lay);
+    gopts.validate()?;
+    check_lens_spec(&lens_s)?;
+    let library = PhaseLibrary::load(&args.library)?;
+    let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "placing pillars {bar:40} {pos}/{len} rows {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let layout = plan_layout(&lens, &settings, table, &bar)?;
+    let report = layout.report();
+    let stem = stem(&args.output);
+    if let Some(dir) = stem.parent() {
+        if !dir.as_os_str().is_empty() && !dir.exists() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "output folder does not exist"),
+            ));
+        }
+    }
+    let gds_path = with_suffix(&stem, ".gds");
+    // a spinner for the writing stages (seconds for lenses of ten million pillars)
+    let spinner = if show {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    spinner.set_message(format!(
+        "writing {} ({} pillars)",
+        gds_path.display(),
+        layout.pillar_count()
+    ));
+    let stats = gds::write_layout(&layout, &gds_path, &gopts)?;
+    spinner.set_message("writing the layout HDF5 file");
+    crate::io::layout_file::write_layout(&layout, &with_suffix(&stem, ".h5"))?;
+    spinner.set_message("drawing figures");
+    crate::plot::layout::plot_all(&layout, &stem)?;
+    spinner.finish_and_clear();
+    let json = serde_json::json!({
+        "conventions": crate::CONVENTIONS,
+        "version": crate::VERSION,
+        "lens": {
+            "wavelength_um": lens.wavelength, "focal_length_um": lens.focal_length,
+            "numerical_aperture": lens.numerical_aperture(), "n_exit": lens.n_exit,
+            "diameter_um": lens.diameter, "pitch_um": settings.pitch,
+            "lattice": format!("{:?}", settings.lattice).to_lowercase(),
+        },
+        "library_notes": layout.table.notes,
+        "cell_radii_um": layout.table.cells.iter().map(|c| c.radius).collect::<Vec<_>>(),
+        "report": report,
+        "warnings": warnings,
+        "gds": {"file": gds_path.display().to_string(), "bytes": stats.bytes, "cells": stats.cells, "srefs": stats.srefs, "arefs": stats.arefs},
+    });
+    write_atomic(
+        &with_suffix(&stem, ".json"),
+        serde_json::to_string_pretty(&json)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
+    if !args.quiet {
+        println!(
+            "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
+            lens.wavelength,
+            lens.diameter,
+            lens.focal_length,
+            lens.numerical_aperture(),
+            lens.n_exit,
+            settings.lattice,
+            settings.pitch
+        );
+        for n in &layout.table.notes {
+            println!("library: {n}");
+        }
+        print!(
+            "{}",
+            report.summary(&layout.table, 12, settings.poor_phase_threshold)
+        );
+        println!(
+            "wrote {}.h5, {} ({} bytes, {} cells, {} SREF + {} AREF), {}.json and figures",
+            stem.display(),
+            gds_path.display(),
+            stats.bytes,
+            stats.cells,
+            stats.srefs,
+            stats.arefs,
+            stem.display()
+        );
+    }
+    Ok(())
 }

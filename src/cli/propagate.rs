@@ -1,15 +1,325 @@
-//! `metalens propagate` (not implemented yet).
+//! `metalens propagate`: a designed lens (layout file) or an ideal lens to the focus, with the
+//! focal-spot metrics as JSON and a figure set.
 
-use crate::{Error, Result};
+use crate::metrics::pipeline::{run_ideal, LensResult, LensSpec, RunOptions};
+use crate::nearfield::{Outside, Polarization};
+use crate::{Error, Result, C64};
+use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens propagate`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Layout file (HDF5) written by `metalens layout`.
+    pub layout: Option<PathBuf>,
+    /// Evaluate the ideal lens (uniform amplitude, exact hyperbolic phase) instead of a layout.
+    #[arg(long)]
+    pub ideal: bool,
+    /// Numerical aperture n_exit·sin θ (ideal lens).
+    #[arg(long)]
+    pub na: Option<f64>,
+    /// Aperture diameter, µm (ideal lens).
+    #[arg(long = "diameter")]
+    pub diameter_um: Option<f64>,
+    /// Vacuum wavelength, µm (ideal lens).
+    #[arg(long = "wavelength")]
+    pub wavelength_um: Option<f64>,
+    /// Refractive index of the exit medium (the lens focuses in it).
+    #[arg(long, default_value_t = 1.0)]
+    pub n_exit: f64,
+    /// Refractive index of the incidence medium (substrate).
+    #[arg(long, default_value_t = 1.0)]
+    pub n_incident: f64,
+    /// Incident polarisation: x, y, rcp, lcp.
+    #[arg(long, default_value = "x")]
+    pub polarization: String,
+    /// Aperture grid spacing for the ideal lens, µm (default λ/(4 n_exit)).
+    #[arg(long = "dx")]
+    pub dx_um: Option<f64>,
+    /// Force the FFT grid size (default: automatic, ≥ 2× the aperture and band-limit safe).
+    #[arg(long)]
+    pub fft_size: Option<usize>,
+    /// Minimum zero-padding factor (≥ 2).
+    #[arg(long, default_value_t = 2.0)]
+    pub padding: f64,
+    /// Circle radii for the focusing efficiency, in units of the FWHM (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "1.5,3")]
+    pub efficiency_k: Vec<f64>,
+    /// FWHM (µm) used for the efficiency circles instead of the measured transverse FWHM.
+    #[arg(long = "circle-fwhm")]
+    pub circle_fwhm_um: Option<f64>,
+    /// Start of the on-axis scan and the sections, µm (default 0.5 f).
+    #[arg(long = "z-start", allow_negative_numbers = true)]
+    pub z_start_um: Option<f64>,
+    /// End of the on-axis scan and the sections, µm (default 1.5 f).
+    #[arg(long = "z-end", allow_negative_numbers = true)]
+    pub z_end_um: Option<f64>,
+    /// Planes in the on-axis scan and the x–z / y–z sections.
+    #[arg(long, default_value_t = 200)]
+    pub planes: usize,
+    /// Extra planes (µm, comma-separated) at which to report the on-axis and peak intensity.
+    #[arg(long = "z", value_delimiter = ',', allow_negative_numbers = true)]
+    pub z_um: Vec<f64>,
+    /// Analyse at the design focal length instead of the real focus (on-axis maximum).
+    #[arg(long)]
+    pub at_design_focus: bool,
+    /// Region outside the lens: opaque (default) or bare (substrate, Fresnel transmission).
+    #[arg(long, default_value = "opaque")]
+    pub outside: String,
+    /// Write the figures (PNG + SVG) and propagate.json into this folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print the JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
+    let polarization = Polarization::parse(&args.polarization)?;
+    let outside = match args.outside.as_str() {
+        "opaque" => Outside::Opaque,
+        "bare" => Outside::Bare(C64::new(
+            2.0 * spec.n_incident / (spec.n_incident + spec.n_exit),
+            0.0,
+        )),
+        o => return Err(Error::invalid("outside", o, "must be opaque or bare")),
+    };
+    if !(args.padding.is_finite() && args.padding >= 2.0) {
+        return Err(Error::invalid(
+            "padding",
+            args.padding,
+            "must be ≥ 2 (zero padding at least twice the aperture)",
+        ));
+    }
+    for &z in &args.z_um {
+        if !(z.is_finite() && z > 0.0) {
+            return Err(Error::invalid(
+                "plane z",
+                format!("{z} µm"),
+                "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+            ));
+        }
+    }
+    let f = spec.focal_length();
+    let z0 = args.z_start_um.unwrap_or(0.5 * f);
+    let z1 = args.z_end_um.unwrap_or(1.5 * f);
+    if !(z0.is_finite() && z0 > 0.0) {
+        return Err(Error::invalid(
+            "z start",
+            format!("{z0} µm"),
+            "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+        ));
+    }
+    if !(z1.is_finite() && z1 > z0) {
+        return Err(Error::invalid(
+            "z end",
+            format!("{z1} µm"),
+            format!("must be greater than the z start {z0} µm"),
+        ));
+    }
+    if args.planes < 3 || args.planes > 100_000 {
+        return Err(Error::invalid(
+            "planes",
+            args.planes,
+            "must be between 3 and 100000",
+        ));
+    }
+    if let Some(c) = args.circle_fwhm_um {
+        crate::error::check_positive("circle FWHM", c, "µm")?;
+    }
+    let z_max = z1.max(args.z_um.iter().cloned().fold(0.0, f64::max));
+    Ok(RunOptions {
+        polarization,
+        dx: args.dx_um,
+        fft_size: args.fft_size,
+        padding: args.padding,
+        efficiency_k: args.efficiency_k.clone(),
+        circle_fwhm: args.circle_fwhm_um,
+        z_range: Some((z0, z1.max(z_max))),
+        n_z: args.planes,
+        at_design_focus: args.at_design_focus,
+        outside,
+        progress: !args.quiet,
+    })
+}
+
+/// The JSON document of one or two lenses (the contract of the issue: `fwhm.*`,
+/// `efficiency.*`, `transmission_efficiency`, `strehl`, `focal_shift_um`, `focal_plane_z_um`
+/// at the top level; the ideal lens beside a designed one under `ideal`).
+pub fn document(
+    kind: &str,
+    spec: &LensSpec,
+    pol: Polarization,
+    main: &LensResult,
+    ideal: Option<&LensResult>,
+    planes: &[serde_json::Value],
+) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let mut doc = json!({
+        "tool": "metalens propagate",
+        "version": crate::VERSION,
+        "conventions": crate::CONVENTIONS,
+        "lens": {
+            "kind": kind,
+            "wavelength_um": spec.wavelength_um,
+            "na": spec.na,
+            "diameter_um": spec.diameter_um,
+            "focal_length_um": spec.focal_length(),
+            "n_exit": spec.n_exit,
+            "n_incident": spec.n_incident,
+            "polarization": pol.name(),
+        },
+        "grid": main.grid,
+        "warnings": main.warnings,
+        "planes": planes,
+        "definitions": crate::metrics::definitions(),
+    });
+    if let (Value::Object(d), Ok(Value::Object(r))) = (&mut doc, serde_json::to_value(&main.report))
+    {
+        d.extend(r);
+        if let Some(i) = ideal {
+            d.insert(
+                "ideal".into(),
+                serde_json::to_value(&i.report).unwrap_or(Value::Null),
+            );
+        }
+    }
+    doc
+}
+
+/// Write bytes atomically (temp file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
 
 /// Run `metalens propagate`.
-pub fn run(_args: Args) -> Result<()> {
-    Err(Error::numerical(
-        "cli",
-        "`metalens propagate` is not implemented yet",
-    ))
+pub fn run(args: Args) -> Result<()> {
+    if let Some(path) = &args.layout {
+        if args.ideal {
+            return Err(Error::invalid(
+                "arguments",
+                "LAYOUT and --ideal",
+                "give either a layout file or --ideal, not both",
+            ));
+        }
+        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        return Err(Error::format(path, "reading layout files is not implemented yet (the layout HDF5 schema is pending); use --ideal for the reference lens"));
+    }
+    if !args.ideal {
+        return Err(Error::invalid(
+            "arguments",
+            "none",
+            "give a layout file or --ideal with --na, --diameter and --wavelength",
+        ));
+    }
+    let need = |v: Option<f64>, name: &str| {
+        v.ok_or_else(|| Error::invalid(name, "missing", "is required with --ideal"))
+    };
+    let spec = LensSpec {
+        wavelength_um: need(args.wavelength_um, "--wavelength")?,
+        na: need(args.na, "--na")?,
+        diameter_um: need(args.diameter_um, "--diameter")?,
+        n_exit: args.n_exit,
+        n_incident: args.n_incident,
+    };
+    spec.validate()?;
+    let opts = options(&args, &spec)?;
+    let result = run_ideal(&spec, &opts)?;
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
+    let planes = extra_planes(&spec, &opts, &args.z_um)?;
+    let doc = document("ideal", &spec, opts.polarization, &result, None, &planes);
+    let text =
+        serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
+        crate::plot::focal::write_all(dir, &spec, &result, None)?;
+    }
+    if args.json {
+        println!("{text}");
+    } else {
+        summary(&spec, &result);
+    }
+    Ok(())
+}
+
+/// On-axis and peak intensity at the user's extra planes (ideal lens).
+fn extra_planes(spec: &LensSpec, opts: &RunOptions, zs: &[f64]) -> Result<Vec<serde_json::Value>> {
+    if zs.is_empty() {
+        return Ok(Vec::new());
+    }
+    use crate::propagate::{choose_fft_size, AngularSpectrumPlan};
+    let dx = opts.dx.unwrap_or(spec.wavelength_um / (4.0 * spec.n_exit));
+    let nf = crate::metrics::pipeline::ideal_nearfield(spec, dx, opts.outside)?;
+    let zmax = zs.iter().cloned().fold(0.0, f64::max);
+    let n = opts
+        .fft_size
+        .unwrap_or_else(|| choose_fft_size(nf.m, dx, spec.na, spec.n_exit, zmax, opts.padding));
+    let plan = AngularSpectrumPlan::new(n + n % 2, dx, spec.wavelength_um, spec.n_exit)?;
+    let sp = plan.spectrum(&nf.field(opts.polarization))?;
+    let half = 3.0 * 0.5145 * spec.wavelength_um / spec.na;
+    let g: Vec<f64> = (0..61)
+        .map(|i| -half + 2.0 * half * i as f64 / 60.0)
+        .collect();
+    let mut out = Vec::new();
+    for &z in zs {
+        let f = plan.evaluate(&sp, z, &g, &g)?;
+        let tot = f.total_intensity();
+        out.push(serde_json::json!({
+            "z_um": z,
+            "on_axis_intensity": tot[30 * 61 + 30],
+            "peak_intensity_window": tot.iter().cloned().fold(0.0, f64::max),
+            "window_half_width_um": half,
+        }));
+    }
+    Ok(out)
+}
+
+fn summary(spec: &LensSpec, r: &LensResult) {
+    let rep = &r.report;
+    let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.4}"));
+    println!(
+        "lens: NA {} diameter {} µm f {:.4} µm λ {} µm n_exit {}",
+        spec.na,
+        spec.diameter_um,
+        spec.focal_length(),
+        spec.wavelength_um,
+        spec.n_exit
+    );
+    println!(
+        "grid: dx {:.4} µm, aperture {}², FFT {}²",
+        r.grid.dx_um, r.grid.aperture_samples, r.grid.fft_size
+    );
+    println!(
+        "focal plane z = {:.4} µm (shift {:+.4} µm)",
+        rep.focal_plane_z_um, rep.focal_shift_um
+    );
+    println!(
+        "FWHM transverse x {} y {} µm; total x {} y {} µm; Sz x {} y {} µm",
+        fmt(rep.fwhm.transverse.x_um),
+        fmt(rep.fwhm.transverse.y_um),
+        fmt(rep.fwhm.total.x_um),
+        fmt(rep.fwhm.total.y_um),
+        fmt(rep.fwhm.sz.x_um),
+        fmt(rep.fwhm.sz.y_um)
+    );
+    for (k, v) in &rep.efficiency {
+        println!("efficiency {k}: {v:.4}");
+    }
+    println!(
+        "transmission efficiency {:.4}; Strehl {}; peak intensity {:.4}; side-lobe level {}",
+        rep.transmission_efficiency,
+        fmt(rep.strehl),
+        rep.peak_intensity,
+        fmt(rep.side_lobe_level)
+    );
 }

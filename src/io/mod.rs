@@ -1,6 +1,8 @@
 //! Input and output: design files (TOML) and HDF5 helpers with units and convention attributes.
 
 pub mod design;
+pub mod gds;
 pub mod hdf5;
+pub mod layout_file;
 
 pub use design::Design;

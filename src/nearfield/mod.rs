@@ -1,1 +1,385 @@
-//! Stage `nearfield` (see STYLE: one module per stage).
+//! Near field: the complex aperture field t(x, y) just behind the lens (z = 0+, exit medium).
+//!
+//! # Local periodic approximation
+//! A designed lens is a list of pillar sites; every grid point takes the complex transmission
+//! of its nearest site (the site's Voronoi cell, i.e. its unit cell), as computed by RCWA for
+//! an infinite periodic array of identical pillars. This *local periodic approximation* ignores
+//! coupling between unlike neighbours: it is accurate where the radius varies slowly from cell
+//! to cell and is known to err where the phase gradient is steep (the outer zones of a high-NA
+//! lens, where the phase wraps every few cells), at zone boundaries of the wrapped phase, and
+//! at the lens rim. A full-wave check comes later; until then treat high-NA efficiencies from
+//! this model as upper estimates.
+//!
+//! # Grid
+//! An m × m grid (m even), spacing `dx` µm, sample (i, j) at x = (i − m/2)·dx,
+//! y = (j − m/2)·dx, stored row-major with rows along y. The same layout is used by
+//! [`crate::propagate`], which embeds it, centred, in its zero-padded FFT grid.
+//!
+//! # Polarisation
+//! Each site carries the co-polarised transmissions t_x (x-polarised incidence) and t_y
+//! (y-polarised incidence); cross-polarisation is neglected (zero for pillars of circular
+//! section in the local periodic approximation). Circular polarisation is their combination:
+//! with exp(−iωt), right-circular (clockwise seen facing the oncoming wave, Born & Wolf) is
+//! (x̂ − iŷ)/√2 and left-circular (x̂ + iŷ)/√2; the transmitted field is
+//! (t_x, ∓i t_y)/√2.
+
+use crate::cell::LatticeKind;
+use crate::error::check_positive;
+use crate::{Error, Result, C64};
+
+/// One pillar site: centre (µm) and the complex co-polarised transmissions for x- and
+/// y-polarised unit-amplitude incidence (t as defined in the crate docs).
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    pub x: f64,
+    pub y: f64,
+    pub tx: C64,
+    pub ty: C64,
+}
+
+/// What lies outside the lens (beyond the last pillar or beyond the aperture radius).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outside {
+    /// An opaque stop (t = 0). The default.
+    Opaque,
+    /// Bare substrate, with the given complex transmission for both polarisations
+    /// (e.g. the Fresnel coefficient 2 n_inc / (n_inc + n_exit) at normal incidence).
+    Bare(C64),
+}
+
+/// Incident polarisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Polarization {
+    X,
+    Y,
+    /// Right-circular: (x̂ − iŷ)/√2 with exp(−iωt).
+    Rcp,
+    /// Left-circular: (x̂ + iŷ)/√2 with exp(−iωt).
+    Lcp,
+}
+
+impl Polarization {
+    /// Parse "x", "y", "rcp", "lcp".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "x" => Ok(Polarization::X),
+            "y" => Ok(Polarization::Y),
+            "rcp" => Ok(Polarization::Rcp),
+            "lcp" => Ok(Polarization::Lcp),
+            _ => Err(Error::invalid(
+                "polarization",
+                s,
+                "must be one of x, y, rcp, lcp",
+            )),
+        }
+    }
+    /// Name as accepted by [`Polarization::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Polarization::X => "x",
+            Polarization::Y => "y",
+            Polarization::Rcp => "rcp",
+            Polarization::Lcp => "lcp",
+        }
+    }
+    /// Jones vector (x, y) of the incident field, unit norm.
+    pub fn jones(self) -> (C64, C64) {
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        match self {
+            Polarization::X => (C64::new(1.0, 0.0), C64::new(0.0, 0.0)),
+            Polarization::Y => (C64::new(0.0, 0.0), C64::new(1.0, 0.0)),
+            Polarization::Rcp => (C64::new(s, 0.0), C64::new(0.0, -s)),
+            Polarization::Lcp => (C64::new(s, 0.0), C64::new(0.0, s)),
+        }
+    }
+}
+
+/// Transverse aperture field (Ex, Ey) on the centred m × m grid described in the module docs.
+/// `ex` or `ey` is `None` when that component is identically zero (saves an FFT plane).
+#[derive(Clone, Debug)]
+pub struct ApertureField {
+    pub m: usize,
+    pub dx: f64,
+    pub ex: Option<Vec<C64>>,
+    pub ey: Option<Vec<C64>>,
+}
+
+impl ApertureField {
+    /// Coordinate (µm) of sample index i on this grid.
+    pub fn coord(&self, i: usize) -> f64 {
+        (i as f64 - (self.m / 2) as f64) * self.dx
+    }
+}
+
+/// Co-polarised transmission maps of a lens on the centred grid (see module docs).
+#[derive(Clone, Debug)]
+pub struct NearField {
+    /// Samples per side (even).
+    pub m: usize,
+    /// Grid spacing, µm.
+    pub dx: f64,
+    /// Transmission for x-polarised incidence.
+    pub tx: Vec<C64>,
+    /// Transmission for y-polarised incidence.
+    pub ty: Vec<C64>,
+    /// Radius of the lens aperture, µm.
+    pub aperture_radius: f64,
+    /// Treatment of the region outside the lens.
+    pub outside: Outside,
+}
+
+/// Grid size (even) covering a disc of the given radius with one spare sample each side.
+fn grid_size(aperture_radius: f64, dx: f64) -> usize {
+    2 * ((aperture_radius / dx).ceil() as usize + 1)
+}
+
+/// Exact hyperbolic phase of a converging lens (crate convention, see `lib.rs`):
+/// φ(r) = −(2π n_exit/λ)(√(r² + f²) − f), radians; r, f and λ in µm.
+pub fn hyperbolic_phase(r: f64, focal_length: f64, wavelength: f64, n_exit: f64) -> f64 {
+    -(2.0 * std::f64::consts::PI * n_exit / wavelength)
+        * ((r * r + focal_length * focal_length).sqrt() - focal_length)
+}
+
+impl NearField {
+    /// Build the aperture transmission from pillar sites (local periodic approximation): each
+    /// grid point inside `aperture_radius` takes the t of its nearest site, provided that site
+    /// is within one pitch; every other point takes `outside`. The grid spacing is
+    /// pitch / `samples_per_pitch`.
+    pub fn from_sites(
+        sites: &[Site],
+        lattice: LatticeKind,
+        pitch: f64,
+        samples_per_pitch: usize,
+        aperture_radius: f64,
+        outside: Outside,
+    ) -> Result<Self> {
+        check_positive("pitch", pitch, "µm")?;
+        check_positive("aperture radius", aperture_radius, "µm")?;
+        if samples_per_pitch < 2 {
+            return Err(Error::invalid(
+                "samples per pitch",
+                samples_per_pitch,
+                "must be at least 2",
+            ));
+        }
+        if sites.is_empty() {
+            return Err(Error::invalid(
+                "sites",
+                "0 sites",
+                "a lens needs at least one pillar site",
+            ));
+        }
+        for (i, s) in sites.iter().enumerate() {
+            if !(s.x.is_finite()
+                && s.y.is_finite()
+                && s.tx.re.is_finite()
+                && s.tx.im.is_finite()
+                && s.ty.re.is_finite()
+                && s.ty.im.is_finite())
+            {
+                return Err(Error::invalid(
+                    format!("site {i}"),
+                    format!("({}, {}) µm", s.x, s.y),
+                    "position and t must be finite",
+                ));
+            }
+        }
+        let _ = lattice; // nearest-site (Voronoi) cells are the unit cells of either lattice
+        let dx = pitch / samples_per_pitch as f64;
+        let m = grid_size(aperture_radius, dx);
+        if (m as f64) * (m as f64) > 1.2e9 {
+            return Err(Error::invalid(
+                "near-field grid",
+                format!("{m} × {m}"),
+                "exceeds 1.2e9 samples; use fewer samples per pitch",
+            ));
+        }
+        // bucket the sites on a pitch-sized grid
+        let half = (m / 2) as f64 * dx;
+        let nb = ((2.0 * half) / pitch).ceil() as usize + 3;
+        let bucket_of = |v: f64| -> isize { ((v + half) / pitch).floor() as isize + 1 };
+        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); nb * nb];
+        for (i, s) in sites.iter().enumerate() {
+            let (bx, by) = (bucket_of(s.x), bucket_of(s.y));
+            if bx >= 0 && by >= 0 && (bx as usize) < nb && (by as usize) < nb {
+                buckets[by as usize * nb + bx as usize].push(i as u32);
+            }
+        }
+        let out_t = match outside {
+            Outside::Opaque => C64::new(0.0, 0.0),
+            Outside::Bare(t) => t,
+        };
+        let mut tx = vec![out_t; m * m];
+        let mut ty = vec![out_t; m * m];
+        use rayon::prelude::*;
+        let r2max = aperture_radius * aperture_radius;
+        tx.par_chunks_mut(m)
+            .zip(ty.par_chunks_mut(m))
+            .enumerate()
+            .for_each(|(j, (rx, ry))| {
+                let y = (j as f64 - (m / 2) as f64) * dx;
+                let by = bucket_of(y);
+                for i in 0..m {
+                    let x = (i as f64 - (m / 2) as f64) * dx;
+                    if x * x + y * y > r2max {
+                        continue;
+                    }
+                    let bx = bucket_of(x);
+                    let mut best = (pitch * pitch, usize::MAX);
+                    for dyb in -1..=1 {
+                        for dxb in -1..=1 {
+                            let (cx, cy) = (bx + dxb, by + dyb);
+                            if cx < 0 || cy < 0 || cx as usize >= nb || cy as usize >= nb {
+                                continue;
+                            }
+                            for &k in &buckets[cy as usize * nb + cx as usize] {
+                                let s = &sites[k as usize];
+                                let d2 = (s.x - x).powi(2) + (s.y - y).powi(2);
+                                if d2 < best.0 {
+                                    best = (d2, k as usize);
+                                }
+                            }
+                        }
+                    }
+                    if best.1 != usize::MAX {
+                        rx[i] = sites[best.1].tx;
+                        ry[i] = sites[best.1].ty;
+                    }
+                }
+            });
+        Ok(NearField {
+            m,
+            dx,
+            tx,
+            ty,
+            aperture_radius,
+            outside,
+        })
+    }
+
+    /// The ideal lens: uniform amplitude `amplitude`, exact hyperbolic phase
+    /// ([`hyperbolic_phase`]) for focal length `focal_length` in the exit medium of index
+    /// `n_exit`, on a disc of radius `aperture_radius`, spacing `dx`; `outside` beyond the disc.
+    pub fn ideal(
+        wavelength: f64,
+        focal_length: f64,
+        n_exit: f64,
+        amplitude: f64,
+        dx: f64,
+        aperture_radius: f64,
+        outside: Outside,
+    ) -> Result<Self> {
+        check_positive("wavelength", wavelength, "µm")?;
+        check_positive("focal length", focal_length, "µm")?;
+        check_positive("exit index", n_exit, "")?;
+        check_positive("grid spacing", dx, "µm")?;
+        check_positive("aperture radius", aperture_radius, "µm")?;
+        let m = grid_size(aperture_radius, dx);
+        if (m as f64) * (m as f64) > 1.2e9 {
+            return Err(Error::invalid(
+                "near-field grid",
+                format!("{m} × {m}"),
+                "exceeds 1.2e9 samples; use a coarser grid spacing",
+            ));
+        }
+        let out_t = match outside {
+            Outside::Opaque => C64::new(0.0, 0.0),
+            Outside::Bare(t) => t,
+        };
+        let mut t = vec![out_t; m * m];
+        use rayon::prelude::*;
+        t.par_chunks_mut(m).enumerate().for_each(|(j, row)| {
+            let y = (j as f64 - (m / 2) as f64) * dx;
+            for (i, v) in row.iter_mut().enumerate() {
+                let x = (i as f64 - (m / 2) as f64) * dx;
+                let r = (x * x + y * y).sqrt();
+                if r <= aperture_radius {
+                    *v = C64::from_polar(
+                        amplitude,
+                        hyperbolic_phase(r, focal_length, wavelength, n_exit),
+                    );
+                }
+            }
+        });
+        Ok(NearField {
+            m,
+            dx,
+            tx: t.clone(),
+            ty: t,
+            aperture_radius,
+            outside,
+        })
+    }
+
+    /// The transmitted transverse field for a unit-amplitude incident wave of polarisation
+    /// `pol`: (Ex, Ey) = (j_x t_x, j_y t_y) with (j_x, j_y) the Jones vector.
+    pub fn field(&self, pol: Polarization) -> ApertureField {
+        let (jx, jy) = pol.jones();
+        let comp = |j: C64, t: &Vec<C64>| -> Option<Vec<C64>> {
+            if j.norm() == 0.0 {
+                None
+            } else {
+                Some(t.iter().map(|v| v * j).collect())
+            }
+        };
+        ApertureField {
+            m: self.m,
+            dx: self.dx,
+            ex: comp(jx, &self.tx),
+            ey: comp(jy, &self.ty),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sites_fill_their_cells_and_outside_is_opaque() {
+        // 3 × 3 square lattice of pitch 1, t = site index, aperture radius 1.6
+        let mut sites = Vec::new();
+        for j in -1..=1 {
+            for i in -1..=1 {
+                let k = ((j + 1) * 3 + (i + 1)) as f64;
+                sites.push(Site {
+                    x: i as f64,
+                    y: j as f64,
+                    tx: C64::new(k, 0.0),
+                    ty: C64::new(0.0, k),
+                });
+            }
+        }
+        let nf = NearField::from_sites(&sites, LatticeKind::Square, 1.0, 4, 1.6, Outside::Opaque)
+            .unwrap();
+        assert_eq!(nf.dx, 0.25);
+        let at = |x: f64, y: f64| {
+            let i = (x / nf.dx).round() as isize + (nf.m / 2) as isize;
+            let j = (y / nf.dx).round() as isize + (nf.m / 2) as isize;
+            (
+                nf.tx[j as usize * nf.m + i as usize],
+                nf.ty[j as usize * nf.m + i as usize],
+            )
+        };
+        assert_eq!(at(0.0, 0.0).0, C64::new(4.0, 0.0));
+        assert_eq!(at(1.0, 0.25).0, C64::new(5.0, 0.0));
+        assert_eq!(at(-0.75, 1.0).1, C64::new(0.0, 6.0)); // site (-1, 1)
+        assert_eq!(at(1.5, 1.5).0, C64::new(0.0, 0.0)); // outside the aperture radius
+        let f = nf.field(Polarization::Rcp);
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        let idx = (nf.m / 2) * nf.m + nf.m / 2;
+        assert!((f.ex.as_ref().unwrap()[idx] - C64::new(4.0 * s, 0.0)).norm() < 1e-15);
+        // ey = -i/sqrt2 * ty = -i/sqrt2 * 4i = 4/sqrt2
+        assert!((f.ey.as_ref().unwrap()[idx] - C64::new(4.0 * s, 0.0)).norm() < 1e-15);
+        assert!(nf.field(Polarization::X).ey.is_none());
+    }
+
+    #[test]
+    fn ideal_phase_sign_follows_convention() {
+        // phase decreases away from the axis; at r the path difference is sqrt(r^2+f^2)-f
+        let p = hyperbolic_phase(3.0, 4.0, 0.5, 1.0);
+        assert!((p + 4.0 * std::f64::consts::PI).abs() < 1e-12); // -(2 pi / 0.5) * (5 - 4)
+        let nf = NearField::from_sites(&[], LatticeKind::Square, 1.0, 4, 1.0, Outside::Opaque);
+        assert!(nf.is_err());
+    }
+}

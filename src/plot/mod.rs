@@ -5,6 +5,8 @@
 //! system fonts are needed at build or run time. Call [`init_fonts`] before drawing
 //! (every plotting function in this crate does).
 
+pub mod focal;
+pub mod layout;
 pub mod library;
 
 use std::sync::Once;

@@ -1,0 +1,320 @@
+//! The layout HDF5 file written by `metalens layout` and read by the propagation stage.
+//!
+//! Schema (lengths in µm, phases in radians, t as defined by [`crate::T_DEFINITION`]):
+//!
+//! | path | type | shape | meaning |
+//! |---|---|---|---|
+//! | `/` attrs `kind`, `conventions`, `t_definition`, `version`, `lattice`, `selection` | string | | provenance |
+//! | `pillars/center` | f64 | [N, 2] | pillar centre (x, y), lens axis at the origin |
+//! | `pillars/radius` | f64 | [N] | pillar radius |
+//! | `pillars/t_target` | complex (r, i) f64 | [N, 2] | target a·e^{iφ} for x and y polarisation (0 for fill pillars outside the aperture) |
+//! | `pillars/t_achieved` | complex (r, i) f64 | [N, 2] | t of the chosen cell, x and y |
+//! | `cells/radius`, `cells/t`, `cells/count` | f64, complex, u64 | [K], [K, 2], [K] | the cells available and how often each is used |
+//! | `lens/<name>` | f64 | [1] | wavelength, focal_length, numerical_aperture, n_exit, diameter, pitch, amplitude, phase_offset |
+//!
+//! Per-pillar datasets are written in slices of [`SLICE`] pillars, so a lens of ten million
+//! pillars never needs its per-pillar arrays in memory at once.
+
+use crate::cell::LatticeKind;
+use crate::io::gds::temp_path;
+use crate::layout::{Layout, Selection};
+use crate::lens::HyperbolicLens;
+use crate::{Error, Result, C64};
+use rust_hdf5::H5File;
+use std::path::Path;
+
+/// Pillars per written slice.
+pub const SLICE: usize = 1 << 20;
+/// Value of the `kind` attribute.
+pub const KIND: &str = "metalens layout";
+
+const LENS_KEYS: [&str; 8] = [
+    "wavelength",
+    "focal_length",
+    "numerical_aperture",
+    "n_exit",
+    "diameter",
+    "pitch",
+    "amplitude",
+    "phase_offset",
+];
+
+fn h5err(path: &Path, e: rust_hdf5::Hdf5Error) -> Error {
+    Error::format(path, format!("HDF5: {e}"))
+}
+
+fn cplx(z: C64) -> rust_hdf5::types::Complex64 {
+    rust_hdf5::types::Complex64 { re: z.re, im: z.im }
+}
+
+/// Write `layout` to `path` (atomically).
+pub fn write_layout(layout: &Layout, path: &Path) -> Result<()> {
+    let tmp = temp_path(path);
+    let res = write_inner(layout, &tmp);
+    match res {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
+    let e = |x| h5err(path, x);
+    let file = H5File::create(path).map_err(e)?;
+    file.set_attr_string("kind", KIND).map_err(e)?;
+    file.set_attr_string("conventions", crate::CONVENTIONS)
+        .map_err(e)?;
+    file.set_attr_string("t_definition", crate::T_DEFINITION)
+        .map_err(e)?;
+    file.set_attr_string("version", crate::VERSION).map_err(e)?;
+    file.set_attr_string("units", "lengths in micrometres, phases in radians")
+        .map_err(e)?;
+    file.set_attr_string(
+        "lattice",
+        &format!("{:?}", layout.settings.lattice).to_lowercase(),
+    )
+    .map_err(e)?;
+    let sel = match layout.settings.selection {
+        Selection::ComplexError => "complex-error",
+        Selection::NearestPhase => "nearest-phase",
+    };
+    file.set_attr_string("selection", sel).map_err(e)?;
+    file.set_attr_string("library_notes", &layout.table.notes.join("; "))
+        .map_err(e)?;
+
+    let lens = file.create_group("lens").map_err(e)?;
+    let l = &layout.lens;
+    let values = [
+        l.wavelength,
+        l.focal_length,
+        l.numerical_aperture(),
+        l.n_exit,
+        l.diameter,
+        layout.settings.pitch,
+        layout.amplitude,
+        layout.phase_offset,
+    ];
+    for (k, v) in LENS_KEYS.iter().zip(values) {
+        let ds = lens
+            .new_dataset::<f64>()
+            .shape([1usize])
+            .create(k)
+            .map_err(e)?;
+        ds.write_raw(&[v]).map_err(e)?;
+    }
+
+    let cells = file.create_group("cells").map_err(e)?;
+    let nc = layout.table.cells.len();
+    let radius: Vec<f64> = layout.table.cells.iter().map(|c| c.radius).collect();
+    let t: Vec<rust_hdf5::types::Complex64> = layout
+        .table
+        .cells
+        .iter()
+        .flat_map(|c| [cplx(c.t[0]), cplx(c.t[1])])
+        .collect();
+    let mut counts = vec![0u64; nc];
+    for row in &layout.rows {
+        for &k in &row.cells {
+            counts[k as usize] += 1;
+        }
+    }
+    cells
+        .new_dataset::<f64>()
+        .shape([nc])
+        .create("radius")
+        .map_err(e)?
+        .write_raw(&radius)
+        .map_err(e)?;
+    cells
+        .new_dataset::<rust_hdf5::types::Complex64>()
+        .shape([nc, 2])
+        .create("t")
+        .map_err(e)?
+        .write_raw(&t)
+        .map_err(e)?;
+    cells
+        .new_dataset::<u64>()
+        .shape([nc])
+        .create("count")
+        .map_err(e)?
+        .write_raw(&counts)
+        .map_err(e)?;
+
+    let n = layout.pillar_count() as usize;
+    let g = file.create_group("pillars").map_err(e)?;
+    let ds_c = g
+        .new_dataset::<f64>()
+        .shape([n, 2])
+        .create("center")
+        .map_err(e)?;
+    let ds_r = g
+        .new_dataset::<f64>()
+        .shape([n])
+        .create("radius")
+        .map_err(e)?;
+    let ds_tt = g
+        .new_dataset::<rust_hdf5::types::Complex64>()
+        .shape([n, 2])
+        .create("t_target")
+        .map_err(e)?;
+    let ds_ta = g
+        .new_dataset::<rust_hdf5::types::Complex64>()
+        .shape([n, 2])
+        .create("t_achieved")
+        .map_err(e)?;
+    let mut start = 0usize;
+    let mut buf_c = Vec::with_capacity(2 * SLICE.min(n));
+    let mut buf_r = Vec::with_capacity(SLICE.min(n));
+    let mut buf_tt = Vec::with_capacity(2 * SLICE.min(n));
+    let mut buf_ta = Vec::with_capacity(2 * SLICE.min(n));
+    let flush = |bc: &mut Vec<f64>,
+                 br: &mut Vec<f64>,
+                 btt: &mut Vec<rust_hdf5::types::Complex64>,
+                 bta: &mut Vec<rust_hdf5::types::Complex64>,
+                 start: &mut usize|
+     -> Result<()> {
+        let m = br.len();
+        if m == 0 {
+            return Ok(());
+        }
+        ds_c.write_slice(&[*start, 0], &[m, 2], bc).map_err(e)?;
+        ds_r.write_slice(&[*start], &[m], br).map_err(e)?;
+        ds_tt.write_slice(&[*start, 0], &[m, 2], btt).map_err(e)?;
+        ds_ta.write_slice(&[*start, 0], &[m, 2], bta).map_err(e)?;
+        *start += m;
+        bc.clear();
+        br.clear();
+        btt.clear();
+        bta.clear();
+        Ok(())
+    };
+    for p in layout.pillars() {
+        let c = &layout.table.cells[p.cell as usize];
+        let tt = cplx(layout.target(p.x, p.y));
+        buf_c.extend_from_slice(&[p.x, p.y]);
+        buf_r.push(c.radius);
+        buf_tt.extend_from_slice(&[tt, tt]);
+        buf_ta.extend_from_slice(&[cplx(c.t[0]), cplx(c.t[1])]);
+        if buf_r.len() == SLICE {
+            flush(&mut buf_c, &mut buf_r, &mut buf_tt, &mut buf_ta, &mut start)?;
+        }
+    }
+    flush(&mut buf_c, &mut buf_r, &mut buf_tt, &mut buf_ta, &mut start)?;
+    file.close().map_err(e)?;
+    Ok(())
+}
+
+/// A layout read back from its HDF5 file.
+#[derive(Clone, Debug)]
+pub struct LayoutFile {
+    pub lens: HyperbolicLens,
+    pub lattice: LatticeKind,
+    /// Lattice pitch (µm).
+    pub pitch: f64,
+    /// Common amplitude a and global phase offset φ₀ (rad) of the target.
+    pub amplitude: f64,
+    pub phase_offset: f64,
+    /// Pillar centres (µm).
+    pub centers: Vec<[f64; 2]>,
+    /// Pillar radii (µm).
+    pub radii: Vec<f64>,
+    /// Target and achieved t per pillar for x and y polarisation.
+    pub t_target: Vec<[C64; 2]>,
+    pub t_achieved: Vec<[C64; 2]>,
+    /// Provenance attributes.
+    pub conventions: String,
+    pub version: String,
+}
+
+impl LayoutFile {
+    /// Read a layout file written by `metalens layout`.
+    pub fn load(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            ));
+        }
+        let e = |x| h5err(path, x);
+        let file = H5File::open(path)
+            .map_err(|x| Error::format(path, format!("not an HDF5 file ({x})")))?;
+        let kind = file.attr_string("kind").unwrap_or_default();
+        if kind != KIND {
+            return Err(Error::format(
+                path,
+                format!("not a metalens layout file (kind attribute '{kind}', expected '{KIND}')"),
+            ));
+        }
+        let conventions = file.attr_string("conventions").map_err(e)?;
+        if conventions != crate::CONVENTIONS {
+            return Err(Error::format(
+                path,
+                "written with other conventions than this version of metalens",
+            ));
+        }
+        let version = file.attr_string("version").map_err(e)?;
+        let lattice = match file.attr_string("lattice").map_err(e)?.as_str() {
+            "square" => LatticeKind::Square,
+            "hex" => LatticeKind::Hex,
+            other => return Err(Error::format(path, format!("unknown lattice '{other}'"))),
+        };
+        let mut v = [0.0; 8];
+        for (k, name) in LENS_KEYS.iter().enumerate() {
+            let d = file
+                .dataset(&format!("lens/{name}"))
+                .map_err(e)?
+                .read_raw::<f64>()
+                .map_err(e)?;
+            v[k] = *d
+                .first()
+                .ok_or_else(|| Error::format(path, format!("empty lens/{name}")))?;
+        }
+        let lens = HyperbolicLens::new(v[0], v[1], v[3], v[4])?;
+        let centers_flat = file
+            .dataset("pillars/center")
+            .map_err(e)?
+            .read_raw::<f64>()
+            .map_err(e)?;
+        let radii = file
+            .dataset("pillars/radius")
+            .map_err(e)?
+            .read_raw::<f64>()
+            .map_err(e)?;
+        let pairs = |name: &str| -> Result<Vec<[C64; 2]>> {
+            let raw = file
+                .dataset(name)
+                .map_err(e)?
+                .read_raw::<rust_hdf5::types::Complex64>()
+                .map_err(e)?;
+            Ok(raw
+                .chunks_exact(2)
+                .map(|c| [C64::new(c[0].re, c[0].im), C64::new(c[1].re, c[1].im)])
+                .collect())
+        };
+        let t_target = pairs("pillars/t_target")?;
+        let t_achieved = pairs("pillars/t_achieved")?;
+        let centers: Vec<[f64; 2]> = centers_flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
+        let n = radii.len();
+        if centers.len() != n || t_target.len() != n || t_achieved.len() != n {
+            return Err(Error::format(
+                path,
+                "pillar datasets have different lengths",
+            ));
+        }
+        Ok(LayoutFile {
+            lens,
+            lattice,
+            pitch: v[5],
+            amplitude: v[6],
+            phase_offset: v[7],
+            centers,
+            radii,
+            t_target,
+            t_achieved,
+            conventions,
+            version,
+        })
+    }
+}

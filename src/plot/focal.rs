@@ -1,0 +1,323 @@
+//! Figures of `metalens propagate`: focal-plane intensity map with the efficiency circles,
+//! x and y line cuts against the ideal lens, the x–z section and the on-axis intensity.
+//! Axes in µm; viridis (perceptually uniform) colour map; PNG and SVG of each.
+
+use crate::metrics::pipeline::{LensResult, LensSpec};
+use crate::{Error, Result};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+type DrawResult<DB> =
+    std::result::Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+const SIZE: (u32, u32) = (900, 700);
+
+#[allow(clippy::too_many_arguments)]
+fn heat<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    xs: &[f64],
+    ys: &[f64],
+    q: &[f64],
+    xlabel: &str,
+    ylabel: &str,
+    circles: &[(f64, f64, f64)],
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let qmax = q.iter().cloned().fold(0.0, f64::max).max(1e-300);
+    let (x0, x1, y0, y1) = (xs[0], xs[xs.len() - 1], ys[0], ys[ys.len() - 1]);
+    let (main, bar) = root.split_horizontally(SIZE.0 - 110);
+    let mut chart = ChartBuilder::on(&main)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(xlabel)
+        .y_desc(ylabel)
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    let hx = if xs.len() > 1 {
+        0.5 * (xs[1] - xs[0])
+    } else {
+        0.5
+    };
+    let hy = if ys.len() > 1 {
+        0.5 * (ys[1] - ys[0])
+    } else {
+        0.5
+    };
+    chart.draw_series(ys.iter().enumerate().flat_map(|(j, &y)| {
+        xs.iter().enumerate().map(move |(i, &x)| {
+            let c = super::viridis(q[j * xs.len() + i] / qmax);
+            Rectangle::new([(x - hx, y - hy), (x + hx, y + hy)], c.filled())
+        })
+    }))?;
+    for &(cx, cy, r) in circles {
+        let pts: Vec<(f64, f64)> = (0..=200)
+            .map(|t| {
+                let a = t as f64 / 200.0 * std::f64::consts::TAU;
+                (cx + r * a.cos(), cy + r * a.sin())
+            })
+            .collect();
+        chart.draw_series(std::iter::once(PathElement::new(
+            pts,
+            WHITE.stroke_width(2),
+        )))?;
+    }
+    // colour bar
+    let mut cb = ChartBuilder::on(&bar)
+        .margin_top(50)
+        .margin_bottom(57)
+        .margin_right(50)
+        .y_label_area_size(0)
+        .right_y_label_area_size(45)
+        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+    cb.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc("relative")
+        .label_style(("sans-serif", 13))
+        .draw()?;
+    cb.draw_series((0..100).map(|k| {
+        let t = k as f64 / 100.0;
+        Rectangle::new(
+            [(0.0, t), (1.0, t + 0.01)],
+            super::viridis(t + 0.005).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
+fn lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    xlabel: &str,
+    ylabel: &str,
+    series: &[(&str, &[f64], &[f64], RGBColor)],
+    vline: Option<f64>,
+) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let x0 = series.iter().map(|s| s.1[0]).fold(f64::INFINITY, f64::min);
+    let x1 = series
+        .iter()
+        .map(|s| s.1[s.1.len() - 1])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let ymax = series
+        .iter()
+        .flat_map(|s| s.2.iter().cloned())
+        .fold(0.0, f64::max)
+        .max(1e-300)
+        * 1.05;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, 0.0..ymax)?;
+    chart
+        .configure_mesh()
+        .x_desc(xlabel)
+        .y_desc(ylabel)
+        .label_style(("sans-serif", 15))
+        .draw()?;
+    for &(name, x, y, c) in series {
+        chart
+            .draw_series(LineSeries::new(
+                x.iter().cloned().zip(y.iter().cloned()),
+                c.stroke_width(2),
+            ))?
+            .label(name)
+            .legend(move |(a, b)| PathElement::new(vec![(a, b), (a + 20, b)], c.stroke_width(2)));
+    }
+    if let Some(v) = vline {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(v, 0.0), (v, ymax)],
+            BLACK.mix(0.5).stroke_width(1),
+        )))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()?;
+    Ok(())
+}
+
+/// Draw with both backends and write `name.png` and `name.svg` atomically.
+fn both(
+    dir: &Path,
+    name: &str,
+    draw: &dyn for<'a> Fn(&DrawingArea<BitMapBackend<'a>, Shift>) -> DrawResult<BitMapBackend<'a>>,
+    draw_svg: &dyn for<'a> Fn(&DrawingArea<SVGBackend<'a>, Shift>) -> DrawResult<SVGBackend<'a>>,
+) -> Result<()> {
+    super::init_fonts();
+    let png = dir.join(format!("{name}.png"));
+    let tmp = dir.join(format!(".{name}.tmp.png"));
+    {
+        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        draw(&root).map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
+        root.present()
+            .map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
+    }
+    std::fs::rename(&tmp, &png).map_err(|e| Error::io(&png, e))?;
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
+        draw_svg(&root).map_err(|e| Error::numerical("plot", format!("{name}.svg: {e}")))?;
+        root.present()
+            .map_err(|e| Error::numerical("plot", format!("{name}.svg: {e}")))?;
+    }
+    crate::cli::propagate::write_atomic(&dir.join(format!("{name}.svg")), s.as_bytes())
+}
+
+/// Write the four figures for a lens (and its ideal counterpart, if given) into `dir`.
+pub fn write_all(
+    dir: &Path,
+    spec: &LensSpec,
+    lens: &LensResult,
+    ideal: Option<&LensResult>,
+) -> Result<()> {
+    let rep = &lens.report;
+    let d = rep
+        .data
+        .as_ref()
+        .ok_or_else(|| Error::numerical("plot", "no focal data kept"))?;
+    let lam = spec.wavelength_um;
+    // 1. focal-plane map with the efficiency circles
+    let circles: Vec<(f64, f64, f64)> = rep
+        .efficiency
+        .iter()
+        .filter(|(k, _)| k.starts_with("radius_um_"))
+        .map(|(_, &r)| (rep.peak_position_um[0], rep.peak_position_um[1], r))
+        .collect();
+    let title = format!(
+        "|E|² at z = {:.3} µm (circles: k·FWHM)",
+        rep.focal_plane_z_um
+    );
+    both(
+        dir,
+        "focal_plane",
+        &|r| {
+            heat(
+                r,
+                &title,
+                &d.map.xs,
+                &d.map.ys,
+                &d.map_total,
+                "x (µm)",
+                "y (µm)",
+                &circles,
+            )
+        },
+        &|r| {
+            heat(
+                r,
+                &title,
+                &d.map.xs,
+                &d.map.ys,
+                &d.map_total,
+                "x (µm)",
+                "y (µm)",
+                &circles,
+            )
+        },
+    )?;
+    // 2. x and y cuts against the ideal lens (normalised to the ideal peak if given)
+    let norm = ideal.map_or(rep.peak_intensity, |i| i.report.peak_intensity);
+    let sc = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x / norm).collect() };
+    let (cx, cy) = (sc(&d.cut_x.total), sc(&d.cut_y.total));
+    let mut ideal_cuts = None;
+    if let Some(i) = ideal {
+        if let Some(di) = &i.report.data {
+            ideal_cuts = Some((
+                di.cut_x.s.clone(),
+                sc(&di.cut_x.total),
+                di.cut_y.s.clone(),
+                sc(&di.cut_y.total),
+            ));
+        }
+    }
+    let draw_cuts = |which: usize| {
+        let mut series: Vec<(&str, &[f64], &[f64], RGBColor)> = vec![if which == 0 {
+            ("lens, x cut", &d.cut_x.s[..], &cx[..], BLUE)
+        } else {
+            ("lens, y cut", &d.cut_y.s[..], &cy[..], BLUE)
+        }];
+        if let Some((sx, ix, sy, iy)) = &ideal_cuts {
+            series.push(if which == 0 {
+                ("ideal lens, x cut", &sx[..], &ix[..], RED)
+            } else {
+                ("ideal lens, y cut", &sy[..], &iy[..], RED)
+            });
+        }
+        series
+            .iter()
+            .map(|(a, b, c, e)| (a.to_string(), b.to_vec(), c.to_vec(), *e))
+            .collect::<Vec<_>>()
+    };
+    for (which, name, axis) in [(0usize, "cut_x", "x"), (1, "cut_y", "y")] {
+        let owned = draw_cuts(which);
+        let series: Vec<(&str, &[f64], &[f64], RGBColor)> = owned
+            .iter()
+            .map(|(a, b, c, e)| (a.as_str(), &b[..], &c[..], *e))
+            .collect();
+        let t = format!("|E|² along {axis} through the focus (÷ ideal peak), λ = {lam} µm");
+        let xl = format!("{axis} − peak (µm)");
+        both(
+            dir,
+            name,
+            &|r| lines(r, &t, &xl, "relative intensity", &series, None),
+            &|r| lines(r, &t, &xl, "relative intensity", &series, None),
+        )?;
+    }
+    // 3. x–z section
+    let s = &d.sections;
+    let nz = s.zs.len();
+    let nx = s.xs.len();
+    // q[j * nz + i] with rows along x and columns along z
+    let mut q = vec![0.0; nz * nx];
+    for (iz, f) in s.xz.iter().enumerate() {
+        let tot = f.total_intensity();
+        for ix in 0..nx {
+            q[ix * nz + iz] = tot[ix];
+        }
+    }
+    let t = "|E|² in the x–z plane (y = 0)".to_string();
+    both(
+        dir,
+        "xz_section",
+        &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[]),
+        &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[]),
+    )?;
+    // 4. on-axis intensity
+    let mut series: Vec<(&str, &[f64], &[f64], RGBColor)> =
+        vec![("lens", &s.zs[..], &s.on_axis[..], BLUE)];
+    if let Some(i) = ideal {
+        if let Some(di) = &i.report.data {
+            series.push((
+                "ideal lens",
+                &di.sections.zs[..],
+                &di.sections.on_axis[..],
+                RED,
+            ));
+        }
+    }
+    let t = format!(
+        "on-axis |E|² (design focus {:.3} µm marked)",
+        rep.design_focal_length_um
+    );
+    let f = rep.design_focal_length_um;
+    both(
+        dir,
+        "on_axis",
+        &|r| lines(r, &t, "z (µm)", "|E|² / incident", &series, Some(f)),
+        &|r| lines(r, &t, "z (µm)", "|E|² / incident", &series, Some(f)),
+    )?;
+    Ok(())
+}
