@@ -230,7 +230,7 @@ impl Range {
                     return Ok(vec![a]);
                 }
                 Ok((0..n)
-                    .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+                    .map(|i| round_pm(a + (b - a) * i as f64 / (n - 1) as f64))
                     .collect())
             }
             (Some(s), None) => {
@@ -249,7 +249,8 @@ impl Range {
                         "gives more than a million values",
                     ));
                 }
-                Ok((0..n).map(|i| a + s * i as f64).collect())
+                // rounded to 1e-12 µm so that 0.02 + 6 × 0.001 reads 0.026, not 0.026000000000000002
+                Ok((0..n).map(|i| round_pm(a + s * i as f64)).collect())
             }
         }
     }
@@ -654,6 +655,11 @@ impl LensSection {
         let theta = (na / n_exit).asin();
         Ok(0.5 * self.diameter / theta.tan())
     }
+}
+
+/// Round a length (µm) to 1e-12 µm.
+fn round_pm(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
 }
 
 fn sort_dedup(v: &mut Vec<f64>) {
