@@ -89,6 +89,8 @@ fn main() {
         min_gap: 0.03,
         poor_phase_threshold: 0.5,
         fill_radius: None,
+
+        incidence_index: 1.0,
     };
     let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
     let t_layout = t0.elapsed().as_secs_f64();

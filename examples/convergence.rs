@@ -134,8 +134,14 @@ fn plot_from_csv() -> Result<(), Box<dyn std::error::Error>> {
         s.2.push((h, dph.abs().max(1e-4)));
     }
     metalens::plot::init_fonts();
-    draw(BitMapBackend::new(&out.join("convergence.png"), (1200, 500)).into_drawing_area(), &series)?;
-    draw(SVGBackend::new(&out.join("convergence.svg"), (1200, 500)).into_drawing_area(), &series)?;
+    draw(
+        BitMapBackend::new(&out.join("convergence.png"), (1200, 500)).into_drawing_area(),
+        &series,
+    )?;
+    draw(
+        SVGBackend::new(&out.join("convergence.svg"), (1200, 500)).into_drawing_area(),
+        &series,
+    )?;
     Ok(())
 }
 

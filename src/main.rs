@@ -23,6 +23,8 @@ enum Command {
     Layout(metalens::cli::layout::Args),
     /// Propagate a layout (or an ideal lens) to the focus and measure the spot.
     Propagate(metalens::cli::propagate::Args),
+    /// Library → layout → propagation → metrics for a built-in design (mk1, mk2) or a file.
+    Reproduce(metalens::cli::reproduce::Args),
 }
 
 fn main() {
@@ -32,6 +34,7 @@ fn main() {
         Command::Library(a) => metalens::cli::library::run(a),
         Command::Layout(a) => metalens::cli::layout::run(a),
         Command::Propagate(a) => metalens::cli::propagate::run(a),
+        Command::Reproduce(a) => metalens::cli::reproduce::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -21,6 +21,8 @@ fn settings(lattice: LatticeKind, selection: Selection) -> LayoutSettings {
         min_gap: 0.05,
         poor_phase_threshold: 0.5,
         fill_radius: None,
+
+        incidence_index: 1.0,
     }
 }
 

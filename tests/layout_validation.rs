@@ -29,6 +29,8 @@ fn write_validation_gds() {
         min_gap: 0.05,
         poor_phase_threshold: 0.5,
         fill_radius: None,
+
+        incidence_index: 1.0,
     };
     let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
     let opts = GdsOptions {

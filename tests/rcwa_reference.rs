@@ -298,13 +298,27 @@ fn normal_vector_converges_laurent_does_not() {
     let c = &srn_cases()[2];
     let inc = Incidence::normal(0.633, Polarization::X);
     let err = |h: usize, f: Factorization| {
-        let sol = solve(&srn_cell(c.radius), &inc, &Settings { harmonics: h, factorization: f }).unwrap();
+        let sol = solve(
+            &srn_cell(c.radius),
+            &inc,
+            &Settings {
+                harmonics: h,
+                factorization: f,
+            },
+        )
+        .unwrap();
         (sol.t / c.t).arg().to_degrees().abs()
     };
-    let (nv100, nv400) = (err(100, Factorization::NormalVector), err(400, Factorization::NormalVector));
+    let (nv100, nv400) = (
+        err(100, Factorization::NormalVector),
+        err(400, Factorization::NormalVector),
+    );
     let la400 = err(400, Factorization::Laurent);
     eprintln!("phase error: NV 100 {nv100:.3}°, NV 400 {nv400:.3}°, Laurent 400 {la400:.3}°");
     assert!(nv400 < nv100, "error must fall with harmonics");
-    assert!(nv400 < 0.5, "NV at 400 harmonics within 0.5° (measured 0.03°)");
+    assert!(
+        nv400 < 0.5,
+        "NV at 400 harmonics within 0.5° (measured 0.03°)"
+    );
     assert!(la400 > 3.0, "Laurent stays degrees off (measured ~7°)");
 }

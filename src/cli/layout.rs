@@ -93,6 +93,8 @@ pub struct LayoutOptions {
     pub gds_outline_layer: Option<i16>,
     pub gds_arrays: bool,
     pub fill_radius: Option<f64>,
+    /// Refractive index of the substrate (incidence medium), recorded in the layout file.
+    pub incidence_index: f64,
 }
 
 impl Default for LayoutOptions {
@@ -111,6 +113,7 @@ impl Default for LayoutOptions {
             gds_outline_layer: None,
             gds_arrays: true,
             fill_radius: None,
+            incidence_index: 1.0,
         }
     }
 }
@@ -122,7 +125,7 @@ pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOpti
         message: "missing [lens] section".into(),
     })?;
     let wavelength = design.source.wavelength;
-    let (_, _, exit) = design.materials.parse()?;
+    let (_, substrate, exit) = design.materials.parse()?;
     let n_exit = exit.index(wavelength)?.re;
     let spec = LensSpec {
         wavelength,
@@ -160,6 +163,7 @@ pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOpti
         gds_outline_layer: args.outline_layer,
         gds_arrays: !args.no_arrays,
         fill_radius: args.fill_radius,
+        incidence_index: substrate.index(wavelength)?.re,
     };
     Ok((spec, opts))
 }
@@ -304,6 +308,7 @@ pub fn prepare(
         min_gap: lay.min_gap,
         poor_phase_threshold: lay.poor_phase_error,
         fill_radius: lay.fill_radius,
+        incidence_index: lay.incidence_index,
     };
     Ok((lens, settings, table, warnings))
 }

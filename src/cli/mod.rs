@@ -4,3 +4,4 @@ pub mod cell;
 pub mod layout;
 pub mod library;
 pub mod propagate;
+pub mod reproduce;

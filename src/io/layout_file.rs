@@ -81,6 +81,11 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
         Selection::NearestPhase => "nearest-phase",
     };
     file.set_attr_string("selection", sel).map_err(e)?;
+    file.set_attr_string(
+        "incidence_index",
+        &format!("{}", layout.settings.incidence_index),
+    )
+    .map_err(e)?;
     file.set_attr_string("library_notes", &layout.table.notes.join("; "))
         .map_err(e)?;
 
@@ -223,6 +228,8 @@ pub struct LayoutFile {
     /// Target and achieved t per pillar for x and y polarisation.
     pub t_target: Vec<[C64; 2]>,
     pub t_achieved: Vec<[C64; 2]>,
+    /// Refractive index of the incidence medium (substrate), when the file records it.
+    pub incidence_index: Option<f64>,
     /// Provenance attributes.
     pub conventions: String,
     pub version: String,
@@ -303,9 +310,14 @@ impl LayoutFile {
                 "pillar datasets have different lengths",
             ));
         }
+        let incidence_index = file
+            .attr_string("incidence_index")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok());
         Ok(LayoutFile {
             lens,
             lattice,
+            incidence_index,
             pitch: v[5],
             amplitude: v[6],
             phase_offset: v[7],

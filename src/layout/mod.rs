@@ -64,6 +64,9 @@ pub struct LayoutSettings {
     /// Fill the lattice sites of the bounding square outside the aperture with the cell
     /// closest to this radius (µm); `None` leaves them empty.
     pub fill_radius: Option<f64>,
+    /// Refractive index of the incidence medium (substrate) the library's t refers to; the
+    /// propagation stage normalises the incident power with it.
+    pub incidence_index: f64,
 }
 
 /// One unit cell available to the layout: radius and complex t for x and y polarisation.
