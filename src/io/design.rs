@@ -15,7 +15,7 @@
 //!
 //! [cell]
 //! lattice = "square"            # square | hex
-//! height = 0.8                  # pillar height, µm
+//! height = 1.0                  # pillar height, µm
 //! min_gap = 0.03                # smallest gap between neighbouring pillars, µm
 //!
 //! [library]
@@ -44,8 +44,8 @@
 //!   reference study itself does not publish its wavelength, index or height. Loss is a
 //!   parameter: `pillar = "2.74+0.005i"`.
 //! - fused-silica substrate (Malitson 1965 Sellmeier, preset `sio2`), air above.
-//! - minimum gap 0.03 µm: a conservative electron-beam-lithography and etch limit for ~0.8 µm
-//!   tall pillars (aspect ratio of the gap ≈ 25); configurable.
+//! - minimum gap 0.03 µm: a typical electron-beam-lithography limit (its aspect ratio for ~1 µm
+//!   tall pillars, ≈ 33, is demanding for the etch); configurable.
 //! - pillar height: chosen with the tool itself, see validation/library/height-study.md.
 
 use crate::cell::LatticeKind;
@@ -60,7 +60,7 @@ pub const DEFAULT_WAVELENGTH: f64 = 0.685;
 /// Default minimum gap between neighbouring pillars (µm), for fabrication.
 pub const DEFAULT_MIN_GAP: f64 = 0.03;
 /// Default pillar height (µm), from the height study in validation/library/.
-pub const DEFAULT_HEIGHT: f64 = 0.8;
+pub const DEFAULT_HEIGHT: f64 = 1.0;
 /// Default harmonics for library sweeps.
 pub const DEFAULT_LIBRARY_HARMONICS: usize = 200;
 
@@ -150,7 +150,7 @@ pub struct CellSection {
     /// Lattice of the cells. Default square.
     #[serde(default = "default_lattice")]
     pub lattice: LatticeKind,
-    /// Pillar height (µm) of the lens. Default 0.8 µm (validation/library/height-study.md).
+    /// Pillar height (µm) of the lens. Default 1.0 µm (validation/library/height-study.md).
     #[serde(default = "default_height")]
     pub height: f64,
     /// Smallest allowed gap between neighbouring pillars (µm): radii with
@@ -230,7 +230,7 @@ impl Range {
                     return Ok(vec![a]);
                 }
                 Ok((0..n)
-                    .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
+                    .map(|i| round_pm(a + (b - a) * i as f64 / (n - 1) as f64))
                     .collect())
             }
             (Some(s), None) => {
@@ -249,7 +249,8 @@ impl Range {
                         "gives more than a million values",
                     ));
                 }
-                Ok((0..n).map(|i| a + s * i as f64).collect())
+                // rounded to 1e-12 µm so that 0.02 + 6 × 0.001 reads 0.026, not 0.026000000000000002
+                Ok((0..n).map(|i| round_pm(a + s * i as f64)).collect())
             }
         }
     }
@@ -654,6 +655,11 @@ impl LensSection {
         let theta = (na / n_exit).asin();
         Ok(0.5 * self.diameter / theta.tan())
     }
+}
+
+/// Round a length (µm) to 1e-12 µm.
+fn round_pm(x: f64) -> f64 {
+    (x * 1e12).round() / 1e12
 }
 
 fn sort_dedup(v: &mut Vec<f64>) {

@@ -4,7 +4,8 @@
 //! - `*_maps`: 2-D maps of the wrapped phase (0..2π) and of the transmittance over
 //!   radius × pitch (grey: radius does not fit or solve failed);
 //! - `*_coverage`: phase coverage (fraction of 2π reached by radii with transmittance above a
-//!   threshold) and mean transmittance versus pitch, one line per (height, wavelength).
+//!   threshold), span of the phase unwrapped along radius, and mean transmittance versus
+//!   pitch, one line per (height, wavelength).
 
 use crate::library::PhaseLibrary;
 use crate::{Error, Result};
@@ -306,7 +307,9 @@ fn draw_coverage<DB: DrawingBackend>(
     opts: &PlotOptions,
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
-    let (left, right) = root.split_horizontally(root.dim_in_pixel().0 / 2);
+    let w = root.dim_in_pixel().0 / 3;
+    let (left, rest) = root.split_horizontally(w);
+    let (middle, right) = rest.split_horizontally(w);
     let pe = edges(&lib.pitches);
     let combos: Vec<(usize, usize)> = (0..lib.wavelengths.len())
         .flat_map(|iw| (0..lib.heights.len()).map(move |ih| (iw, ih)))
@@ -353,6 +356,39 @@ fn draw_coverage<DB: DrawingBackend>(
         .border_style(BLACK)
         .position(SeriesLabelPosition::LowerRight)
         .draw()?;
+    let spans: Vec<Vec<(f64, f64)>> = combos
+        .iter()
+        .map(|&(iw, ih)| {
+            (0..lib.pitches.len())
+                .map(|ip| {
+                    (
+                        lib.pitches[ip],
+                        lib.phase_span_at(iw, ih, ip, opts.pol) / (2.0 * PI),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let smax = spans.iter().flatten().map(|p| p.1).fold(1.2, f64::max);
+    let mut ch = ChartBuilder::on(&middle)
+        .caption("span of the unwrapped phase", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(pe[0]..pe[pe.len() - 1], 0.0..smax * 1.05)?;
+    ch.configure_mesh()
+        .x_desc("pitch (µm)")
+        .y_desc("phase span / 2π")
+        .draw()?;
+    ch.draw_series(LineSeries::new(
+        vec![(pe[0], 1.0), (pe[pe.len() - 1], 1.0)],
+        BLACK.stroke_width(1),
+    ))?;
+    for (k, pts) in spans.into_iter().enumerate() {
+        let c = series_color(k, n);
+        ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
+        ch.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
+    }
     let mut ch = ChartBuilder::on(&right)
         .caption(
             "mean transmittance of the fitting radii",
@@ -415,6 +451,6 @@ pub fn plot_library(lib: &PhaseLibrary, stem: &Path, opts: &PlotOptions) -> Resu
         }
     }
     let p = at("coverage");
-    out.extend(render!(&p, (1400, 560), draw_coverage(lib, opts)));
+    out.extend(render!(&p, (1800, 560), draw_coverage(lib, opts)));
     Ok(out)
 }
