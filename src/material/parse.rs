@@ -4,7 +4,9 @@ use super::Material;
 use crate::{Error, Result, C64};
 use std::path::Path;
 
-/// Parse `a`, `a+bi`, `a-bi`, `bi` (also with `j`). Returns Err(()) on malformed input.
+/// Parse `a`, `a+bi`, `a-bi`, `bi` (also with `j`). Returns Err(()) on malformed input; the
+/// caller words the error, since it knows which parameter was meant.
+#[allow(clippy::result_unit_err)]
 pub fn parse_complex(s: &str) -> std::result::Result<C64, ()> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
     if s.is_empty() {
@@ -67,10 +69,7 @@ pub fn load_file(path: &Path) -> Result<Material> {
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            let cols: Vec<&str> = l
-                .split(|c| c == ',' || c == ';' || c == '\t')
-                .map(str::trim)
-                .collect();
+            let cols: Vec<&str> = l.split([',', ';', '\t']).map(str::trim).collect();
             let parsed: std::result::Result<Vec<f64>, _> =
                 cols.iter().map(|c| c.parse::<f64>()).collect();
             match parsed {
@@ -175,7 +174,8 @@ fn tabulated(path: &Path, name: String, mut rows: Vec<(f64, f64, f64)>) -> Resul
         }
     }
     for r in &rows {
-        if !(r.0 > 0.0 && r.1 > 0.0 && r.2 >= 0.0) || !r.0.is_finite() {
+        let ok = r.0.is_finite() && r.0 > 0.0 && r.1 > 0.0 && r.2 >= 0.0;
+        if !ok {
             return Err(Error::format(
                 path,
                 format!(

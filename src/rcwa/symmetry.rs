@@ -103,7 +103,9 @@ pub fn sector(perms: &[Vec<usize>; 2], sx: f64, sy: f64) -> Basis {
     // group elements: identity, σx, σy, σxσy with their permutations, characters and R's
     let id: Vec<usize> = (0..n).collect();
     let pxy: Vec<usize> = (0..n).map(|i| perms[1][perms[0][i]]).collect();
-    let elems: [(&Vec<usize>, f64, [f64; 2], [f64; 2]); 4] = [
+    // (permutation, character χ(g), R_E(g) diagonal, R_H(g) diagonal)
+    type Element<'a> = (&'a Vec<usize>, f64, [f64; 2], [f64; 2]);
+    let elems: [Element; 4] = [
         (&id, 1.0, [1.0, 1.0], [1.0, 1.0]),
         (&perms[0], sx, [-1.0, 1.0], [1.0, -1.0]),
         (&perms[1], sy, [1.0, -1.0], [-1.0, 1.0]),
