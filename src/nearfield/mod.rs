@@ -134,10 +134,16 @@ fn grid_size(aperture_radius: f64, dx: f64) -> usize {
 }
 
 /// Exact hyperbolic phase of a converging lens (crate convention, see `lib.rs`):
-/// φ(r) = −(2π n_exit/λ)(√(r² + f²) − f), radians; r, f and λ in µm.
+/// φ(r) = −(2π n_exit/λ)(√(r² + f²) − f), radians; r, f and λ in µm. One formula for the
+/// whole crate: this evaluates [`crate::lens::HyperbolicLens::phase`].
 pub fn hyperbolic_phase(r: f64, focal_length: f64, wavelength: f64, n_exit: f64) -> f64 {
-    -(2.0 * std::f64::consts::PI * n_exit / wavelength)
-        * ((r * r + focal_length * focal_length).sqrt() - focal_length)
+    crate::lens::HyperbolicLens {
+        wavelength,
+        focal_length,
+        n_exit,
+        diameter: 2.0 * r.abs().max(1.0),
+    }
+    .phase(r)
 }
 
 impl NearField {
