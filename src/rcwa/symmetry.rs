@@ -11,7 +11,6 @@
 
 use super::harmonics::Harmonics;
 use crate::cell::{Lattice, Shape, Stack};
-use faer::Mat;
 use std::collections::HashMap;
 
 /// A reduced basis: columns of B_E (for E) and B_H (for h) as sparse (row, value) lists over
@@ -38,21 +37,6 @@ impl Basis {
     }
     pub fn dim(&self) -> usize {
         self.e.len()
-    }
-    fn dense(cols: &[Vec<(usize, f64)>], rows: usize) -> Mat<crate::C64> {
-        let mut m = Mat::<crate::C64>::zeros(rows, cols.len());
-        for (j, c) in cols.iter().enumerate() {
-            for &(i, v) in c {
-                m[(i, j)] = crate::C64::new(v, 0.0);
-            }
-        }
-        m
-    }
-    pub fn dense_e(&self, rows: usize) -> Mat<crate::C64> {
-        Self::dense(&self.e, rows)
-    }
-    pub fn dense_h(&self, rows: usize) -> Mat<crate::C64> {
-        Self::dense(&self.h, rows)
     }
     /// Coordinates of a full-basis vector in this (orthonormal) basis: B_Eᵀ x.
     pub fn project(&self, x: &[crate::C64]) -> Vec<crate::C64> {
