@@ -71,7 +71,7 @@ pub struct Args {
     /// Print the JSON document on stdout.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar.
+    /// No progress bar and no summary (`--json` still prints the JSON document).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -245,7 +245,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     if args.json {
         println!("{text}");
-    } else {
+    } else if !args.quiet {
         summary(&spec, &result);
     }
     Ok(())
@@ -388,7 +388,7 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
     }
     if args.json {
         println!("{text}");
-    } else {
+    } else if !args.quiet {
         summary(&spec, &designed);
         println!("ideal lens of the same NA, diameter and grid:");
         summary(&spec, &ideal);
