@@ -115,6 +115,20 @@ fn srn_pillars_match_converged_reference() {
     }
 }
 
+/// The zeroth order, and the powers of all other transmitted and reflected orders sorted
+/// in descending order.
+fn split_orders(
+    sol: &metalens::rcwa::Solution,
+) -> (&metalens::rcwa::OrderPower, Vec<f64>, Vec<f64>) {
+    let o0 = sol.orders.iter().find(|o| o.m == 0 && o.n == 0).unwrap();
+    let others = || sol.orders.iter().filter(|o| !(o.m == 0 && o.n == 0));
+    (
+        o0,
+        sorted_desc(others().map(|o| o.t).collect()),
+        sorted_desc(others().map(|o| o.r).collect()),
+    )
+}
+
 fn sorted_desc(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(|a, b| b.total_cmp(a));
     v
@@ -166,21 +180,7 @@ fn li1997_checkerboard() {
             },
         )
         .unwrap();
-        let o0 = sol.orders.iter().find(|o| o.m == 0 && o.n == 0).unwrap();
-        let ts = sorted_desc(
-            sol.orders
-                .iter()
-                .filter(|o| !(o.m == 0 && o.n == 0))
-                .map(|o| o.t)
-                .collect(),
-        );
-        let rs = sorted_desc(
-            sol.orders
-                .iter()
-                .filter(|o| !(o.m == 0 && o.n == 0))
-                .map(|o| o.r)
-                .collect(),
-        );
+        let (o0, ts, rs) = split_orders(&sol);
         eprintln!(
             "{pol:?}: R00 {:.6} T00 {:.6} T1 {:?} R1 {:?} R+T-1 {:.1e} harmonics {}",
             o0.r,
@@ -235,21 +235,7 @@ fn li1997_hexagonal_discs_oblique() {
         },
     )
     .unwrap();
-    let o0 = sol.orders.iter().find(|o| o.m == 0 && o.n == 0).unwrap();
-    let ts = sorted_desc(
-        sol.orders
-            .iter()
-            .filter(|o| !(o.m == 0 && o.n == 0))
-            .map(|o| o.t)
-            .collect(),
-    );
-    let rs = sorted_desc(
-        sol.orders
-            .iter()
-            .filter(|o| !(o.m == 0 && o.n == 0))
-            .map(|o| o.r)
-            .collect(),
-    );
+    let (o0, ts, rs) = split_orders(&sol);
     eprintln!(
         "hex: R00 {:.6} T00 {:.6} T1 {:?} R1 {:?} R+T-1 {:.1e}",
         o0.r,
@@ -278,7 +264,6 @@ fn li1997_hexagonal_discs_oblique() {
         let o = sol.orders.iter().find(|o| o.m == m && o.n == n).unwrap();
         assert!((o.t - w).abs() < 0.003, "order ({m},{n}): {} vs {w}", o.t);
     }
-    let _ = &ts;
     for ((m, n), w) in [((0, -1), 0.0036358), ((-1, 0), 0.0035422)] {
         let o = sol.orders.iter().find(|o| o.m == m && o.n == n).unwrap();
         assert!(
