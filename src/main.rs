@@ -23,8 +23,11 @@ enum Command {
     Layout(metalens::cli::layout::Args),
     /// Propagate a layout (or an ideal lens) to the focus and measure the spot.
     Propagate(metalens::cli::propagate::Args),
-    /// Library → layout → propagation → metrics for a built-in design (mk1, mk2) or a file.
+    /// Library → layout → propagation → metrics and a report, for a built-in design (mk1, mk2,
+    /// pitch-sweep) or a design file.
     Reproduce(metalens::cli::reproduce::Args),
+    /// Same as `reproduce`, for any design file: `metalens run DESIGN.toml`.
+    Run(metalens::cli::reproduce::Args),
 }
 
 fn main() {
@@ -34,7 +37,7 @@ fn main() {
         Command::Library(a) => metalens::cli::library::run(a),
         Command::Layout(a) => metalens::cli::layout::run(a),
         Command::Propagate(a) => metalens::cli::propagate::run(a),
-        Command::Reproduce(a) => metalens::cli::reproduce::run(a),
+        Command::Reproduce(a) | Command::Run(a) => metalens::cli::reproduce::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -38,6 +38,9 @@ fn reduced_mk1_end_to_end() {
         "report.json",
         "focus/propagate.json",
         "focus/focal_plane.png",
+        "focus/cut_x.png",
+        "focus/xz_section.png",
+        "report.html",
     ] {
         assert!(out.join(f).exists(), "missing {f}");
     }
@@ -65,4 +68,170 @@ fn reduced_mk1_end_to_end() {
     assert!(te > 0.5 && te <= 1.0 + 1e-6, "transmission efficiency {te}");
     let s = f["strehl"].as_f64().unwrap();
     assert!(s > 0.0 && s < 1.0);
+    // the report ranks every definition against the study's Mk1 numbers
+    assert_eq!(
+        r["closest_definitions"]["efficiency"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    // the HTML report is one offline file: every figure inline, no external reference
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.matches("src=\"data:image/png;base64,").count() >= 5);
+    assert!(!html.contains("src=\"focus/"));
+}
+
+fn metalens(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_metalens"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A reduced pitch-sweep study (6 µm lenses, two pitches, two NAs, coarse library) through
+/// `metalens run`: one library shared by all lenses, a rerun reuses everything and gives the
+/// same numbers, and the physics holds for every lens.
+#[test]
+fn reduced_pitch_sweep_study() {
+    let dir = std::env::temp_dir().join(format!("metalens-study-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let design = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/designs/pitch-sweep.toml"
+    ))
+    .unwrap()
+    .replace(
+        "pitches = [0.18, 0.22, 0.25, 0.30, 0.35, 0.40]",
+        "pitches = [0.22, 0.30]",
+    )
+    .replace("stop = 0.185, count = 100", "stop = 0.13, count = 23")
+    .replace("harmonics = 200", "harmonics = 60")
+    .replace("diameter = 20.0", "diameter = 6.0");
+    let path = dir.join("study.toml");
+    std::fs::write(&path, &design).unwrap();
+    let out = dir.join("out");
+    let o = out.to_str().unwrap();
+    let st = metalens(&["run", path.to_str().unwrap(), "--out", o, "--quiet"]);
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    for f in [
+        "library.h5",
+        "report.md",
+        "report.html",
+        "report.json",
+        "efficiency_vs_pitch.png",
+        "fwhm_vs_pitch.png",
+        "lenses/na0.90-p0.220/layout.gds",
+        "lenses/na0.99-p0.300/focus/propagate.json",
+    ] {
+        assert!(out.join(f).exists(), "missing {f}");
+    }
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    };
+    let r = read();
+    let lenses = r["lenses"].as_array().unwrap();
+    assert_eq!(lenses.len(), 4);
+    assert_eq!(r["library_reused"], false);
+    for l in lenses {
+        let f = &l["focus"];
+        let e = f["efficiency"]["incident_r3"].as_f64().unwrap();
+        let ei = f["ideal"]["efficiency"]["incident_r3"].as_f64().unwrap();
+        // pillars cannot beat the ideal lens of the same aperture at focusing incident light
+        assert!(e > 0.05 && e < ei, "{}: {e} vs ideal {ei}", l["folder"]);
+        // the spot size is set by the NA: within 5 % of the ideal lens's
+        let (w, wi) = (
+            f["fwhm"]["transverse"]["x_um"].as_f64().unwrap(),
+            f["ideal"]["fwhm"]["transverse"]["x_um"].as_f64().unwrap(),
+        );
+        assert!((w / wi - 1.0).abs() < 0.05, "FWHM {w} vs ideal {wi}");
+    }
+    // a rerun reuses the library and every lens, and reports the same numbers
+    let st = metalens(&["run", path.to_str().unwrap(), "--out", o, "--quiet"]);
+    assert!(st.status.success());
+    let r2 = read();
+    assert_eq!(r2["library_reused"], true);
+    assert!(r2["lenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["reused"] == true));
+    assert_eq!(
+        r["lenses"][3]["focus"]["efficiency"],
+        r2["lenses"][3]["focus"]["efficiency"]
+    );
+    // a changed study (one more NA) reuses the library and recomputes only the new lenses
+    std::fs::write(
+        &path,
+        design.replace("nas = [0.9, 0.99]", "nas = [0.9, 0.99, 0.5]"),
+    )
+    .unwrap();
+    let st = metalens(&["run", path.to_str().unwrap(), "--out", o, "--quiet"]);
+    assert!(st.status.success());
+    let r3 = read();
+    let reused: Vec<bool> = r3["lenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["reused"].as_bool().unwrap())
+        .collect();
+    assert_eq!(reused, vec![true, true, true, true, false, false]);
+}
+
+#[test]
+fn study_with_na_at_or_above_the_exit_index_fails_before_any_work() {
+    let dir = std::env::temp_dir().join(format!("metalens-study-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let design = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/designs/pitch-sweep.toml"
+    ))
+    .unwrap()
+    .replace("nas = [0.9, 0.99]", "nas = [0.9, 1.2]");
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, design).unwrap();
+    let out = dir.join("out");
+    let st = metalens(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(st.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&st.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("1.2"), "{err}");
+    // no library was started
+    assert!(!out.join("library.h5").exists() && !out.join("library.h5.ckpt").exists());
+    // an empty NA list and an unknown key in [study] are errors too
+    for (from, to) in [
+        ("nas = [0.9, 0.99]", "nas = []"),
+        ("nas = [0.9, 0.99]", "nas = [0.9]\nnaz = 1"),
+    ] {
+        let d = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/designs/pitch-sweep.toml"
+        ))
+        .unwrap()
+        .replace(from, to);
+        std::fs::write(&path, d).unwrap();
+        let st = metalens(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(
+            st.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    }
 }

@@ -1,19 +1,35 @@
-//! `metalens reproduce mk1|mk2|DESIGN.toml`: library → layout → propagation → metrics in one
-//! command, into one folder with a report.
+//! `metalens reproduce mk1|mk2|pitch-sweep|DESIGN.toml` (alias `metalens run DESIGN.toml`):
+//! library → layout → propagation → metrics in one command, into one folder with a report
+//! (report.md, report.html with the figures inline, report.json with every number).
 //!
 //! Each stage runs exactly as its own subcommand would (same parsing, same checks), so the
 //! folder can be regenerated stage by stage by hand: `library`, `layout`, `propagate`.
+//!
+//! A design with a `[study]` section (the built-in `pitch-sweep`) is a design study: the
+//! `[lens]` is laid out at every library pitch and every NA of the study, all from ONE library
+//! (cells are computed once and shared by every lens), and the report gives efficiency, FWHM
+//! and Strehl versus pitch with the ideal lens of the same NA and size as the reference line.
+//!
+//! Nothing is lost on interruption: a finished library is reused when its recorded sweep
+//! specification and tool version match the design (an unfinished one resumes from its
+//! checkpoint), and in a study every lens whose folder already holds results for the same
+//! derived design and the same library is reused.
 
 use crate::io::design::Design;
+use crate::library::sweep::SweepSpec;
+use crate::library::PhaseLibrary;
+use crate::plot::study::{write_panels, Legend, Panel, Series};
 use crate::{Error, Result};
 use clap::Parser;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-/// Arguments of `metalens reproduce`.
+/// Arguments of `metalens reproduce` / `metalens run`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// A built-in design (mk1, mk2) or a design file (TOML) with a [lens] section.
+    /// A built-in design (mk1, mk2, pitch-sweep) or a design file (TOML) with a [lens]
+    /// section (and optionally a [study] section).
     #[arg(default_value = "mk1")]
     pub design: String,
     /// Output folder (default out/<design name>).
@@ -40,98 +56,52 @@ struct PropagateCmd {
     args: super::propagate::Args,
 }
 
-fn parse<T: Parser>(argv: &[&str]) -> Result<T> {
+fn parse<T: Parser>(argv: &[String]) -> Result<T> {
     T::try_parse_from(argv)
         .map_err(|e| Error::numerical("reproduce", format!("internal argument error: {e}")))
 }
 
-/// The reference study's published numbers.
-const STUDY: [(&str, f64, f64, f64); 2] = [("mk1", 0.9, 0.75, 0.53), ("mk2", 0.99, 0.42, 0.48)];
+/// The reference study's published numbers: (lens, NA, focusing efficiency, FWHM in λ).
+pub const STUDY: [(&str, f64, f64, f64); 2] = [("mk1", 0.9, 0.75, 0.53), ("mk2", 0.99, 0.42, 0.48)];
 
-/// Run `metalens reproduce`.
-pub fn run(a: Args) -> Result<()> {
-    let (design, text) = match a.design.as_str() {
-        "mk1" | "mk2" | "pitch-sweep" => Design::builtin(&a.design)?,
-        path => {
-            let p = Path::new(path);
-            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-            (Design::from_toml(&text, path)?, text)
-        }
-    };
-    if design.lens.is_none() {
-        return Err(Error::invalid(
-            "design",
-            format!("'{}'", a.design),
-            "needs a [lens] section (the pitch-sweep study is not a single lens; run mk1 or mk2)",
-        ));
-    }
-    let name = Path::new(&a.design)
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_else(|| "design".into());
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("out").join(&name));
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
-    let design_path = out.join("design.toml");
-    super::propagate::write_atomic(&design_path, text.as_bytes())?;
-    let s = |p: &Path| p.display().to_string();
-    let lib = out.join("library.h5");
-    let lay = out.join("layout");
-    let prop = out.join("focus");
-    let q = if a.quiet { vec!["--quiet"] } else { vec![] };
-    let t0 = std::time::Instant::now();
-    let mut argv = vec!["library", &*s(&design_path).leak(), "-o", s(&lib).leak()];
-    argv.extend(&q);
-    super::library::run(parse::<LibraryCmd>(&argv)?.args)?;
-    let t_lib = t0.elapsed().as_secs_f64();
-    let mut argv = vec![
-        "layout",
-        s(&design_path).leak(),
-        "--library",
-        s(&lib).leak(),
-        "-o",
-        s(&lay).leak(),
-    ];
-    argv.extend(&q);
-    super::layout::run(parse::<LayoutCmd>(&argv)?.args)?;
-    let t_lay = t0.elapsed().as_secs_f64() - t_lib;
-    let argv = vec![
-        "propagate",
-        s(&out.join("layout.h5")).leak(),
-        "--out",
-        s(&prop).leak(),
-        "--quiet",
-    ];
-    // propagate prints its own summary unless --json; keep stdout for the report summary
-    super::propagate::run(parse::<PropagateCmd>(&argv)?.args)?;
-    let t_prop = t0.elapsed().as_secs_f64() - t_lib - t_lay;
+/// Efficiency definitions reported, in table order, with their plain meaning.
+const EFF_KEYS: [(&str, &str); 4] = [
+    (
+        "incident_r1.5",
+        "circle of diameter 3·FWHM ÷ power incident on the aperture",
+    ),
+    (
+        "incident_r3",
+        "circle of radius 3·FWHM ÷ power incident on the aperture",
+    ),
+    (
+        "transmitted_r1.5",
+        "circle of diameter 3·FWHM ÷ power transmitted by the lens",
+    ),
+    (
+        "transmitted_r3",
+        "circle of radius 3·FWHM ÷ power transmitted by the lens",
+    ),
+];
 
-    let read = |p: PathBuf| -> Result<Value> {
-        let t = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-        serde_json::from_str(&t).map_err(|e| Error::format(&p, e.to_string()))
-    };
-    let focus = read(prop.join("propagate.json"))?;
-    let layout = read(out.join("layout.json"))?;
-    let na = design.lens.as_ref().and_then(|l| l.na).unwrap_or(f64::NAN);
-    let study = STUDY.iter().find(|s| (s.1 - na).abs() < 1e-9);
-    let report = json!({
-        "design": name, "design_text": text, "version": crate::VERSION, "conventions": crate::CONVENTIONS,
-        "study": study.map(|s| json!({"lens": s.0, "na": s.1, "focusing_efficiency": s.2, "fwhm_lambda": s.3})),
-        "focus": focus, "layout": layout,
-        "wall_time_s": {"library": t_lib, "layout": t_lay, "propagate": t_prop},
-    });
-    let json_text = serde_json::to_string_pretty(&report)
-        .map_err(|e| Error::numerical("reproduce", e.to_string()))?;
-    super::propagate::write_atomic(&out.join("report.json"), json_text.as_bytes())?;
-    let md = markdown(&name, &text, study, &focus, t_lib, t_lay, t_prop);
-    super::propagate::write_atomic(&out.join("report.md"), md.as_bytes())?;
-    if !a.quiet {
-        println!("{md}");
-        println!("wrote {}", out.display());
-    }
-    Ok(())
+/// FWHM definitions reported: (json kind, label).
+const FWHM_KINDS: [(&str, &str); 3] = [
+    ("transverse", "transverse Ex²+Ey²"),
+    ("total", "total E² (with Ez)"),
+    ("sz", "axial flux Sz"),
+];
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn read_json(p: &Path) -> Result<Value> {
+    let t = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+    serde_json::from_str(&t).map_err(|e| Error::format(p, e.to_string()))
+}
+
+fn write(p: &Path, text: &str) -> Result<()> {
+    super::propagate::write_atomic(p, text.as_bytes())
 }
 
 fn num(v: &Value, path: &[&str]) -> Option<f64> {
@@ -142,71 +112,648 @@ fn num(v: &Value, path: &[&str]) -> Option<f64> {
     cur.as_f64()
 }
 
+fn pct(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{:.1} %", 100.0 * x))
+}
+
+fn fix3(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |x| format!("{x:.3}"))
+}
+
+/// Peak resident memory of this process so far (MB), from /proc (Linux); None elsewhere.
+pub fn peak_memory_mb() -> Option<f64> {
+    let st = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = st.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Load a design by built-in name or path: (design, text, short name).
+fn load(arg: &str) -> Result<(Design, String, String)> {
+    let (design, text) = match arg {
+        "mk1" | "mk2" | "pitch-sweep" => Design::builtin(arg)?,
+        path => {
+            let p = Path::new(path);
+            if !p.exists() {
+                return Err(Error::invalid(
+                    "design",
+                    format!("'{path}'"),
+                    "not a built-in design (mk1, mk2, pitch-sweep) and no such file",
+                ));
+            }
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+            (Design::from_toml(&text, path)?, text)
+        }
+    };
+    let name = Path::new(arg)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "design".into());
+    Ok((design, text, name))
+}
+
+/// The library stage. Reuses `lib` when it was written by this tool version for the same sweep
+/// (returns true then); otherwise runs `metalens library` (which resumes from a checkpoint).
+fn library_stage(design: &Design, design_path: &Path, lib: &Path, quiet: bool) -> Result<bool> {
+    let want = SweepSpec::from_design(design)?;
+    if lib.exists() {
+        if let Ok((_, meta)) = PhaseLibrary::load_with_meta(lib) {
+            if meta.spec == want && meta.tool_version == crate::VERSION && meta.shard.is_none() {
+                if !quiet {
+                    eprintln!("reusing {} (same sweep, same tool version)", lib.display());
+                }
+                return Ok(true);
+            }
+        }
+    }
+    let mut argv: Vec<String> = vec!["library".into(), s(design_path), "-o".into(), s(lib)];
+    if quiet {
+        argv.push("--quiet".into());
+    }
+    super::library::run(parse::<LibraryCmd>(&argv)?.args)?;
+    Ok(false)
+}
+
+/// Layout and propagation of one lens into `dir`; returns (focus json, layout json, layout s,
+/// propagation s).
+fn lens_stage(
+    design_path: &Path,
+    lib: &Path,
+    dir: &Path,
+    quiet: bool,
+) -> Result<(Value, Value, f64, f64)> {
+    let t0 = Instant::now();
+    let lay = dir.join("layout");
+    let mut argv: Vec<String> = vec![
+        "layout".into(),
+        s(design_path),
+        "--library".into(),
+        s(lib),
+        "-o".into(),
+        s(&lay),
+    ];
+    if quiet {
+        argv.push("--quiet".into());
+    }
+    super::layout::run(parse::<LayoutCmd>(&argv)?.args)?;
+    let t_lay = t0.elapsed().as_secs_f64();
+    let prop = dir.join("focus");
+    // propagate prints its own summary unless quiet; the report summarises instead
+    let argv: Vec<String> = vec![
+        "propagate".into(),
+        s(&dir.join("layout.h5")),
+        "--out".into(),
+        s(&prop),
+        "--quiet".into(),
+    ];
+    super::propagate::run(parse::<PropagateCmd>(&argv)?.args)?;
+    let t_prop = t0.elapsed().as_secs_f64() - t_lay;
+    Ok((
+        read_json(&prop.join("propagate.json"))?,
+        read_json(&dir.join("layout.json"))?,
+        t_lay,
+        t_prop,
+    ))
+}
+
+/// Run `metalens reproduce` / `metalens run`.
+pub fn run(a: Args) -> Result<()> {
+    let (design, text, name) = load(&a.design)?;
+    if design.lens.is_none() {
+        return Err(Error::invalid(
+            "design",
+            format!("'{}'", a.design),
+            "needs a [lens] section (and a [study] section for a design study)",
+        ));
+    }
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&name));
+    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    if design.study.is_some() {
+        return run_study(&design, &text, &name, &out, a.quiet);
+    }
+    let design_path = out.join("design.toml");
+    write(&design_path, &text)?;
+    let lib = out.join("library.h5");
+    let t0 = Instant::now();
+    let reused = library_stage(&design, &design_path, &lib, a.quiet)?;
+    let t_lib = t0.elapsed().as_secs_f64();
+    let (focus, layout, t_lay, t_prop) = lens_stage(&design_path, &lib, &out, a.quiet)?;
+    let na = design.lens.as_ref().and_then(|l| l.na).unwrap_or(f64::NAN);
+    let study = STUDY.iter().find(|s| (s.1 - na).abs() < 1e-9);
+    let mem = peak_memory_mb();
+    let report = json!({
+        "design": name, "design_text": text, "version": crate::VERSION, "conventions": crate::CONVENTIONS,
+        "study": study.map(|s| json!({"lens": s.0, "na": s.1, "focusing_efficiency": s.2, "fwhm_lambda": s.3})),
+        "closest_definitions": study.map(|s| closest(&focus, s.2, s.3)),
+        "focus": focus, "layout": layout,
+        "library_reused": reused,
+        "wall_time_s": {"library": t_lib, "layout": t_lay, "propagate": t_prop},
+        "peak_memory_mb": mem,
+    });
+    write_json(&out.join("report.json"), &report)?;
+    let md = markdown(
+        &name,
+        &text,
+        study,
+        &focus,
+        &layout,
+        [t_lib, t_lay, t_prop],
+        mem,
+    );
+    write(&out.join("report.md"), &md)?;
+    let html = crate::io::html::markdown_to_html(&md, &format!("metalens: {name}"), &out)?;
+    write(&out.join("report.html"), &html)?;
+    if !a.quiet {
+        println!("{md}");
+        println!(
+            "wrote {} (report.md, report.html, report.json)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_json(p: &Path, v: &Value) -> Result<()> {
+    let t = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::numerical("reproduce", e.to_string()))?;
+    write(p, &t)
+}
+
+/// Every efficiency and FWHM definition ranked by its distance to the study's number.
+fn closest(focus: &Value, eff: f64, fwhm: f64) -> Value {
+    let mut e: Vec<(String, f64)> = EFF_KEYS
+        .iter()
+        .filter_map(|(k, _)| num(focus, &["efficiency", k]).map(|v| (k.to_string(), v)))
+        .collect();
+    e.sort_by(|a, b| (a.1 - eff).abs().total_cmp(&(b.1 - eff).abs()));
+    let mut w: Vec<(String, f64)> = Vec::new();
+    for (kind, _) in FWHM_KINDS {
+        for ax in ["x", "y"] {
+            if let Some(v) = num(focus, &["fwhm", kind, &format!("{ax}_lambda")]) {
+                w.push((format!("{kind}_{ax}"), v));
+            }
+        }
+    }
+    w.sort_by(|a, b| (a.1 - fwhm).abs().total_cmp(&(b.1 - fwhm).abs()));
+    json!({
+        "efficiency": e.iter().map(|(k, v)| json!({"definition": k, "value": v, "difference": v - eff})).collect::<Vec<_>>(),
+        "fwhm_lambda": w.iter().map(|(k, v)| json!({"definition": k, "value": v, "difference": v - fwhm})).collect::<Vec<_>>(),
+    })
+}
+
+fn lens_table(study: Option<&(&str, f64, f64, f64)>, f: &Value) -> String {
+    let ideal = f.get("ideal").cloned().unwrap_or(Value::Null);
+    let mut s = String::from(
+        "| quantity | reference study | this design | ideal lens, same NA and size |\n|---|---|---|---|\n",
+    );
+    let (se, sf) = study
+        .map(|s| (format!("{:.0} %", 100.0 * s.2), format!("{:.2} λ", s.3)))
+        .unwrap_or(("n/a".into(), "n/a".into()));
+    for (key, _) in EFF_KEYS {
+        s += &format!(
+            "| focusing efficiency `{key}` | {se} | {} | {} |\n",
+            pct(num(f, &["efficiency", key])),
+            pct(num(&ideal, &["efficiency", key]))
+        );
+    }
+    s += &format!(
+        "| transmission efficiency | | {} | {} |\n",
+        pct(num(f, &["transmission_efficiency"])),
+        pct(num(&ideal, &["transmission_efficiency"]))
+    );
+    for (kind, label) in FWHM_KINDS {
+        for ax in ["x", "y"] {
+            s += &format!(
+                "| FWHM {label} along {ax} (λ) | {sf} | {} | {} |\n",
+                fix3(num(f, &["fwhm", kind, &format!("{ax}_lambda")])),
+                fix3(num(&ideal, &["fwhm", kind, &format!("{ax}_lambda")]))
+            );
+        }
+    }
+    s += &format!("| Strehl ratio | | {} | 1 |\n", fix3(num(f, &["strehl"])));
+    s += &format!(
+        "| side-lobe level | | {} | {} |\n",
+        fix3(num(f, &["side_lobe_level"])),
+        fix3(num(&ideal, &["side_lobe_level"]))
+    );
+    s += &format!(
+        "| focal shift (µm) | | {} | {} |\n",
+        fix3(num(f, &["focal_shift_um"])),
+        fix3(num(&ideal, &["focal_shift_um"]))
+    );
+    s
+}
+
+const DEFINITIONS: &str = "Definitions (all from the same focal plane, the plane of maximum on-axis intensity): `incident_rK` = power of the axial Poynting flux Sz inside a circle of radius K·FWHM around the focal peak ÷ power incident on the lens aperture (unit plane wave in the substrate); `transmitted_rK` = the same power ÷ the power transmitted through the lens (Sz of the propagating part of the aperture field). K = 1.5 is the common \"circle of diameter three FWHM\", K = 3 the \"radius three FWHM\" variant. The FWHM of the circle is the mean x/y FWHM of the transverse intensity. Strehl = peak intensity ÷ the ideal lens's peak. Full definitions: `focus/propagate.json`, block `definitions`.\n\n";
+
+const LPA_NOTE: &str = "About the transmission efficiency: the near field is built by the local periodic approximation, each site carrying its library cell's normal-incidence field ratio t over a uniform *transverse* amplitude. At high NA such an aperture field carries more axial power than the incident wave (the steep plane waves at the rim carry ½·n·|E_t|²/cos θ for p-polarisation): the ideal lens shows above 100 %. The `transmitted_rK` efficiencies divide by the same aperture field's own power and are immune to this; the `incident_rK` ones are not. The full-wave check (`metalens fullwave`, issue 7) measures what a rigorous solution gives.\n\n";
+
 fn markdown(
     name: &str,
     design_text: &str,
     study: Option<&(&str, f64, f64, f64)>,
     f: &Value,
-    t_lib: f64,
-    t_lay: f64,
-    t_prop: f64,
+    layout: &Value,
+    t: [f64; 3],
+    mem: Option<f64>,
 ) -> String {
-    let fmt = |v: Option<f64>, pct: bool| match v {
-        Some(x) if pct => format!("{:.1} %", 100.0 * x),
-        Some(x) => format!("{x:.3}"),
-        None => "n/a".into(),
-    };
-    let ideal = f.get("ideal").cloned().unwrap_or(Value::Null);
     let mut s = format!("# metalens reproduction: {name}\n\n");
-    s += "| quantity | reference study | this design | ideal lens, same NA and size |\n|---|---|---|---|\n";
-    let (se, sf) = study
-        .map(|s| (format!("{:.0} %", 100.0 * s.2), format!("{:.2} λ", s.3)))
-        .unwrap_or(("n/a".into(), "n/a".into()));
-    for key in [
-        "incident_r1.5",
-        "incident_r3",
-        "transmitted_r1.5",
-        "transmitted_r3",
-    ] {
+    s += &format!("metalens {} · {}\n\n", crate::VERSION, crate::CONVENTIONS);
+    s += &lens_table(study, f);
+    s.push('\n');
+    s += DEFINITIONS;
+    if let Some(st) = study {
+        let c = closest(f, st.2, st.3);
+        let e0 = &c["efficiency"][0];
+        let w0 = &c["fwhm_lambda"][0];
         s += &format!(
-            "| focusing efficiency `{key}` | {se} | {} | {} |\n",
-            fmt(num(f, &["efficiency", key]), true),
-            fmt(num(&ideal, &["efficiency", key]), true)
+            "**Closest to the study.** Efficiency: `{}` = {} against the study's {:.0} % ({:+.1} points); the others in order: {}. FWHM: {} = {:.3} λ against {:.2} λ ({:+.3} λ). ",
+            e0["definition"].as_str().unwrap_or(""),
+            pct(e0["value"].as_f64()),
+            100.0 * st.2,
+            100.0 * e0["difference"].as_f64().unwrap_or(f64::NAN),
+            c["efficiency"].as_array().map(|a| a[1..].iter().map(|x| format!("`{}` {}", x["definition"].as_str().unwrap_or(""), pct(x["value"].as_f64()))).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+            w0["definition"].as_str().unwrap_or("").replace('_', " along "),
+            w0["value"].as_f64().unwrap_or(f64::NAN),
+            st.3,
+            w0["difference"].as_f64().unwrap_or(f64::NAN),
+        );
+        s += "The study does not state its definitions or its lens size; validation/reproduction.md discusses what the comparison across both lenses implies.\n\n";
+    }
+    s += LPA_NOTE;
+    if let Some(r) = layout.get("report") {
+        s += &format!(
+            "Layout: {} pillars, phase coverage of the library {:.2} rad of 2π, RMS phase error {:.3} rad, RMS complex error {:.3}, smallest gap {:.3} µm.\n\n",
+            r["pillars"].as_u64().unwrap_or(0),
+            r["coverage"].as_f64().unwrap_or(f64::NAN),
+            r["rms_phase_error"].as_f64().unwrap_or(f64::NAN),
+            r["rms_complex_error"].as_f64().unwrap_or(f64::NAN),
+            r["min_gap"].as_f64().unwrap_or(f64::NAN),
         );
     }
     s += &format!(
-        "| transmission efficiency | | {} | {} |\n",
-        fmt(num(f, &["transmission_efficiency"]), true),
-        fmt(num(&ideal, &["transmission_efficiency"]), true)
+        "Wall time: library {:.1} s, layout {:.1} s, propagation {:.1} s; peak memory {}.\n\n",
+        t[0],
+        t[1],
+        t[2],
+        mem.map_or("n/a".into(), |m| format!("{m:.0} MB"))
     );
-    for (kind, label) in [
-        ("transverse", "transverse Ex²+Ey²"),
-        ("total", "total E² (with Ez)"),
-        ("sz", "axial flux Sz"),
+    s += "## Figures\n\n";
+    for (file, cap) in [
+        (
+            "focus/focal_plane.png",
+            "focal-plane |E|² with the efficiency circles (1.5 and 3 FWHM)",
+        ),
+        (
+            "focus/cut_x.png",
+            "x cut through the focus against the ideal lens",
+        ),
+        (
+            "focus/cut_y.png",
+            "y cut through the focus against the ideal lens",
+        ),
+        ("focus/xz_section.png", "x–z section through the focus"),
+        ("focus/on_axis.png", "on-axis intensity"),
+        ("layout_pillars_zoom.png", "pillar layout (zoom)"),
+        ("layout_phase.png", "target and realised phase along x"),
+        ("layout_phase_error.png", "phase error map"),
     ] {
-        for ax in ["x", "y"] {
+        s += &format!("![{cap}]({file})\n\n");
+    }
+    s += "## Assumptions (the design file; sources in its comments)\n\n```toml\n";
+    s += design_text;
+    s += "\n```\n\nFiles: `library.h5`, `layout.h5`, `layout.gds`, `layout*.png`, `focus/` (figures and `propagate.json`), `report.json` (every number), `report.html` (this report with the figures inline).\n";
+    s
+}
+
+// ------------------------------------------------------------------------------------------
+// design studies
+
+/// One lens of a study: its NA, pitch, folder and results.
+struct StudyLens {
+    na: f64,
+    pitch: f64,
+    tag: String,
+    focus: Value,
+    layout: Value,
+    reused: bool,
+}
+
+fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -> Result<()> {
+    let t0 = Instant::now();
+    let nas = design
+        .study
+        .as_ref()
+        .map(|s| s.nas.clone())
+        .unwrap_or_default();
+    let pitches = design.pitches()?;
+    let (_, _, exit) = design.materials.parse()?;
+    let n_exit = exit.index(design.source.wavelength)?.re;
+    // derive and check every lens before any work: a bad NA fails in a second, not an hour in
+    let mut derived = Vec::new();
+    for &na in &nas {
+        for &p in &pitches {
+            let mut d = design.clone();
+            d.study = None;
+            if let Some(l) = d.lens.as_mut() {
+                l.na = Some(na);
+                l.focal_length = None;
+                l.pitch = p;
+            }
+            d.name = Some(format!("{name}-na{na}-p{p}"));
+            d.validate()?;
+            if let Some(l) = &d.lens {
+                l.focal_length_um(n_exit)?;
+            }
+            let body = toml::to_string(&d)
+                .map_err(|e| Error::numerical("reproduce", format!("design to TOML: {e}")))?;
+            let dtext = format!(
+                "# derived by `metalens reproduce {name}`: the study's [lens] at NA {na}, pitch {p} µm\n{body}"
+            );
+            derived.push((na, p, format!("na{na:.2}-p{p:.3}"), dtext));
+        }
+    }
+    let design_path = out.join("design.toml");
+    write(&design_path, text)?;
+    let lib = out.join("library.h5");
+    let lib_reused = library_stage(design, &design_path, &lib, quiet)?;
+    let t_lib = t0.elapsed().as_secs_f64();
+    let bar = if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let b = indicatif::ProgressBar::new(derived.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg:>18} [{bar:40}] {pos}/{len} lenses, {elapsed} (eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let mut lenses = Vec::new();
+    let t1 = Instant::now();
+    for (na, p, tag, dtext) in derived {
+        if let Some(b) = &bar {
+            b.set_message(tag.clone());
+        }
+        let dir = out.join("lenses").join(&tag);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let dpath = dir.join("design.toml");
+        let done = dir.join("focus").join("propagate.json");
+        let same = std::fs::read_to_string(&dpath).ok().as_deref() == Some(dtext.as_str());
+        let (focus, layout, reused) = if lib_reused && same && done.exists() {
+            (
+                read_json(&done)?,
+                read_json(&dir.join("layout.json"))?,
+                true,
+            )
+        } else {
+            let _ = std::fs::remove_file(&done);
+            write(&dpath, &dtext)?;
+            let (f, l, _, _) = lens_stage(&dpath, &lib, &dir, true)?;
+            (f, l, false)
+        };
+        lenses.push(StudyLens {
+            na,
+            pitch: p,
+            tag,
+            focus,
+            layout,
+            reused,
+        });
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let t_lenses = t1.elapsed().as_secs_f64();
+    study_figures(out, &nas, &lenses)?;
+    let mem = peak_memory_mb();
+    let rows: Vec<Value> = lenses
+        .iter()
+        .map(|l| {
+            json!({"na": l.na, "pitch_um": l.pitch, "folder": format!("lenses/{}", l.tag),
+                   "reused": l.reused, "focus": l.focus,
+                   "layout": l.layout.get("report").map(|r| json!({
+                       "pillars": r["pillars"], "coverage_rad": r["coverage"],
+                       "rms_phase_error_rad": r["rms_phase_error"], "rms_complex_error": r["rms_complex_error"],
+                       "amplitude": r["amplitude"]}))})
+        })
+        .collect();
+    let report = json!({
+        "design": name, "design_text": text, "version": crate::VERSION, "conventions": crate::CONVENTIONS,
+        "kind": "study", "nas": nas, "pitches_um": pitches,
+        "study_reference": STUDY.iter().map(|s| json!({"lens": s.0, "na": s.1, "focusing_efficiency": s.2, "fwhm_lambda": s.3})).collect::<Vec<_>>(),
+        "lenses": rows,
+        "library_reused": lib_reused,
+        "wall_time_s": {"library": t_lib, "lenses": t_lenses, "total": t0.elapsed().as_secs_f64()},
+        "peak_memory_mb": mem,
+    });
+    write_json(&out.join("report.json"), &report)?;
+    let md = study_markdown(
+        name,
+        text,
+        &nas,
+        &lenses,
+        [t_lib, t_lenses],
+        mem,
+        lib_reused,
+    );
+    write(&out.join("report.md"), &md)?;
+    let html = crate::io::html::markdown_to_html(&md, &format!("metalens: {name}"), out)?;
+    write(&out.join("report.html"), &html)?;
+    if !quiet {
+        println!("{md}");
+        println!(
+            "wrote {} (report.md, report.html, report.json)",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
+    let curve = |na: f64, f: &dyn Fn(&Value) -> Option<f64>| -> Vec<(f64, f64)> {
+        lenses
+            .iter()
+            .filter(|l| l.na == na)
+            .map(|l| (l.pitch, f(&l.focus).unwrap_or(f64::NAN)))
+            .collect()
+    };
+    // the ideal lens does not depend on the pitch (up to its sampling): a line at its mean
+    let ideal_line = |na: f64, f: &dyn Fn(&Value) -> Option<f64>| -> Vec<(f64, f64)> {
+        let c = curve(na, &|v: &Value| f(&v["ideal"]));
+        let vals: Vec<f64> = c.iter().map(|p| p.1).filter(|v| v.is_finite()).collect();
+        let m = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
+        c.iter().map(|p| (p.0, m)).collect()
+    };
+    let mut eff_panels = Vec::new();
+    let mut fwhm_panels = Vec::new();
+    for &na in nas {
+        let mut series = Vec::new();
+        for (i, (key, _)) in EFF_KEYS.iter().enumerate() {
+            let k = key.to_string();
+            series.push(Series {
+                label: k.clone(),
+                colour: i,
+                dashed: false,
+                points: curve(na, &|v: &Value| {
+                    num(v, &["efficiency", &k]).map(|x| 100.0 * x)
+                }),
+            });
+            series.push(Series {
+                label: format!("ideal {k}"),
+                colour: i,
+                dashed: true,
+                points: ideal_line(na, &|v: &Value| {
+                    num(v, &["efficiency", &k]).map(|x| 100.0 * x)
+                }),
+            });
+        }
+        eff_panels.push(Panel {
+            title: format!("NA {na}: focusing efficiency"),
+            series,
+        });
+        let mut series = Vec::new();
+        for (i, ax) in ["x", "y"].iter().enumerate() {
+            let key = format!("{ax}_lambda");
+            series.push(Series {
+                label: format!("FWHM {ax} (transverse)"),
+                colour: i,
+                dashed: false,
+                points: curve(na, &|v: &Value| num(v, &["fwhm", "transverse", &key])),
+            });
+            series.push(Series {
+                label: format!("ideal FWHM {ax}"),
+                colour: i,
+                dashed: true,
+                points: ideal_line(na, &|v: &Value| num(v, &["fwhm", "transverse", &key])),
+            });
+        }
+        series.push(Series {
+            label: "Strehl ratio".into(),
+            colour: 2,
+            dashed: false,
+            points: curve(na, &|v: &Value| num(v, &["strehl"])),
+        });
+        fwhm_panels.push(Panel {
+            title: format!("NA {na}: FWHM (λ) and Strehl"),
+            series,
+        });
+    }
+    write_panels(
+        &out.join("efficiency_vs_pitch"),
+        &eff_panels,
+        "pitch (µm)",
+        "focusing efficiency (%)",
+        None,
+        Legend::LowerLeft,
+    )?;
+    write_panels(
+        &out.join("fwhm_vs_pitch"),
+        &fwhm_panels,
+        "pitch (µm)",
+        "FWHM (λ) / Strehl ratio",
+        None,
+        Legend::UpperRight,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn study_markdown(
+    name: &str,
+    text: &str,
+    nas: &[f64],
+    lenses: &[StudyLens],
+    t: [f64; 2],
+    mem: Option<f64>,
+    lib_reused: bool,
+) -> String {
+    let mut s = format!("# metalens design study: {name}\n\n");
+    s += &format!(
+        "metalens {} · {}\n\nThe [lens] of the design laid out at every pitch of the library and every NA of the study, all from one library (each cell computed once). Nothing is tuned: every lens uses the design's rules.\n\n",
+        crate::VERSION,
+        crate::CONVENTIONS
+    );
+    s += "| NA | pitch (µm) | `incident_r1.5` | `incident_r3` | `transmitted_r1.5` | `transmitted_r3` | transmission | FWHM x (λ) | FWHM y (λ) | Strehl | phase coverage (rad) | RMS phase error (rad) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for l in lenses {
+        let f = &l.focus;
+        let r = l.layout.get("report").cloned().unwrap_or(Value::Null);
+        s += &format!(
+            "| {} | {:.3} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            l.na,
+            l.pitch,
+            pct(num(f, &["efficiency", "incident_r1.5"])),
+            pct(num(f, &["efficiency", "incident_r3"])),
+            pct(num(f, &["efficiency", "transmitted_r1.5"])),
+            pct(num(f, &["efficiency", "transmitted_r3"])),
+            pct(num(f, &["transmission_efficiency"])),
+            fix3(num(f, &["fwhm", "transverse", "x_lambda"])),
+            fix3(num(f, &["fwhm", "transverse", "y_lambda"])),
+            fix3(num(f, &["strehl"])),
+            fix3(r["coverage"].as_f64()),
+            fix3(r["rms_phase_error"].as_f64()),
+        );
+    }
+    s += "\nThe ideal lens (uniform amplitude, exact hyperbolic phase, same NA, size and incident wave):\n\n| NA | `incident_r1.5` | `incident_r3` | `transmitted_r1.5` | `transmitted_r3` | FWHM x (λ) | FWHM y (λ) |\n|---|---|---|---|---|---|---|\n";
+    for &na in nas {
+        if let Some(l) = lenses.iter().find(|l| l.na == na) {
+            let i = &l.focus["ideal"];
             s += &format!(
-                "| FWHM {label} along {ax} (λ) | {sf} | {} | {} |\n",
-                fmt(num(f, &["fwhm", kind, &format!("{ax}_lambda")]), false),
-                fmt(num(&ideal, &["fwhm", kind, &format!("{ax}_lambda")]), false)
+                "| {na} | {} | {} | {} | {} | {} | {} |\n",
+                pct(num(i, &["efficiency", "incident_r1.5"])),
+                pct(num(i, &["efficiency", "incident_r3"])),
+                pct(num(i, &["efficiency", "transmitted_r1.5"])),
+                pct(num(i, &["efficiency", "transmitted_r3"])),
+                fix3(num(i, &["fwhm", "transverse", "x_lambda"])),
+                fix3(num(i, &["fwhm", "transverse", "y_lambda"])),
             );
         }
     }
+    s += "\n";
+    // the trend, computed: best pitch and the gain from the largest to the smallest pitch
+    for &na in nas {
+        let mut v: Vec<(f64, f64)> = lenses
+            .iter()
+            .filter(|l| l.na == na)
+            .filter_map(|l| num(&l.focus, &["efficiency", "transmitted_r3"]).map(|e| (l.pitch, e)))
+            .collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let (Some(first), Some(last)) = (v.first(), v.last()) {
+            let best = v
+                .iter()
+                .cloned()
+                .fold((0.0, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+            s += &format!(
+                "**NA {na}:** `transmitted_r3` goes from {} at pitch {:.3} µm to {} at {:.3} µm; the best is {} at {:.3} µm.\n\n",
+                pct(Some(last.1)),
+                last.0,
+                pct(Some(first.1)),
+                first.0,
+                pct(Some(best.1)),
+                best.0
+            );
+        }
+    }
+    s += DEFINITIONS;
+    s += LPA_NOTE;
     s += &format!(
-        "| Strehl ratio | | {} | 1 |\n",
-        fmt(num(f, &["strehl"]), false)
+        "Wall time: library {:.1} s{}, {} lenses {:.1} s; peak memory {}.\n\n",
+        t[0],
+        if lib_reused { " (reused)" } else { "" },
+        lenses.len(),
+        t[1],
+        mem.map_or("n/a".into(), |m| format!("{m:.0} MB"))
     );
-    s += &format!(
-        "| focal shift (µm) | | {} | {} |\n\n",
-        fmt(num(f, &["focal_shift_um"]), false),
-        fmt(num(&ideal, &["focal_shift_um"]), false)
-    );
-    s += "Definitions: `incident_rK` = power of Sz inside a circle of radius K·FWHM at the focal plane ÷ power incident on the aperture; `transmitted_rK` = the same ÷ power transmitted through the lens (see `focus/propagate.json`, block `definitions`). The study does not say which definition it uses.\n\n";
-    s += &format!(
-        "Wall time: library {t_lib:.1} s, layout {t_lay:.1} s, propagation {t_prop:.1} s.\n\n"
-    );
-    s += "## Assumptions (the design file, with sources in its comments)\n\n```toml\n";
-    s += design_text;
-    s += "\n```\n\nFiles: `library.h5`, `layout.h5`, `layout.gds`, `layout*.png`, `focus/` (figures and `propagate.json`), `report.json` (every number).\n";
+    s += "## Figures\n\n![focusing efficiency versus pitch (dashed: ideal lens)](efficiency_vs_pitch.png)\n\n![FWHM and Strehl ratio versus pitch (dashed: ideal lens)](fwhm_vs_pitch.png)\n\n";
+    s += "Each lens's own figures and numbers are in `lenses/<NA>-<pitch>/` (layout, GDSII, `focus/`).\n\n";
+    s += "## Assumptions (the design file; sources in its comments)\n\n```toml\n";
+    s += text;
+    s += "\n```\n";
     s
 }

@@ -88,6 +88,19 @@ pub struct Design {
     /// Near field and propagation settings; only `propagate` and `reproduce` need them.
     #[serde(default)]
     pub propagation: Option<PropagationSection>,
+    /// A design study: the [lens] at every library pitch and every listed NA (`reproduce`).
+    #[serde(default)]
+    pub study: Option<StudySection>,
+}
+
+/// `[study]`: the same lens ([lens] diameter and settings) laid out at every pitch of the
+/// library and every NA listed here; `metalens reproduce` then reports efficiency and FWHM
+/// versus pitch. The library is computed once and shared by all lenses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudySection {
+    /// Numerical apertures to lay out at every pitch (each in (0, n_exit)).
+    pub nas: Vec<f64>,
 }
 
 /// `[source]`: the illumination.
@@ -532,6 +545,13 @@ impl Design {
                 ),
             ));
         }
+        if self.study.is_some() && self.lens.is_none() {
+            return Err(Error::invalid(
+                "study",
+                "a [study] without a [lens]",
+                "a study needs a [lens] section (diameter and settings of the lens to sweep)",
+            ));
+        }
         if let Some(lens) = &self.lens {
             check_positive("lens diameter", lens.diameter, "µm")?;
             check_positive("lens pitch", lens.pitch, "µm")?;
@@ -556,6 +576,20 @@ impl Design {
                     }
                 }
                 (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+            }
+            if let Some(study) = &self.study {
+                if study.nas.is_empty() {
+                    return Err(Error::invalid(
+                        "study nas",
+                        "[]",
+                        "empty list: give at least one NA",
+                    ));
+                }
+                for &na in &study.nas {
+                    if !(na.is_finite() && na > 0.0) {
+                        return Err(Error::invalid("study na", na, "must be > 0"));
+                    }
+                }
             }
             if lens.selection != "complex" && lens.selection != "nearest-phase" {
                 return Err(Error::invalid(

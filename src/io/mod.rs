@@ -3,6 +3,7 @@
 pub mod design;
 pub mod gds;
 pub mod hdf5;
+pub mod html;
 pub mod layout_file;
 
 pub use design::Design;

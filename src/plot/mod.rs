@@ -8,6 +8,7 @@
 pub mod focal;
 pub mod layout;
 pub mod library;
+pub mod study;
 
 use std::sync::Once;
 
