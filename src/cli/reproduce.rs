@@ -347,7 +347,7 @@ fn lens_table(study: Option<&(&str, f64, f64, f64)>, f: &Value) -> String {
     s
 }
 
-const DEFINITIONS: &str = "Definitions (all from the same focal plane, the plane of maximum on-axis intensity): `incident_rK` = power of the axial Poynting flux Sz inside a circle of radius K·FWHM around the focal peak ÷ power incident on the lens aperture (unit plane wave in the substrate); `transmitted_rK` = the same power ÷ the power transmitted through the lens (Sz of the propagating part of the aperture field). K = 1.5 is the common \"circle of diameter three FWHM\", K = 3 the \"radius three FWHM\" variant. The FWHM of the circle is the mean x/y FWHM of the transverse intensity. Strehl = peak intensity ÷ the ideal lens's peak. Full definitions: `focus/propagate.json`, block `definitions`.\n\n";
+const DEFINITIONS: &str = "Definitions (all from the same focal plane, the plane of maximum on-axis intensity): `incident_rK` = power of the axial Poynting flux Sz inside a circle of radius K·FWHM around the focal point (the maximum of Sz) ÷ power incident on the lens aperture (unit plane wave in the substrate); `transmitted_rK` = the same power ÷ the power transmitted through the lens (Sz of the propagating part of the aperture field). K = 1.5 is the common \"circle of diameter three FWHM\", K = 3 the \"radius three FWHM\" variant. The FWHM of the circle is the mean x/y FWHM of the transverse intensity. FWHM is that of the central lobe through the focal point, n/a where the quantity has a dip there (the |E|² of an x-polarised focus near NA 1 has two |Ez|² lobes beside the axis). Strehl = total intensity at the focal point ÷ the ideal lens's. Side-lobe level: of Sz. Full definitions: `focus/propagate.json`, block `definitions`.\n\n";
 
 const LPA_NOTE: &str = "About the transmission efficiency: the near field is built by the local periodic approximation, each site carrying its library cell's normal-incidence field ratio t over a uniform *transverse* amplitude. At high NA such an aperture field carries more axial power than the incident wave (the steep plane waves at the rim carry ½·n·|E_t|²/cos θ for p-polarisation): the ideal lens shows above 100 %. The `transmitted_rK` efficiencies divide by the same aperture field's own power and are immune to this; the `incident_rK` ones are not. The full-wave check (`metalens fullwave`, issue 7) measures what a rigorous solution gives.\n\n";
 
@@ -471,7 +471,8 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
             let body = toml::to_string(&d)
                 .map_err(|e| Error::numerical("reproduce", format!("design to TOML: {e}")))?;
             let dtext = format!(
-                "# derived by `metalens reproduce {name}`: the study's [lens] at NA {na}, pitch {p} µm\n{body}"
+                "# derived by metalens {} from `{name}`: the study's [lens] at NA {na}, pitch {p} µm\n{body}",
+                crate::VERSION
             );
             derived.push((na, p, format!("na{na:.2}-p{p:.3}"), dtext));
         }

@@ -7,24 +7,33 @@
 //! * **Focal plane**: the plane of maximum on-axis total intensity (the real focus, found by a
 //!   scan of `n_z` planes and a golden-section refinement), unless the design focus is asked
 //!   for. **Focal shift** = focal-plane z − design focal length (negative: towards the lens).
-//! * **FWHM** along x and y: full width at half maximum of I_t, I and Sz along lines through
-//!   the intensity peak in the focal plane, the fields evaluated exactly from the angular
-//!   spectrum on a fine line (≥ 400 samples across the window) and the half-maximum crossings
-//!   linearly interpolated between samples. Given in µm and in λ (vacuum wavelength).
+//! * **Focal point**: the maximum of the axial flux Sz in the focal plane (refined by a
+//!   parabola through the neighbouring samples). Sz is what a detector integrates and is
+//!   single-peaked for every NA; the total intensity is not: as NA → 1 the |Ez|² of an x-polarised
+//!   focus forms two lobes beside the axis that outshine the centre (Mk2, NA 0.99), so taking the
+//!   |E|² maximum as the focus would centre everything on one lobe.
+//! * **FWHM** along x and y: full width at half maximum of the *central lobe* of I_t, I and Sz
+//!   along lines through the focal point, the fields evaluated exactly from the angular spectrum
+//!   on a fine line (801 samples across the window), the half-maximum crossings linearly
+//!   interpolated. The central lobe's maximum is found by climbing from the focal point; when it
+//!   lies more than 0.05 λ from the focal point the quantity has a central dip (off-axis lobes)
+//!   and its FWHM is reported as null rather than the width of a side lobe. Given in µm and in
+//!   λ (vacuum wavelength).
 //! * **Focusing efficiency** (k): power of Sz inside a circle of radius k·FWHM centred on the
-//!   peak in the focal plane, FWHM = mean of the x and y FWHM of I_t (or the user's value),
+//!   focal point, FWHM = mean of the x and y FWHM of I_t (or the user's value),
 //!   divided by (a) `incident`: the power incident on the lens aperture, P_inc = ½ n_inc·π R²
 //!   for a unit-amplitude plane wave in the incidence medium, or (b) `transmitted`: the power
 //!   transmitted through the lens, P_t = the Sz-power of the propagating plane waves of the
 //!   aperture field. The circle integral uses a fine map with 4 × 4 sub-samples per pixel on
 //!   the circle's edge.
 //! * **Transmission efficiency** = P_t / P_inc.
-//! * **Strehl ratio** = peak total intensity of the lens ÷ peak total intensity of the ideal
-//!   lens (uniform amplitude, exact hyperbolic phase, same aperture, same incident wave), each at
-//!   its own focal plane.
-//! * **Peak intensity** = maximum total intensity I in the focal plane (units of incident |E|²).
-//! * **Side-lobe level** = maximum of I outside the first minimum of its azimuthal average
-//!   around the peak, ÷ the peak I (within the evaluated window).
+//! * **Strehl ratio** = total intensity I at the focal point ÷ the same for the ideal lens
+//!   (uniform amplitude, exact hyperbolic phase, same aperture, same incident wave), each at its
+//!   own focal plane.
+//! * **Peak intensity** = maximum total intensity I anywhere in the focal-plane window (units of
+//!   incident |E|²); **focal-point intensity** = I at the focal point.
+//! * **Side-lobe level** = maximum of Sz outside the first minimum of its azimuthal average
+//!   around the focal point, ÷ Sz at the focal point (within the evaluated window).
 
 pub mod pipeline;
 
@@ -102,7 +111,7 @@ pub struct FocusReport {
     pub focal_plane_z_um: f64,
     pub focal_shift_um: f64,
     pub design_focal_length_um: f64,
-    /// Peak position (x, y) in the focal plane, µm.
+    /// Focal point (x, y) in the focal plane: the maximum of Sz, µm.
     pub peak_position_um: [f64; 2],
     pub fwhm: FwhmSet,
     /// FWHM used for the efficiency circles, µm.
@@ -113,6 +122,8 @@ pub struct FocusReport {
     pub incident_power: f64,
     pub transmitted_power: f64,
     pub peak_intensity: f64,
+    /// Total intensity at the focal point (the Sz maximum).
+    pub focal_point_intensity: f64,
     pub peak_intensity_transverse: f64,
     pub peak_sz: f64,
     pub side_lobe_level: Option<f64>,
@@ -135,6 +146,47 @@ pub fn fwhm_1d(s: &[f64], v: &[f64]) -> Option<f64> {
         return None;
     }
     let half = 0.5 * vmax;
+    let mut left = None;
+    for i in (0..ip).rev() {
+        if v[i] < half {
+            let t = (half - v[i]) / (v[i + 1] - v[i]);
+            left = Some(s[i] + t * (s[i + 1] - s[i]));
+            break;
+        }
+    }
+    let mut right = None;
+    for i in ip + 1..v.len() {
+        if v[i] < half {
+            let t = (v[i - 1] - half) / (v[i - 1] - v[i]);
+            right = Some(s[i - 1] + t * (s[i] - s[i - 1]));
+            break;
+        }
+    }
+    Some(right? - left?)
+}
+
+/// FWHM of the lobe of `v` that contains the sample `i0` (the focal point): climb from `i0` to
+/// the lobe's maximum; if that maximum is more than `max_shift` (in units of `s`) from `s[i0]`
+/// the profile has a dip at the focal point and the result is `None`; otherwise the width at
+/// half that maximum, crossings linearly interpolated (`None` if a side never drops below half).
+pub fn fwhm_central(s: &[f64], v: &[f64], i0: usize, max_shift: f64) -> Option<f64> {
+    if i0 >= v.len() || !(v[i0] > 0.0) {
+        return None;
+    }
+    let mut ip = i0;
+    loop {
+        if ip + 1 < v.len() && v[ip + 1] > v[ip] {
+            ip += 1;
+        } else if ip > 0 && v[ip - 1] > v[ip] {
+            ip -= 1;
+        } else {
+            break;
+        }
+    }
+    if (s[ip] - s[i0]).abs() > max_shift {
+        return None;
+    }
+    let half = 0.5 * v[ip];
     let mut left = None;
     for i in (0..ip).rev() {
         if v[i] < half {
@@ -190,7 +242,14 @@ pub fn disc_integral(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64, r: f64
 
 /// Side-lobe level of a map (see module docs); `None` if the azimuthal average has no minimum
 /// inside the window.
-pub fn side_lobe_level(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64) -> Option<f64> {
+pub fn side_lobe_level(
+    xs: &[f64],
+    ys: &[f64],
+    q: &[f64],
+    cx: f64,
+    cy: f64,
+    centre: f64,
+) -> Option<f64> {
     let dx = (xs[xs.len() - 1] - xs[0]) / (xs.len() - 1) as f64;
     let rmax = (xs[xs.len() - 1] - cx)
         .min(cx - xs[0])
@@ -202,11 +261,9 @@ pub fn side_lobe_level(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64) -> O
     }
     let mut sum = vec![0.0; nbins];
     let mut cnt = vec![0usize; nbins];
-    let mut peak: f64 = 0.0;
     for (j, &y) in ys.iter().enumerate() {
         for (i, &x) in xs.iter().enumerate() {
             let v = q[j * xs.len() + i];
-            peak = peak.max(v);
             let b = (((x - cx).powi(2) + (y - cy).powi(2)).sqrt() / dx).floor() as usize;
             if b < nbins {
                 sum[b] += v;
@@ -229,7 +286,10 @@ pub fn side_lobe_level(xs: &[f64], ys: &[f64], q: &[f64], cx: f64, cy: f64) -> O
             }
         }
     }
-    Some(lobe / peak)
+    if !(centre > 0.0) {
+        return None;
+    }
+    Some(lobe / centre)
 }
 
 fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
@@ -330,7 +390,9 @@ pub fn analyse(
         let grid = linspace(-half, half, npts);
         let map = plan.evaluate(spec, focal_z, &grid, &grid)?;
         let total = map.total_intensity();
-        let (ip, &peak) = total
+        let peak = total.iter().cloned().fold(0.0, f64::max);
+        let sz = map.sz();
+        let (ip, _) = sz
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
@@ -340,10 +402,10 @@ pub fn analyse(
         let mut px = grid[pi];
         let mut py = grid[pj];
         if pi > 0 && pi + 1 < npts {
-            px += d * parabolic_offset(total[ip - 1], total[ip], total[ip + 1]);
+            px += d * parabolic_offset(sz[ip - 1], sz[ip], sz[ip + 1]);
         }
         if pj > 0 && pj + 1 < npts {
-            py += d * parabolic_offset(total[ip - npts], total[ip], total[ip + npts]);
+            py += d * parabolic_offset(sz[ip - npts], sz[ip], sz[ip + npts]);
         }
         // 3. fine cuts through the peak
         let nline = 801;
@@ -359,9 +421,11 @@ pub fn analyse(
             sz: f.sz(),
         };
         let (cx, cy) = (cut(&fx), cut(&fy));
+        // the focal point is the middle sample of each line (nline odd)
+        let (i0, shift) = (nline / 2, 0.05 * lambda);
         let fw = |a: &[f64], b: &[f64]| {
-            let x = fwhm_1d(&line, a);
-            let y = fwhm_1d(&line, b);
+            let x = fwhm_central(&line, a, i0, shift);
+            let y = fwhm_central(&line, b, i0, shift);
             Fwhm {
                 x_um: x,
                 y_um: y,
@@ -391,7 +455,6 @@ pub fn analyse(
             half = need * 1.1;
             continue;
         }
-        let sz = map.sz();
         let p_t = plan.propagating_power(spec);
         let mut eff = BTreeMap::new();
         for &k in &setup.efficiency_k {
@@ -401,7 +464,8 @@ pub fn analyse(
             eff.insert(format!("transmitted_{}", k_key(k)), p / p_t);
             eff.insert(format!("radius_um_{}", k_key(k)), r);
         }
-        let sll = side_lobe_level(&grid, &grid, &total, px, py);
+        let sll = side_lobe_level(&grid, &grid, &sz, px, py, cx.sz[i0]);
+        let focal_point_intensity = cx.total[i0];
         let trans = map.transverse_intensity();
         let report = FocusReport {
             focal_plane_z_um: focal_z,
@@ -415,6 +479,7 @@ pub fn analyse(
             incident_power: setup.incident_power,
             transmitted_power: p_t,
             peak_intensity: peak,
+            focal_point_intensity,
             peak_intensity_transverse: trans.iter().cloned().fold(0.0, f64::max),
             peak_sz: sz.iter().cloned().fold(f64::MIN, f64::max),
             side_lobe_level: sll,
@@ -446,19 +511,24 @@ pub fn definitions() -> BTreeMap<&'static str, &'static str> {
     );
     d.insert("focal_plane_z_um", "plane of maximum on-axis total intensity (scan + golden-section refinement), or the design focus if requested");
     d.insert("focal_shift_um", "focal_plane_z_um - design focal length");
-    d.insert("fwhm", "full width at half maximum along x and y through the focal peak, exact fields on a fine line, linear interpolation of the half-maximum crossings");
+    d.insert("focal_point", "peak_position_um: the maximum of Sz in the focal plane (single-peaked at any NA; |E|^2 can be two-lobed near NA 1)");
+    d.insert("fwhm", "full width at half maximum of the central lobe along x and y through the focal point, exact fields on a fine line, linear interpolation of the half-maximum crossings; null when the quantity has a dip at the focal point (its lobe maximum lies > 0.05 lambda away)");
     d.insert("efficiency.incident_rK", "power of Sz within a circle of radius K*FWHM (mean x/y FWHM of the transverse intensity unless set) around the focal peak / power incident on the lens aperture (0.5 n_inc pi R^2, unit-amplitude plane wave)");
     d.insert("efficiency.transmitted_rK", "power of Sz within the same circle / power transmitted through the lens (Sz power of the propagating plane waves of the aperture field)");
     d.insert(
         "transmission_efficiency",
         "power transmitted through the lens / power incident on the lens aperture",
     );
-    d.insert("strehl", "peak total intensity / peak total intensity of the ideal lens (uniform amplitude, exact hyperbolic phase, same aperture and incident wave), each at its own focal plane");
+    d.insert("strehl", "total intensity at the focal point / the same for the ideal lens (uniform amplitude, exact hyperbolic phase, same aperture and incident wave), each at its own focal plane");
     d.insert(
         "peak_intensity",
         "maximum total intensity in the focal plane (units of the incident |E|^2)",
     );
-    d.insert("side_lobe_level", "maximum total intensity outside the first minimum of its azimuthal average around the peak / peak total intensity");
+    d.insert(
+        "focal_point_intensity",
+        "total intensity at the focal point (units of the incident |E|^2)",
+    );
+    d.insert("side_lobe_level", "maximum Sz outside the first minimum of its azimuthal average around the focal point / Sz at the focal point");
     d
 }
 
@@ -474,6 +544,26 @@ mod tests {
         let v: Vec<f64> = s.iter().map(|x| (-x * x / 2.0).exp()).collect();
         let w = fwhm_1d(&s, &v).unwrap();
         assert!((w / (2.0 * (2.0 * 2f64.ln()).sqrt()) - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn central_fwhm_measures_the_lobe_at_the_focal_point_or_refuses() {
+        let s: Vec<f64> = (0..2001).map(|i| -10.0 + i as f64 * 0.01).collect();
+        let g = |x: f64, c: f64| (-(x - c) * (x - c) / 2.0).exp();
+        let w0 = 2.0 * (2.0 * 2f64.ln()).sqrt();
+        // a single lobe slightly off the focal point (0.02 < max_shift 0.1): its own width
+        let v: Vec<f64> = s.iter().map(|&x| g(x, 0.02)).collect();
+        let w = fwhm_central(&s, &v, 1000, 0.1).unwrap();
+        assert!((w / w0 - 1.0).abs() < 1e-4, "{w}");
+        // two lobes at ±1.5 with a dip at the focal point (the |E|^2 of an x-polarised focus
+        // at NA → 1): no width, rather than the width of one lobe
+        let v: Vec<f64> = s.iter().map(|&x| g(x, -1.5) + g(x, 1.5)).collect();
+        assert_eq!(fwhm_central(&s, &v, 1000, 0.1), None);
+        // a brighter side lobe elsewhere does not move the measurement off the central lobe
+        let v: Vec<f64> = s.iter().map(|&x| g(x, 0.0) + 2.0 * g(x, 6.0)).collect();
+        let w = fwhm_central(&s, &v, 1000, 0.1).unwrap();
+        assert!((w / w0 - 1.0).abs() < 1e-3, "{w}");
+        assert!(fwhm_1d(&s, &v).unwrap() > 0.0); // (fwhm_1d would measure the side lobe)
     }
 
     #[test]

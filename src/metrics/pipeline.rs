@@ -232,6 +232,7 @@ pub fn run_designed(
     let ideal_nf = ideal_nearfield(spec, nf.dx, opts.outside)?;
     let mut ideal = run_nearfield(&ideal_nf, spec, opts)?;
     ideal.report.strehl = Some(1.0);
-    designed.report.strehl = Some(designed.report.peak_intensity / ideal.report.peak_intensity);
+    designed.report.strehl =
+        Some(designed.report.focal_point_intensity / ideal.report.focal_point_intensity);
     Ok((designed, ideal))
 }
