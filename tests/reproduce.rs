@@ -80,6 +80,36 @@ fn reduced_mk1_end_to_end() {
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.matches("src=\"data:image/png;base64,").count() >= 5);
     assert!(!html.contains("src=\"focus/"));
+
+    // reproducible: one thread instead of the default pool gives the same numbers (each cell
+    // and each FFT is computed the same way whatever the thread count; 1e-12 allows for the
+    // order of floating-point sums in the parallel reductions)
+    let out1 = dir.join("out-1thread");
+    let st = Command::new(env!("CARGO_BIN_EXE_metalens"))
+        .env("RAYON_NUM_THREADS", "1")
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out1.to_str().unwrap(),
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    assert!(st.status.success());
+    let r1: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out1.join("report.json")).unwrap()).unwrap();
+    for key in ["incident_r3", "transmitted_r1.5"] {
+        let (a, b) = (g(f, "efficiency", key), g(&r1["focus"], "efficiency", key));
+        assert!(
+            (a / b - 1.0).abs() < 1e-12,
+            "{key}: {a} vs {b} with one thread"
+        );
+    }
+    assert_eq!(
+        r["layout"]["report"]["pillars"],
+        r1["layout"]["report"]["pillars"]
+    );
 }
 
 fn metalens(args: &[&str]) -> std::process::Output {
