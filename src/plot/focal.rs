@@ -28,6 +28,13 @@ fn heat<DB: DrawingBackend>(
     let qmax = q.iter().cloned().fold(0.0, f64::max).max(1e-300);
     let (x0, x1, y0, y1) = (xs[0], xs[xs.len() - 1], ys[0], ys[ys.len() - 1]);
     let (main, bar) = root.split_horizontally(SIZE.0 - 110);
+    // focal-plane maps (the ones with circles) keep equal x and y scales, so circles are round:
+    // plot area ≈ 685 − 60 (y labels) − 24 (margins) wide, 700 − 45 − 24 − caption ≈ 600 tall
+    let main = if circles.is_empty() {
+        main
+    } else {
+        main.split_horizontally(685).0
+    };
     let mut chart = ChartBuilder::on(&main)
         .caption(title, ("sans-serif", 22))
         .margin(12)
@@ -228,6 +235,23 @@ pub fn write_all(
             )
         },
     )?;
+    // 1b. the axial flux Sz, which the efficiencies integrate (single-peaked at any NA, unlike
+    // |E|², whose |Ez|² lobes dominate near NA 1)
+    let title_sz = format!("Sz at z = {:.3} µm (circles: k·FWHM)", rep.focal_plane_z_um);
+    both(
+        dir,
+        "focal_plane_sz",
+        &|r| {
+            heat(
+                r, &title_sz, &d.map.xs, &d.map.ys, &d.map_sz, "x (µm)", "y (µm)", &circles,
+            )
+        },
+        &|r| {
+            heat(
+                r, &title_sz, &d.map.xs, &d.map.ys, &d.map_sz, "x (µm)", "y (µm)", &circles,
+            )
+        },
+    )?;
     // 2. x and y cuts against the ideal lens (normalised to the ideal peak if given)
     let norm = ideal.map_or(rep.peak_intensity, |i| i.report.peak_intensity);
     let sc = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x / norm).collect() };
@@ -268,7 +292,7 @@ pub fn write_all(
             .map(|(a, b, c, e)| (a.as_str(), &b[..], &c[..], *e))
             .collect();
         let t = format!("|E|² along {axis} through the focus (÷ ideal peak), λ = {lam} µm");
-        let xl = format!("{axis} − peak (µm)");
+        let xl = format!("{axis} − focal point (µm)");
         both(
             dir,
             name,
