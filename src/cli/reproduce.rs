@@ -416,6 +416,7 @@ fn markdown(
             "y cut through the focus against the ideal lens",
         ),
         ("focus/xz_section.png", "x–z section through the focus"),
+        ("focus/yz_section.png", "y–z section through the focus"),
         ("focus/on_axis.png", "on-axis intensity"),
         ("layout_pillars_zoom.png", "pillar layout (zoom)"),
         ("layout_phase.png", "target and realised phase along x"),

@@ -319,6 +319,22 @@ pub fn write_all(
         &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[]),
         &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[]),
     )?;
+    // 3b. y–z section (for x polarisation the plane without |Ez|² lobes)
+    let ny = s.ys.len();
+    let mut q = vec![0.0; nz * ny];
+    for (iz, f) in s.yz.iter().enumerate() {
+        let tot = f.total_intensity();
+        for iy in 0..ny.min(tot.len()) {
+            q[iy * nz + iz] = tot[iy];
+        }
+    }
+    let t = "|E|² in the y–z plane (x = 0)".to_string();
+    both(
+        dir,
+        "yz_section",
+        &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[]),
+        &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[]),
+    )?;
     // 4. on-axis intensity
     let mut series: Vec<(&str, &[f64], &[f64], RGBColor)> =
         vec![("lens", &s.zs[..], &s.on_axis[..], BLUE)];
