@@ -25,6 +25,8 @@ enum Command {
     Propagate(metalens::cli::propagate::Args),
     /// Library → layout → propagation → metrics for a built-in design (mk1, mk2) or a file.
     Reproduce(metalens::cli::reproduce::Args),
+    /// Full-wave (supercell RCWA) check of the local periodic approximation on a 1-D lens.
+    Fullwave(metalens::cli::fullwave::Args),
 }
 
 fn main() {
@@ -35,6 +37,7 @@ fn main() {
         Command::Layout(a) => metalens::cli::layout::run(a),
         Command::Propagate(a) => metalens::cli::propagate::run(a),
         Command::Reproduce(a) => metalens::cli::reproduce::run(a),
+        Command::Fullwave(a) => metalens::cli::fullwave::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
