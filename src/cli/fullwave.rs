@@ -54,6 +54,10 @@ pub fn json_document(
     defs.insert("efficiency.incident_rK".into(), "power of Sz within |x - x_peak| < K*FWHM (transverse intensity) in the focal plane / power incident on the lens width, 0.5 n_sub * width (per unit length along y, unit-amplitude plane wave)".into());
     defs.insert("efficiency.transmitted_rK".into(), "power of Sz within the same window / power transmitted by the lens aperture (Sz power of the propagating plane waves of the aperture field)".into());
     defs.insert("strehl".into(), "peak total intensity / that of the ideal 1-D lens (uniform amplitude, exact hyperbolic phase, same aperture), each at its own focal plane".into());
+    defs.insert(
+        "strehl_power_normalised".into(),
+        "(peak total intensity / transmitted power P_t) / the same for the ideal lens".into(),
+    );
     defs.insert("aperture_field".into(), "TE: Ey; TM: hy = eta0 Hy, for a unit incident E in the substrate; both restricted to |x| <= N*pitch/2. Full-wave: the supercell's transmitted orders at the top of the ridges. LPA: t(w) per pitch cell (x n_exit for TM). Ideal: exp(i phi) (x n_exit for TM)".into());
     defs.insert("near_field.phase_error".into(), "wrap(arg of the full-wave aperture field averaged over the pitch cell - arg of the LPA field), per cell".into());
     serde_json::json!({
@@ -140,6 +144,12 @@ pub fn summary(r: &PolarizationResult) -> String {
         o(r.ideal.fwhm_sz.um),
     ));
     s.push_str(&row("strehl", o(r.fullwave.strehl), o(r.lpa.strehl), 1.0));
+    s.push_str(&row(
+        "strehl_power_normalised",
+        o(r.fullwave.strehl_power_normalised),
+        o(r.lpa.strehl_power_normalised),
+        1.0,
+    ));
     s.push_str(&row(
         "focal_shift_um",
         r.fullwave.focal_shift_um,

@@ -432,6 +432,9 @@ pub fn run_polarization(
     let mut fullwave = res.pop().unwrap()?;
     lpa.strehl = Some(lpa.peak_intensity / ideal.peak_intensity);
     fullwave.strehl = Some(fullwave.peak_intensity / ideal.peak_intensity);
+    let per_power = |f: &Focus1d| f.peak_intensity / f.transmitted_power;
+    lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
+    fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
     // near-field comparison: cell averages of the full-wave field
     let mut nf = NearFieldComparison {
         x_um: layout.centers.clone(),

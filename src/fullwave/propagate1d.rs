@@ -279,6 +279,9 @@ pub struct Focus1d {
     pub transmitted_power: f64,
     pub peak_intensity: f64,
     pub strehl: Option<f64>,
+    /// Strehl with both peaks divided by their own transmitted power P_t: the focusing
+    /// quality free of the amplitude (|t| ≈ 1.2 for glass → air) of the lens.
+    pub strehl_power_normalised: Option<f64>,
     #[serde(skip)]
     pub cut: Cut1d,
 }
@@ -417,6 +420,7 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
             transmitted_power: p_t,
             peak_intensity: peak,
             strehl: None,
+            strehl_power_normalised: None,
             cut: Cut1d {
                 x_um: xs,
                 transverse: trans,
