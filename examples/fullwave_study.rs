@@ -45,7 +45,7 @@ fn row(label: &str, r: &PolarizationResult) -> (String, serde_json::Value) {
         lpa.strehl.unwrap_or(f64::NAN),
         fw.focal_shift_um,
         lpa.focal_shift_um,
-        r.near_field.rms_phase_error,
+        r.near_field.propagating_rms_phase_error,
     );
     let v = serde_json::json!({
         "label": label,
@@ -57,12 +57,14 @@ fn row(label: &str, r: &PolarizationResult) -> (String, serde_json::Value) {
         "library_phase_coverage_rad": r.library.phase_coverage,
         "layout_rms_phase_error_rad": r.layout.rms_phase_error,
         "near_field_rms_phase_error_rad": r.near_field.rms_phase_error,
+        "near_field_propagating_rms_phase_error_rad": r.near_field.propagating_rms_phase_error,
         "fullwave": fw, "lpa": lpa, "ideal": r.ideal,
+        "transmission_efficiency_e_given": r.transmission_efficiency_e_given,
     });
     (s, v)
 }
 
-const HEADER: &str = "| case | pol | solve s | R+T−1 | incident_r3 FW / LPA | transmitted_r3 FW / LPA | transmission FW / LPA | FWHM µm FW / LPA | Strehl FW / LPA | focal shift µm FW / LPA | near-field RMS phase err (rad) |\n|---|---|---|---|---|---|---|---|---|---|---|";
+const HEADER: &str = "| case | pol | solve s | R+T−1 | incident_r3 FW / LPA | transmitted_r3 FW / LPA | transmission FW / LPA | FWHM µm FW / LPA | Strehl FW / LPA | focal shift µm FW / LPA | near-field RMS phase err, propagating part (rad) |\n|---|---|---|---|---|---|---|---|---|---|---|";
 
 fn write(dir: &Path, name: &str, v: &serde_json::Value) {
     std::fs::create_dir_all(dir).unwrap();

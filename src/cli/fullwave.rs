@@ -94,8 +94,11 @@ pub fn summary(r: &PolarizationResult) -> String {
         r.supercell.solve_seconds
     ));
     s.push_str(&format!(
-        "  near field (full-wave vs LPA, cell averages): RMS phase error {:.3} rad, max {:.3} rad\n",
-        r.near_field.rms_phase_error, r.near_field.max_phase_error
+        "  near-field phase error full-wave vs LPA: propagating part RMS {:.3} rad (max {:.3}); cell averages incl. evanescent RMS {:.3} rad (max {:.3})\n",
+        r.near_field.propagating_rms_phase_error,
+        r.near_field.propagating_max_phase_error,
+        r.near_field.rms_phase_error,
+        r.near_field.max_phase_error
     ));
     let keys: Vec<String> = r
         .fullwave
@@ -124,6 +127,15 @@ pub fn summary(r: &PolarizationResult) -> String {
         r.lpa.transmission_efficiency,
         r.ideal.transmission_efficiency,
     ));
+    if let Some(m) = &r.transmission_efficiency_e_given {
+        s.push_str(&format!(
+            "  {:<26}{:>12}{:>12.4}{:>12.4}   (TM LPA/ideal with Ex given, the 2-D convention)\n",
+            "transmission (E given)",
+            "-",
+            m.get("lpa").copied().unwrap_or(f64::NAN),
+            m.get("ideal").copied().unwrap_or(f64::NAN)
+        ));
+    }
     let o = |v: Option<f64>| v.unwrap_or(f64::NAN);
     s.push_str(&row(
         "fwhm_transverse_um",

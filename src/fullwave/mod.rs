@@ -272,6 +272,13 @@ pub struct NearFieldComparison {
     pub max_phase_error: f64,
     /// Amplitude ratio |F_fw| / |F_lpa| per cell.
     pub amplitude_ratio: Vec<f64>,
+    /// The same comparison for the propagating parts only (both aperture fields low-pass
+    /// filtered to |kx| < k, evaluated at the cell centres): what can reach the focus.
+    pub propagating_phase_error: Vec<f64>,
+    pub propagating_rms_phase_error: f64,
+    pub propagating_max_phase_error: f64,
+    pub propagating_fullwave_amplitude: Vec<f64>,
+    pub propagating_lpa_amplitude: Vec<f64>,
 }
 
 /// Supercell solve statistics.
@@ -299,6 +306,10 @@ pub struct PolarizationResult {
     pub fullwave: Focus1d,
     pub lpa: Focus1d,
     pub ideal: Focus1d,
+    /// TM only: the transmission efficiency P_t/P_inc of the LPA and ideal near fields if
+    /// their transverse E (t(w), resp. exp(iφ)) is taken as given and hy derived (the 2-D
+    /// pipeline's convention) instead of hy = n_exit·t: {"lpa": …, "ideal": …}.
+    pub transmission_efficiency_e_given: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 /// Options of a run (overrides of the design for studies).
@@ -446,7 +457,31 @@ pub fn run_polarization(
         rms_phase_error: 0.0,
         max_phase_error: 0.0,
         amplitude_ratio: vec![],
+        propagating_phase_error: vec![],
+        propagating_rms_phase_error: 0.0,
+        propagating_max_phase_error: 0.0,
+        propagating_fullwave_amplitude: vec![],
+        propagating_lpa_amplitude: vec![],
     };
+    let pf = s_fw.propagating_field(&layout.centers);
+    let pl = s_lpa.propagating_field(&layout.centers);
+    for (a, b) in pf.iter().zip(&pl) {
+        nf.propagating_phase_error
+            .push(wrap_phase(a.arg() - b.arg()));
+        nf.propagating_fullwave_amplitude.push(a.norm());
+        nf.propagating_lpa_amplitude.push(b.norm());
+    }
+    nf.propagating_rms_phase_error = (nf
+        .propagating_phase_error
+        .iter()
+        .map(|e| e * e)
+        .sum::<f64>()
+        / count as f64)
+        .sqrt();
+    nf.propagating_max_phase_error = nf
+        .propagating_phase_error
+        .iter()
+        .fold(0.0f64, |m, e| m.max(e.abs()));
     for (j, &xc) in layout.centers.iter().enumerate() {
         let mut avg = C64::new(0.0, 0.0);
         for (i, ti) in sol.t.iter().enumerate() {
@@ -467,7 +502,30 @@ pub fn run_polarization(
     }
     nf.rms_phase_error = (nf.phase_error.iter().map(|e| e * e).sum::<f64>() / count as f64).sqrt();
     nf.max_phase_error = nf.phase_error.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    let e_given = if pol == Polarization::Tm {
+        let mut m = std::collections::BTreeMap::new();
+        let lay2 = layout.clone();
+        let lpa_e = move |x: f64| {
+            let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
+            lay2.t[j]
+        };
+        let ideal_e = move |x: f64| C64::from_polar(1.0, -kx * ((x * x + f * f).sqrt() - f));
+        for (name, field) in [
+            ("lpa", &lpa_e as &(dyn Fn(f64) -> C64 + Sync)),
+            ("ideal", &ideal_e),
+        ] {
+            let s = spec(field)?;
+            m.insert(
+                name.to_string(),
+                s.power_if_tm_e_given() / setup.incident_power,
+            );
+        }
+        Some(m)
+    } else {
+        None
+    };
     Ok(PolarizationResult {
+        transmission_efficiency_e_given: e_given,
         polarization: pol,
         library: lib,
         layout,

@@ -37,7 +37,7 @@ fn lines(
             }
         }
     }
-    if !(x1 > x0) {
+    if x1.partial_cmp(&x0) != Some(std::cmp::Ordering::Greater) {
         x1 = x0 + 1.0;
     }
     let pad = 0.05 * (y1 - y0).max(1e-12);
@@ -124,23 +124,43 @@ pub fn plot_polarization(r: &PolarizationResult, dir: &Path) -> Result<()> {
             &path,
             &top,
             &format!(
-                "{}: near-field phase error (full-wave − LPA), RMS {:.3} rad",
+                "{}: near-field phase error (full-wave − LPA); RMS {:.3} rad (propagating part), {:.3} rad (cell average)",
                 pol.to_uppercase(),
+                nf.propagating_rms_phase_error,
                 nf.rms_phase_error
             ),
             "x (µm)",
             "phase error (rad)",
-            &[("cell average", BLUE_, &nf.x_um, nf.phase_error.clone())],
+            &[
+                ("propagating part", BLUE_, &nf.x_um, nf.propagating_phase_error.clone()),
+                ("cell average (incl. evanescent)", GREY_, &nf.x_um, nf.phase_error.clone()),
+            ],
         )?;
         lines(
             &path,
             &bottom,
-            "near-field amplitude (cell averages)",
+            "near-field amplitude |F|",
             "x (µm)",
             "|F|",
             &[
-                ("full-wave", BLUE_, &nf.x_um, nf.fullwave_amplitude.clone()),
-                ("LPA", ORANGE_, &nf.x_um, nf.lpa_amplitude.clone()),
+                (
+                    "full-wave, propagating part",
+                    BLUE_,
+                    &nf.x_um,
+                    nf.propagating_fullwave_amplitude.clone(),
+                ),
+                (
+                    "LPA, propagating part",
+                    ORANGE_,
+                    &nf.x_um,
+                    nf.propagating_lpa_amplitude.clone(),
+                ),
+                (
+                    "LPA cell value t(w)",
+                    GREY_,
+                    &nf.x_um,
+                    nf.lpa_amplitude.clone(),
+                ),
             ],
         )?;
         root.present().map_err(|e| draw_err(&path, e))?;

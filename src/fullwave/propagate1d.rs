@@ -89,7 +89,7 @@ impl Spectrum1d {
         index: f64,
     ) -> Result<Self> {
         crate::error::check_positive("grid spacing", dx, "µm")?;
-        if n < 2 || n % 2 != 0 {
+        if n < 2 || !n.is_multiple_of(2) {
             return Err(Error::invalid("FFT size", n, "must be even and >= 2"));
         }
         let mut buf: Vec<C64> = (0..n)
@@ -155,6 +155,43 @@ impl Spectrum1d {
                 0.5 * f * self.a[i].norm_sqr() * w
             })
             .sum()
+    }
+
+    /// The transmitted power if the sampled field were the transverse E of a TM wave (Ex given,
+    /// hy = (k₀ε/kz) Ex per plane wave, as the 2-D pipeline treats its aperture E):
+    /// W Σ ½ (k₀ε/kz)|A|² over the propagating waves, kz floored at √(k·2π/W) like
+    /// [`crate::propagate`]. Used only to compare the two LPA conventions.
+    pub fn power_if_tm_e_given(&self) -> f64 {
+        let (k, k0, eps) = (self.k(), self.k0(), self.index * self.index);
+        let w = self.window();
+        let floor = (k * 2.0 * PI / w).sqrt();
+        (0..self.n)
+            .map(|i| {
+                let kx = self.kx(i);
+                if kx.abs() >= k {
+                    return 0.0;
+                }
+                let kz = (k * k - kx * kx).sqrt().max(floor);
+                0.5 * k0 * eps / kz * self.a[i].norm_sqr() * w
+            })
+            .sum()
+    }
+
+    /// The aperture field low-pass filtered to the propagating waves (|kx| < k) at z = 0, on
+    /// the points `xs`: the part of the near field that can reach the focus.
+    pub fn propagating_field(&self, xs: &[f64]) -> Vec<C64> {
+        let k = self.k();
+        let act: Vec<(f64, C64)> = (0..self.n)
+            .filter(|&i| self.kx(i).abs() < k)
+            .map(|i| (self.kx(i), self.a[i]))
+            .collect();
+        xs.iter()
+            .map(|&x| {
+                act.iter()
+                    .map(|&(kx, a)| a * C64::from_polar(1.0, kx * x))
+                    .sum()
+            })
+            .collect()
     }
 
     /// ∫ |F|² dx over the window from the spectrum (Parseval: W Σ |A|²).
