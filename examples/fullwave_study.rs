@@ -111,6 +111,7 @@ fn convergence(dir: &Path) {
         }
     }
     write(dir, "convergence.json", &serde_json::Value::Array(all));
+    plot_convergence(dir);
 }
 
 fn laurent(dir: &Path) {
@@ -158,6 +159,82 @@ fn laurent(dir: &Path) {
         v.push(serde_json::json!({"harmonics": m, "li_error": a, "laurent_error": b}));
     }
     write(dir, "laurent.json", &serde_json::Value::Array(v));
+}
+
+/// The resolution floor of the comparison: a "lens" of identical ridges (a finite grating of
+/// 136 ridges in the supercell, harmonics auto) against the library's own t for that width.
+/// The centre cell must reproduce the library (its neighbours are identical); the difference is
+/// what the supercell's coarser harmonic resolution costs.
+fn floor(dir: &Path) {
+    use metalens::fullwave::{grating_library, permittivities};
+    // optional: "floor DIR SAMPLES RIDGES" (samples per narrowest feature, ridge count)
+    let samples: Option<f64> = std::env::args().nth(3).map(|s| s.parse().unwrap());
+    let ridges: Option<usize> = std::env::args().nth(4).map(|s| s.parse().unwrap());
+    let mut v = vec![];
+    println!("| pitch µm | pol | width µm | M | abs(F_centre / F_library) | phase diff (rad) |\n|---|---|---|---|---|---|");
+    for p in [0.22, 0.30] {
+        let d = design(0.9, p);
+        let (_, es, ee) = permittivities(&d).unwrap();
+        let (n_sub, n_exit) = (es.sqrt().re, ee.sqrt().re);
+        for pol in [Polarization::Te, Polarization::Tm] {
+            let lib = grating_library(&d, p, 1.0, pol).unwrap();
+            let nw = lib.widths.len();
+            for iw in [0, nw / 2, nw - 1] {
+                let w = lib.widths[iw];
+                let mut d = d.clone();
+                let count = ridges.unwrap_or(d.ridge_count());
+                d.lens.width = count as f64 * p + 1e-9;
+                if ridges.is_some() {
+                    d.supercell.margin = 2.1;
+                }
+                let g = Grating {
+                    period: d.period(),
+                    height: 1.0,
+                    ridges: (0..count)
+                        .map(|j| Ridge {
+                            center: (j as f64 - 0.5 * (count as f64 - 1.0)) * p,
+                            width: w,
+                        })
+                        .collect(),
+                    eps_ridge: C64::new(2.74f64.powi(2), 0.0),
+                    eps_substrate: es,
+                    eps_exit: ee,
+                };
+                let m = match samples {
+                    Some(sm) => d.harmonics_for(sm),
+                    None => d.supercell_harmonics().unwrap(),
+                };
+                let s = solve(&g, 0.685, m, pol, Basis::Even, Factorization::Li).unwrap();
+                // centre cell (x = ±p/2 around the ridge at 0 when count is odd, else a cell
+                // centred at p/2)
+                let xc = if count % 2 == 1 { 0.0 } else { 0.5 * p };
+                let mut avg = C64::new(0.0, 0.0);
+                for (i, ti) in s.t.iter().enumerate() {
+                    let kx = 2.0 * std::f64::consts::PI * (i as f64 - m as f64) / s.period;
+                    let u = 0.5 * kx * p;
+                    let sinc = if u == 0.0 { 1.0 } else { u.sin() / u };
+                    avg += ti * C64::from_polar(sinc, kx * xc);
+                }
+                let (fw, lpa) = match pol {
+                    Polarization::Te => (avg, lib.t[iw]),
+                    Polarization::Tm => (avg * n_sub, lib.t[iw] * n_exit),
+                };
+                let r = fw / lpa;
+                println!(
+                    "| {p} | {} | {w:.4} | {m} | {:.4} | {:.4} |",
+                    pol.name(),
+                    r.norm(),
+                    r.arg()
+                );
+                v.push(serde_json::json!({"pitch_um": p, "polarization": pol, "width_um": w, "harmonics": m, "amplitude_ratio": r.norm(), "phase_difference_rad": r.arg()}));
+            }
+        }
+    }
+    let name = match (samples, ridges) {
+        (Some(sm), Some(r)) => format!("floor-{sm}-{r}.json"),
+        _ => "floor.json".into(),
+    };
+    write(dir, &name, &serde_json::Value::Array(v));
 }
 
 fn study(dir: &Path) {
@@ -277,6 +354,100 @@ fn plot_study(dir: &Path, all: &[serde_json::Value]) {
     std::fs::rename(&tmp, &path).unwrap();
 }
 
+/// convergence.png: incident_r3 and transmitted_r3 of the full-wave Mk1 lens against the
+/// harmonics M and the margin (from convergence.json).
+fn plot_convergence(dir: &Path) {
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("convergence.json")).unwrap())
+            .unwrap();
+    metalens::plot::init_fonts();
+    let path = dir.join("convergence.png");
+    let tmp = dir.join("convergence.tmp.png");
+    {
+        let root = BitMapBackend::new(&tmp, (1400, 550)).into_drawing_area();
+        root.fill(&WHITE).unwrap();
+        let areas = root.split_evenly((1, 2));
+        let by_m: Vec<&serde_json::Value> = all
+            .iter()
+            .filter(|r| r["label"].as_str().unwrap().starts_with("M ="))
+            .collect();
+        let by_margin: Vec<&serde_json::Value> = all
+            .iter()
+            .filter(|r| r["label"].as_str().unwrap().starts_with("margin"))
+            .collect();
+        for (area, (rows, xkey, xlabel)) in areas.iter().zip([
+            (&by_m, "harmonics", "harmonics M (margin 10 µm)"),
+            (&by_margin, "margin_um", "margin µm (M auto)"),
+        ]) {
+            let xs: Vec<f64> = rows.iter().map(|r| r[xkey].as_f64().unwrap()).collect();
+            let (x0, x1) = (
+                xs.iter().cloned().fold(f64::MAX, f64::min),
+                xs.iter().cloned().fold(f64::MIN, f64::max),
+            );
+            let mut chart = ChartBuilder::on(area)
+                .caption(format!("Mk1 1-D full-wave vs {xlabel}"), ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(35)
+                .y_label_area_size(50)
+                .build_cartesian_2d(x0 * 0.9..x1 * 1.05, 0.4..0.8)
+                .unwrap();
+            chart
+                .configure_mesh()
+                .x_desc(xlabel)
+                .y_desc("efficiency")
+                .draw()
+                .unwrap();
+            let colours = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+            for (ip, pol) in ["te", "tm"].iter().enumerate() {
+                for (key, dashed) in [("incident_r3", false), ("transmitted_r3", true)] {
+                    let pts: Vec<(f64, f64)> = rows
+                        .iter()
+                        .filter(|r| r["polarization"] == *pol)
+                        .map(|r| {
+                            (
+                                r[xkey].as_f64().unwrap(),
+                                r["fullwave"]["efficiency"][key].as_f64().unwrap(),
+                            )
+                        })
+                        .collect();
+                    let c = colours[ip];
+                    if dashed {
+                        chart
+                            .draw_series(DashedLineSeries::new(
+                                pts.clone(),
+                                6,
+                                4,
+                                c.stroke_width(2),
+                            ))
+                            .unwrap();
+                    } else {
+                        chart
+                            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+                            .unwrap()
+                            .label(format!(
+                                "{pol}: incident_r3 (solid), transmitted_r3 (dashed)"
+                            ))
+                            .legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                            });
+                    }
+                    chart
+                        .draw_series(pts.into_iter().map(|q| Circle::new(q, 4, c.filled())))
+                        .unwrap();
+                }
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .unwrap();
+        }
+        root.present().unwrap();
+    }
+    std::fs::rename(&tmp, &path).unwrap();
+}
+
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "study".into());
     let dir = PathBuf::from(
@@ -287,6 +458,8 @@ fn main() {
     match mode.as_str() {
         "convergence" => convergence(&dir),
         "laurent" => laurent(&dir),
+        "floor" => floor(&dir),
+        "plot-convergence" => plot_convergence(&dir),
         "study" => study(&dir),
         "plot" => {
             let v: Vec<serde_json::Value> =
