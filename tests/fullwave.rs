@@ -58,6 +58,11 @@ fn fullwave_fresnel_and_fabry_perot() {
                 let g = grating(0.4, ridges);
                 let s = solve(&g, LAMBDA, 8, pol, basis, Factorization::Li).unwrap();
                 let (t, r) = fabry_perot(N_SUB, n2, 1.0, g.height);
+                println!(
+                    "fresnel {pol:?} {basis:?} n2 {n2}: |t0 - t| = {:.2e}, R+T-1 = {:.2e}",
+                    (s.t0 - t).norm(),
+                    s.transmittance + s.reflectance - 1.0
+                );
                 assert!(
                     (s.t0 - t).norm() < 1e-10,
                     "{pol:?} {basis:?} n2 {n2}: t0 {} vs {t}",
@@ -119,6 +124,7 @@ fn fullwave_supercell_folds_the_grating_orders() {
                     err = err.max(tb.norm()).max(rb.norm());
                 }
             }
+            println!("folding {pol:?} {basis:?}: max order error {err:.2e}");
             assert!(err < 1e-9, "{pol:?} {basis:?}: {err}");
             assert!((b.transmittance - a.transmittance).abs() < 1e-9);
         }
@@ -139,6 +145,7 @@ fn fullwave_lens_supercell_conserves_energy_and_loss_breaks_it() {
     let d = small_design("");
     for pol in [Polarization::Te, Polarization::Tm] {
         let r = run_polarization(&d, pol, &RunOptions::default(), &|_| {}).unwrap();
+        println!("energy {pol:?}: R+T-1 = {:.2e}", r.supercell.energy_error);
         assert!(
             r.supercell.energy_error.abs() < 1e-9,
             "{pol:?}: {}",
@@ -220,6 +227,7 @@ fn fullwave_tm_li_converges_faster_than_laurent() {
         )
         .unwrap();
         let (eli, ela) = ((li.t0 - reference).norm(), (la.t0 - reference).norm());
+        println!("TM M {m}: Li {eli:.2e}, Laurent {ela:.2e}");
         assert!(eli < 0.5 * ela, "M {m}: Li {eli:.2e}, Laurent {ela:.2e}");
     }
 }
@@ -250,6 +258,11 @@ fn fullwave_ideal_slit_focus_matches_sinc_squared() {
     let r = analyse(&spec, &setup).unwrap();
     let expect = 0.885_89 * LAMBDA * f / d;
     let got = r.fwhm_transverse.um.unwrap();
+    println!(
+        "slit FWHM {got:.5} vs {expect:.5} ({:.2e} rel), transmission {:.4}",
+        got / expect - 1.0,
+        r.transmission_efficiency
+    );
     assert!((got / expect - 1.0).abs() < 0.015, "{got} vs {expect}");
     // Parseval: ∫|F|² = number of aperture samples × dx (|F| = 1)
     let samples = (d / dx).round() + 1.0;

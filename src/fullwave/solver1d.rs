@@ -599,6 +599,7 @@ mod tests {
                     .chain(a.r.iter().zip(&b.r))
                     .map(|(x, y)| (x - y).norm())
                     .fold(0.0, f64::max);
+            println!("even vs full {pol:?}: {err:.2e}");
             assert!(err < 1e-9, "{pol:?}: {err}");
         }
     }
