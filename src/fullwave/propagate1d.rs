@@ -319,7 +319,6 @@ pub struct Focus1d {
     /// Strehl with both peaks divided by their own transmitted power P_t: the focusing
     /// quality free of the amplitude (|t| ≈ 1.2 for glass → air) of the lens.
     pub strehl_power_normalised: Option<f64>,
-    #[serde(skip)]
     pub cut: Cut1d,
 }
 
