@@ -28,6 +28,8 @@ enum Command {
     Reproduce(metalens::cli::reproduce::Args),
     /// Same as `reproduce`, for any design file: `metalens run DESIGN.toml`.
     Run(metalens::cli::reproduce::Args),
+    /// Full-wave (supercell RCWA) check of the local periodic approximation on a 1-D lens.
+    Fullwave(metalens::cli::fullwave::Args),
 }
 
 fn main() {
@@ -38,6 +40,7 @@ fn main() {
         Command::Layout(a) => metalens::cli::layout::run(a),
         Command::Propagate(a) => metalens::cli::propagate::run(a),
         Command::Reproduce(a) | Command::Run(a) => metalens::cli::reproduce::run(a),
+        Command::Fullwave(a) => metalens::cli::fullwave::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

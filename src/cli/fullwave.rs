@@ -1,0 +1,230 @@
+//! `metalens fullwave`: a 1-D lens solved full-wave (supercell RCWA) against the local periodic
+//! approximation; prints and plots both side by side (see [`crate::fullwave`]).
+
+use crate::cli::propagate::write_atomic;
+use crate::fullwave::design::FullwaveDesign;
+use crate::fullwave::solver1d::Polarization;
+use crate::fullwave::{run_polarization, PolarizationResult, RunOptions};
+use crate::{Error, Result};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// Arguments of `metalens fullwave`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// 1-D design file (TOML), e.g. designs/fullwave-mk1.toml.
+    pub design: PathBuf,
+    /// Output folder (default out/fullwave-<name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Polarisation: te (E along the ridges), tm (H along the ridges) or both.
+    #[arg(long, default_value = "both")]
+    pub pol: String,
+    /// No progress bar and no text summary.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the JSON document to stdout instead of the text summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn polarizations(s: &str) -> Result<Vec<Polarization>> {
+    match s.to_ascii_lowercase().as_str() {
+        "te" => Ok(vec![Polarization::Te]),
+        "tm" => Ok(vec![Polarization::Tm]),
+        "both" => Ok(vec![Polarization::Te, Polarization::Tm]),
+        _ => Err(Error::invalid(
+            "--pol",
+            format!("'{s}'"),
+            "must be te, tm or both",
+        )),
+    }
+}
+
+/// The JSON document of a run.
+pub fn json_document(
+    d: &FullwaveDesign,
+    text: &str,
+    results: &[PolarizationResult],
+) -> serde_json::Value {
+    let mut defs = serde_json::Map::new();
+    for (k, v) in crate::metrics::definitions() {
+        defs.insert(k.to_string(), v.into());
+    }
+    defs.insert("efficiency.incident_rK".into(), "power of Sz within |x - x_peak| < K*FWHM (transverse intensity) in the focal plane / power incident on the lens width, 0.5 n_sub * width (per unit length along y, unit-amplitude plane wave)".into());
+    defs.insert("efficiency.transmitted_rK".into(), "power of Sz within the same window / power transmitted by the lens aperture (Sz power of the propagating plane waves of the aperture field)".into());
+    defs.insert("strehl".into(), "peak total intensity / that of the ideal 1-D lens (uniform amplitude, exact hyperbolic phase, same aperture), each at its own focal plane".into());
+    defs.insert(
+        "strehl_power_normalised".into(),
+        "(peak total intensity / transmitted power P_t) / the same for the ideal lens".into(),
+    );
+    defs.insert("aperture_field".into(), "TE: Ey; TM: hy = eta0 Hy, for a unit incident E in the substrate; both restricted to |x| <= N*pitch/2. Full-wave: the supercell's transmitted orders at the top of the ridges. LPA: t(w) per pitch cell (x n_exit for TM). Ideal: exp(i phi) (x n_exit for TM)".into());
+    defs.insert("near_field.phase_error".into(), "wrap(arg of the full-wave aperture field averaged over the pitch cell - arg of the LPA field), per cell".into());
+    serde_json::json!({
+        "tool": "metalens fullwave",
+        "version": crate::VERSION,
+        "conventions": crate::CONVENTIONS,
+        "t_definition": crate::T_DEFINITION,
+        "design": d,
+        "design_text": text,
+        "definitions": defs,
+        "results": results,
+    })
+}
+
+/// Text summary of one polarisation.
+pub fn summary(r: &PolarizationResult) -> String {
+    let mut s = String::new();
+    let p = r.polarization.name().to_uppercase();
+    s.push_str(&format!(
+        "{p}: {} ridges, library phase coverage {:.2} rad ({:.0}°), layout RMS phase error {:.3} rad\n",
+        r.layout.widths.len(),
+        r.library.phase_coverage,
+        r.library.phase_coverage.to_degrees(),
+        r.layout.rms_phase_error
+    ));
+    s.push_str(&format!(
+        "  supercell: period {:.3} µm, M = {} (basis {}), R = {:.6}, T = {:.6}, R+T-1 = {:.2e}, solve {:.1} s\n",
+        r.supercell.period_um,
+        r.supercell.harmonics,
+        r.supercell.basis_dimension,
+        r.supercell.reflectance,
+        r.supercell.transmittance,
+        r.supercell.energy_error,
+        r.supercell.solve_seconds
+    ));
+    s.push_str(&format!(
+        "  near-field phase error full-wave vs LPA: propagating part RMS {:.3} rad (max {:.3}); cell averages incl. evanescent RMS {:.3} rad (max {:.3})\n",
+        r.near_field.propagating_rms_phase_error,
+        r.near_field.propagating_max_phase_error,
+        r.near_field.rms_phase_error,
+        r.near_field.max_phase_error
+    ));
+    let keys: Vec<String> = r
+        .fullwave
+        .efficiency
+        .keys()
+        .filter(|k| !k.starts_with("radius"))
+        .cloned()
+        .collect();
+    s.push_str(&format!(
+        "  {:<26}{:>12}{:>12}{:>12}\n",
+        "quantity", "full-wave", "LPA", "ideal"
+    ));
+    let row =
+        |name: &str, a: f64, b: f64, c: f64| format!("  {name:<26}{a:>12.4}{b:>12.4}{c:>12.4}\n");
+    for k in keys {
+        s.push_str(&row(
+            &k,
+            r.fullwave.efficiency[&k],
+            r.lpa.efficiency[&k],
+            r.ideal.efficiency[&k],
+        ));
+    }
+    s.push_str(&row(
+        "transmission_efficiency",
+        r.fullwave.transmission_efficiency,
+        r.lpa.transmission_efficiency,
+        r.ideal.transmission_efficiency,
+    ));
+    if let Some(m) = &r.transmission_efficiency_e_given {
+        s.push_str(&format!(
+            "  {:<26}{:>12}{:>12.4}{:>12.4}   (TM LPA/ideal with Ex given, the 2-D convention)\n",
+            "transmission (E given)",
+            "-",
+            m.get("lpa").copied().unwrap_or(f64::NAN),
+            m.get("ideal").copied().unwrap_or(f64::NAN)
+        ));
+    }
+    let o = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    s.push_str(&row(
+        "fwhm_transverse_um",
+        o(r.fullwave.fwhm_transverse.um),
+        o(r.lpa.fwhm_transverse.um),
+        o(r.ideal.fwhm_transverse.um),
+    ));
+    s.push_str(&row(
+        "fwhm_total_um",
+        o(r.fullwave.fwhm_total.um),
+        o(r.lpa.fwhm_total.um),
+        o(r.ideal.fwhm_total.um),
+    ));
+    s.push_str(&row(
+        "fwhm_sz_um",
+        o(r.fullwave.fwhm_sz.um),
+        o(r.lpa.fwhm_sz.um),
+        o(r.ideal.fwhm_sz.um),
+    ));
+    s.push_str(&row("strehl", o(r.fullwave.strehl), o(r.lpa.strehl), 1.0));
+    s.push_str(&row(
+        "strehl_power_normalised",
+        o(r.fullwave.strehl_power_normalised),
+        o(r.lpa.strehl_power_normalised),
+        1.0,
+    ));
+    s.push_str(&row(
+        "focal_shift_um",
+        r.fullwave.focal_shift_um,
+        r.lpa.focal_shift_um,
+        r.ideal.focal_shift_um,
+    ));
+    s
+}
+
+/// Run `metalens fullwave`.
+pub fn run(args: Args) -> Result<()> {
+    let pols = polarizations(&args.pol)?;
+    let (d, text) = FullwaveDesign::load(&args.design)?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("out/fullwave-{}", d.display_name())));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let b = indicatif::ProgressBar::new((3 * pols.len()) as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.enable_steady_tick(std::time::Duration::from_millis(200));
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let stages = [
+        "grating library",
+        "supercell RCWA solve",
+        "propagation and metrics",
+    ];
+    let mut results = Vec::new();
+    for (ip, &pol) in pols.iter().enumerate() {
+        let progress = |stage: usize| {
+            bar.set_position((3 * ip + stage) as u64);
+            bar.set_message(format!("{}: {}", pol.name(), stages[stage]));
+        };
+        results.push(run_polarization(
+            &d,
+            pol,
+            &RunOptions::default(),
+            &progress,
+        )?);
+    }
+    bar.finish_and_clear();
+    let doc = json_document(&d, &text, &results);
+    let json = serde_json::to_string_pretty(&doc)
+        .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
+    write_atomic(&dir.join("fullwave.json"), json.as_bytes())?;
+    for r in &results {
+        crate::fullwave::plot::plot_polarization(r, &dir)?;
+    }
+    if args.json {
+        println!("{json}");
+    } else if !args.quiet {
+        for r in &results {
+            print!("{}", summary(r));
+        }
+        println!("wrote {}", Path::new(&dir).display());
+    }
+    Ok(())
+}

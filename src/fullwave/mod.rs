@@ -1,0 +1,547 @@
+//! Full-wave check of the local periodic approximation (LPA) on 1-D (cylindrical) lenses.
+//!
+//! A lens of SRN ridges on glass (infinite along y, varying along x), centred at x = 0 with a
+//! mirror-symmetric layout, is repeated with a ridge-free margin as one supercell of period
+//! L = N·pitch + 2·margin and solved by 1-D RCWA ([`solver1d`], even sector). Its transmitted
+//! orders are the lens's exact near field just above the ridges; the same lens through the LPA
+//! uses a library of small-period gratings ([`grating_library`], same solver) and the
+//! piecewise near field t(w_j) per pitch cell. Both near fields (and the ideal lens) are
+//! restricted to the lens aperture |x| ≤ N·pitch/2 and propagated by the same 1-D angular
+//! spectrum ([`propagate1d`]) to the same focal metrics.
+//!
+//! Aperture field F: Ey for TE, hy = η₀Hy for TM, for a unit-amplitude incident E in the
+//! substrate (incident hy = n_sub for TM). LPA: F = t(w) for TE and F = n_exit·t(w) for TM
+//! (t is the crate's E-field ratio, [`crate::T_DEFINITION`]; hy = n_exit·Ex for the zeroth
+//! order at normal incidence). Ideal lens: F = exp(iφ(x)) (TE), n_exit·exp(iφ(x)) (TM).
+//!
+//! Each polarisation is laid out from its own library (a 1-D grating's TE and TM phases differ
+//! too much for one joint layout); the full-wave supercell of a polarisation uses exactly the
+//! ridge widths of its LPA layout.
+
+pub mod design;
+pub mod plot;
+pub mod propagate1d;
+pub mod solver1d;
+
+use crate::lens::wrap_phase;
+use crate::{Error, Result, C64};
+use design::{FullwaveDesign, Selection1d};
+use propagate1d::{analyse, Focus1d, FocusSetup1d, Spectrum1d};
+use rayon::prelude::*;
+use serde::Serialize;
+use solver1d::{solve, Basis, Factorization, Grating, Polarization, Ridge};
+use std::f64::consts::PI;
+
+/// The materials' permittivities at the design wavelength: (ridge, substrate, exit).
+pub fn permittivities(d: &FullwaveDesign) -> Result<(C64, C64, C64)> {
+    let (p, s, e) = d.materials.parse()?;
+    let l = d.wavelength();
+    Ok((
+        p.index(l)?.powi(2),
+        s.index(l)?.powi(2),
+        e.index(l)?.powi(2),
+    ))
+}
+
+/// A 1-D grating library: width (µm) → t (crate t definition), at one pitch.
+#[derive(Clone, Debug, Serialize)]
+pub struct GratingLibrary {
+    pub pitch: f64,
+    pub height: f64,
+    pub harmonics: usize,
+    pub widths: Vec<f64>,
+    #[serde(serialize_with = "ser_complex")]
+    pub t: Vec<C64>,
+    /// Largest |R + T − 1| over the library solves.
+    pub energy_error: f64,
+    /// Span of the unwrapped phase of t over the widths (rad).
+    pub phase_coverage: f64,
+}
+
+fn ser_complex<S: serde::Serializer>(v: &[C64], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for c in v {
+        seq.serialize_element(&[c.re, c.im])?;
+    }
+    seq.end()
+}
+
+/// Span of the unwrapped phase of a sequence of t.
+pub fn phase_span(t: &[C64]) -> f64 {
+    let mut acc = t[0].arg();
+    let (mut lo, mut hi) = (acc, acc);
+    for w in t.windows(2) {
+        acc += wrap_phase(w[1].arg() - w[0].arg());
+        lo = lo.min(acc);
+        hi = hi.max(acc);
+    }
+    hi - lo
+}
+
+/// Solve the small-period gratings (one ridge of each width per pitch) with the 1-D solver.
+pub fn grating_library(
+    d: &FullwaveDesign,
+    pitch: f64,
+    height: f64,
+    pol: Polarization,
+) -> Result<GratingLibrary> {
+    let (er, es, ee) = permittivities(d)?;
+    let r = &d.ridges;
+    let (w0, w1) = (r.min_width, pitch - r.min_gap);
+    let n = r.widths;
+    let widths: Vec<f64> = (0..n)
+        .map(|i| w0 + (w1 - w0) * i as f64 / (n - 1) as f64)
+        .collect();
+    let sols: Vec<Result<(C64, f64)>> = widths
+        .par_iter()
+        .map(|&w| {
+            let g = Grating {
+                period: pitch,
+                height,
+                ridges: vec![Ridge {
+                    center: 0.0,
+                    width: w,
+                }],
+                eps_ridge: er,
+                eps_substrate: es,
+                eps_exit: ee,
+            };
+            let s = solve(
+                &g,
+                d.wavelength(),
+                r.library_harmonics,
+                pol,
+                Basis::Even,
+                Factorization::Li,
+            )?;
+            Ok((s.t0, (s.transmittance + s.reflectance - 1.0).abs()))
+        })
+        .collect();
+    let mut t = Vec::with_capacity(n);
+    let mut err: f64 = 0.0;
+    for s in sols {
+        let (ti, e) = s?;
+        t.push(ti);
+        err = err.max(e);
+    }
+    Ok(GratingLibrary {
+        pitch,
+        height,
+        harmonics: r.library_harmonics,
+        phase_coverage: phase_span(&t),
+        widths,
+        t,
+        energy_error: err,
+    })
+}
+
+/// A 1-D lens layout: one ridge per pitch cell, centred cells x_j = (j − (N−1)/2)·pitch.
+#[derive(Clone, Debug, Serialize)]
+pub struct Layout1d {
+    pub pitch: f64,
+    pub centers: Vec<f64>,
+    pub widths: Vec<f64>,
+    #[serde(serialize_with = "ser_complex")]
+    pub t: Vec<C64>,
+    /// Target phase φ(x_j) (unwrapped, rad), without the offset.
+    pub target_phase: Vec<f64>,
+    pub phase_offset: f64,
+    pub amplitude: f64,
+    pub rms_phase_error: f64,
+    pub max_phase_error: f64,
+}
+
+/// Choose each cell's width from the library (complex error with a common amplitude and an
+/// optimised global offset, or nearest phase), as the 2-D layout does.
+pub fn plan_layout(
+    lib: &GratingLibrary,
+    count: usize,
+    focal_length: f64,
+    wavelength: f64,
+    n_exit: f64,
+    selection: Selection1d,
+) -> Layout1d {
+    let p = lib.pitch;
+    let centers: Vec<f64> = (0..count)
+        .map(|j| (j as f64 - 0.5 * (count as f64 - 1.0)) * p)
+        .collect();
+    let k = 2.0 * PI * n_exit / wavelength;
+    let phi: Vec<f64> = centers
+        .iter()
+        .map(|x| -k * ((x * x + focal_length * focal_length).sqrt() - focal_length))
+        .collect();
+    let choose = |theta: f64, a: f64| -> usize {
+        let target = C64::from_polar(a, theta);
+        let mut best = (f64::INFINITY, 0);
+        for (i, t) in lib.t.iter().enumerate() {
+            let c = match selection {
+                Selection1d::ComplexError => (t - target).norm_sqr(),
+                Selection1d::NearestPhase => wrap_phase(t.arg() - theta).abs(),
+            };
+            if c < best.0 {
+                best = (c, i);
+            }
+        }
+        best.1
+    };
+    let mean_abs = lib.t.iter().map(|t| t.norm()).sum::<f64>() / lib.t.len() as f64;
+    let mut best = (f64::INFINITY, 0.0, mean_abs);
+    let n_off = 720;
+    for io in 0..n_off {
+        let off = -PI + 2.0 * PI * io as f64 / n_off as f64;
+        let mut a = mean_abs;
+        let mut cost = 0.0;
+        for _ in 0..2 {
+            let idx: Vec<usize> = phi.iter().map(|&ph| choose(ph + off, a)).collect();
+            // least-squares amplitude for the chosen cells
+            let s: f64 = idx
+                .iter()
+                .zip(&phi)
+                .map(|(&i, &ph)| (lib.t[i] * C64::from_polar(1.0, -(ph + off))).re)
+                .sum();
+            a = (s / count as f64).max(1e-6);
+            cost = idx
+                .iter()
+                .zip(&phi)
+                .map(|(&i, &ph)| (lib.t[i] - C64::from_polar(a, ph + off)).norm_sqr())
+                .sum::<f64>();
+        }
+        if cost < best.0 {
+            best = (cost, off, a);
+        }
+    }
+    let (_, off, a) = best;
+    let idx: Vec<usize> = phi.iter().map(|&ph| choose(ph + off, a)).collect();
+    let errs: Vec<f64> = idx
+        .iter()
+        .zip(&phi)
+        .map(|(&i, &ph)| wrap_phase(lib.t[i].arg() - ph - off))
+        .collect();
+    let rms = (errs.iter().map(|e| e * e).sum::<f64>() / count as f64).sqrt();
+    let max = errs.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    Layout1d {
+        pitch: p,
+        centers,
+        widths: idx.iter().map(|&i| lib.widths[i]).collect(),
+        t: idx.iter().map(|&i| lib.t[i]).collect(),
+        target_phase: phi,
+        phase_offset: off,
+        amplitude: a,
+        rms_phase_error: rms,
+        max_phase_error: max,
+    }
+}
+
+/// The supercell of a layout: the lens ridges centred at x = 0, period `period`.
+pub fn supercell(
+    d: &FullwaveDesign,
+    layout: &Layout1d,
+    period: f64,
+    height: f64,
+) -> Result<Grating> {
+    let (er, es, ee) = permittivities(d)?;
+    Ok(Grating {
+        period,
+        height,
+        ridges: layout
+            .centers
+            .iter()
+            .zip(&layout.widths)
+            .map(|(&center, &width)| Ridge { center, width })
+            .collect(),
+        eps_ridge: er,
+        eps_substrate: es,
+        eps_exit: ee,
+    })
+}
+
+/// Cell-by-cell comparison of the near fields just above the ridges.
+#[derive(Clone, Debug, Serialize)]
+pub struct NearFieldComparison {
+    pub x_um: Vec<f64>,
+    /// Phase of the full-wave aperture field averaged over each pitch cell (rad, wrapped).
+    pub fullwave_phase: Vec<f64>,
+    pub fullwave_amplitude: Vec<f64>,
+    /// Phase and amplitude of the LPA aperture field (t(w_j), ×n_exit for TM).
+    pub lpa_phase: Vec<f64>,
+    pub lpa_amplitude: Vec<f64>,
+    /// wrap(arg F_fw − arg F_lpa) per cell (rad).
+    pub phase_error: Vec<f64>,
+    pub rms_phase_error: f64,
+    pub max_phase_error: f64,
+    /// Amplitude ratio |F_fw| / |F_lpa| per cell.
+    pub amplitude_ratio: Vec<f64>,
+    /// The same comparison for the propagating parts only (both aperture fields low-pass
+    /// filtered to |kx| < k, evaluated at the cell centres): what can reach the focus.
+    pub propagating_phase_error: Vec<f64>,
+    pub propagating_rms_phase_error: f64,
+    pub propagating_max_phase_error: f64,
+    pub propagating_fullwave_amplitude: Vec<f64>,
+    pub propagating_lpa_amplitude: Vec<f64>,
+}
+
+/// Supercell solve statistics.
+#[derive(Clone, Debug, Serialize)]
+pub struct SupercellStats {
+    pub period_um: f64,
+    pub margin_um: f64,
+    pub harmonics: usize,
+    pub basis_dimension: usize,
+    pub reflectance: f64,
+    pub transmittance: f64,
+    /// R + T − 1 (lossless: rounding).
+    pub energy_error: f64,
+    pub solve_seconds: f64,
+}
+
+/// Everything measured for one polarisation.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolarizationResult {
+    pub polarization: Polarization,
+    pub library: GratingLibrary,
+    pub layout: Layout1d,
+    pub supercell: SupercellStats,
+    pub near_field: NearFieldComparison,
+    pub fullwave: Focus1d,
+    pub lpa: Focus1d,
+    pub ideal: Focus1d,
+    /// TM only: the transmission efficiency P_t/P_inc of the LPA and ideal near fields if
+    /// their transverse E (t(w), resp. exp(iφ)) is taken as given and hy derived (the 2-D
+    /// pipeline's convention) instead of hy = n_exit·t: {"lpa": …, "ideal": …}.
+    pub transmission_efficiency_e_given: Option<std::collections::BTreeMap<String, f64>>,
+}
+
+/// Options of a run (overrides of the design for studies).
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Override the supercell harmonics.
+    pub harmonics: Option<usize>,
+    /// Override the margin (µm).
+    pub margin: Option<f64>,
+    /// Override the ridge height (µm).
+    pub height: Option<f64>,
+    /// TM factorisation (Li by default).
+    pub laurent: bool,
+}
+
+/// The aperture field of the supercell orders at x (F for unit incident E).
+fn order_field(t: &[C64], m: usize, period: f64, scale: C64, x: f64) -> C64 {
+    // even: F = t₀ + 2 Σ_{m>0} t_m cos(2πmx/L) when t_m = t_−m; use the general sum
+    let mut s = C64::new(0.0, 0.0);
+    for (i, ti) in t.iter().enumerate() {
+        let kx = 2.0 * PI * (i as f64 - m as f64) / period;
+        s += ti * C64::from_polar(1.0, kx * x);
+    }
+    s * scale
+}
+
+/// Run the full-wave and LPA pipelines for one polarisation. `progress(stage)` is called at
+/// the start of each stage (0 library, 1 supercell solve, 2 propagation).
+pub fn run_polarization(
+    d: &FullwaveDesign,
+    pol: Polarization,
+    opts: &RunOptions,
+    progress: &dyn Fn(usize),
+) -> Result<PolarizationResult> {
+    let lambda = d.wavelength();
+    let (_, es, ee) = permittivities(d)?;
+    let (n_sub, n_exit) = (es.sqrt().re, ee.sqrt().re);
+    let height = opts.height.unwrap_or(d.ridges.height);
+    crate::error::check_positive("height", height, "µm")?;
+    let (f, na) = d.focal_length_and_na(n_exit)?;
+    progress(0);
+    let lib = grating_library(d, d.lens.pitch, height, pol)?;
+    let count = d.ridge_count();
+    let layout = plan_layout(&lib, count, f, lambda, n_exit, d.lens.selection);
+    let aperture = d.aperture();
+    let margin = opts.margin.unwrap_or(d.supercell.margin);
+    let period = aperture + 2.0 * margin;
+    let harmonics = match opts.harmonics {
+        Some(m) => m,
+        None => {
+            let mut dd = d.clone();
+            dd.supercell.margin = margin;
+            dd.supercell_harmonics()?
+        }
+    };
+    progress(1);
+    let g = supercell(d, &layout, period, height)?;
+    let t_start = std::time::Instant::now();
+    let fact = if opts.laurent {
+        Factorization::Laurent
+    } else {
+        Factorization::Li
+    };
+    let sol = solve(&g, lambda, harmonics, pol, Basis::Even, fact)?;
+    let solve_seconds = t_start.elapsed().as_secs_f64();
+    let energy_error = sol.transmittance + sol.reflectance - 1.0;
+    if energy_error.abs() > 1e-6 && es.im == 0.0 && ee.im == 0.0 && g.eps_ridge.im == 0.0 {
+        return Err(Error::numerical(
+            "fullwave",
+            format!(
+                "energy not conserved in the lossless supercell: R + T − 1 = {energy_error:.3e}"
+            ),
+        ));
+    }
+    progress(2);
+    // aperture fields
+    let scale = match pol {
+        Polarization::Te => C64::new(1.0, 0.0),
+        Polarization::Tm => C64::new(n_sub, 0.0),
+    };
+    let lpa_scale = match pol {
+        Polarization::Te => 1.0,
+        Polarization::Tm => n_exit,
+    };
+    let half = 0.5 * aperture;
+    let p = d.lens.pitch;
+    // sample spacing: resolve the highest supercell harmonic (≥ 2 samples per period L/M)
+    // and put pitch-cell edges on samples (an even number of samples per pitch)
+    let dx_need = (period / (4.0 * harmonics as f64)).min(lambda / 8.0);
+    let mut s = (p / dx_need).ceil() as usize;
+    if s % 2 == 1 {
+        s += 1;
+    }
+    let dx = p / s as f64;
+    let z_range = (0.5 * f, 1.5 * f);
+    let w_band = crate::propagate::band_limited_window(na, n_exit, z_range.1);
+    let n =
+        crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
+    let mh = sol.harmonics;
+    let t = sol.t.clone();
+    let fw_field = move |x: f64| order_field(&t, mh, period, scale, x);
+    let lay = layout.clone();
+    let lpa_field = move |x: f64| {
+        let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
+        lay.t[j] * lpa_scale
+    };
+    let kx = 2.0 * PI * n_exit / lambda;
+    let ideal_field = move |x: f64| C64::from_polar(lpa_scale, -kx * ((x * x + f * f).sqrt() - f));
+    let setup = FocusSetup1d {
+        wavelength: lambda,
+        design_focal_length: f,
+        na,
+        incident_power: 0.5 * n_sub * aperture,
+        efficiency_k: d.propagation.efficiency_k.clone(),
+        z_range,
+        n_z: d.propagation.z_planes,
+        at_design_focus: false,
+    };
+    let spec = |field: &(dyn Fn(f64) -> C64 + Sync)| {
+        Spectrum1d::from_aperture(pol, field, half, n, dx, lambda, n_exit)
+    };
+    let s_fw = spec(&fw_field)?;
+    let s_lpa = spec(&lpa_field)?;
+    let s_id = spec(&ideal_field)?;
+    let mut res: Vec<Result<Focus1d>> = [&s_fw, &s_lpa, &s_id]
+        .par_iter()
+        .map(|s| analyse(s, &setup))
+        .collect();
+    let ideal = res.pop().unwrap()?;
+    let mut lpa = res.pop().unwrap()?;
+    let mut fullwave = res.pop().unwrap()?;
+    lpa.strehl = Some(lpa.peak_intensity / ideal.peak_intensity);
+    fullwave.strehl = Some(fullwave.peak_intensity / ideal.peak_intensity);
+    let per_power = |f: &Focus1d| f.peak_intensity / f.transmitted_power;
+    lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
+    fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
+    // near-field comparison: cell averages of the full-wave field
+    let mut nf = NearFieldComparison {
+        x_um: layout.centers.clone(),
+        fullwave_phase: vec![],
+        fullwave_amplitude: vec![],
+        lpa_phase: vec![],
+        lpa_amplitude: vec![],
+        phase_error: vec![],
+        rms_phase_error: 0.0,
+        max_phase_error: 0.0,
+        amplitude_ratio: vec![],
+        propagating_phase_error: vec![],
+        propagating_rms_phase_error: 0.0,
+        propagating_max_phase_error: 0.0,
+        propagating_fullwave_amplitude: vec![],
+        propagating_lpa_amplitude: vec![],
+    };
+    let pf = s_fw.propagating_field(&layout.centers);
+    let pl = s_lpa.propagating_field(&layout.centers);
+    for (a, b) in pf.iter().zip(&pl) {
+        nf.propagating_phase_error
+            .push(wrap_phase(a.arg() - b.arg()));
+        nf.propagating_fullwave_amplitude.push(a.norm());
+        nf.propagating_lpa_amplitude.push(b.norm());
+    }
+    nf.propagating_rms_phase_error = (nf
+        .propagating_phase_error
+        .iter()
+        .map(|e| e * e)
+        .sum::<f64>()
+        / count as f64)
+        .sqrt();
+    nf.propagating_max_phase_error = nf
+        .propagating_phase_error
+        .iter()
+        .fold(0.0f64, |m, e| m.max(e.abs()));
+    for (j, &xc) in layout.centers.iter().enumerate() {
+        let mut avg = C64::new(0.0, 0.0);
+        for (i, ti) in sol.t.iter().enumerate() {
+            let kxm = 2.0 * PI * (i as f64 - mh as f64) / period;
+            let u = 0.5 * kxm * p;
+            let sinc = if u == 0.0 { 1.0 } else { u.sin() / u };
+            avg += ti * C64::from_polar(sinc, kxm * xc);
+        }
+        avg *= scale;
+        let l = layout.t[j] * lpa_scale;
+        nf.fullwave_phase.push(avg.arg());
+        nf.fullwave_amplitude.push(avg.norm());
+        nf.lpa_phase.push(l.arg());
+        nf.lpa_amplitude.push(l.norm());
+        let e = wrap_phase(avg.arg() - l.arg());
+        nf.phase_error.push(e);
+        nf.amplitude_ratio.push(avg.norm() / l.norm());
+    }
+    nf.rms_phase_error = (nf.phase_error.iter().map(|e| e * e).sum::<f64>() / count as f64).sqrt();
+    nf.max_phase_error = nf.phase_error.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    let e_given = if pol == Polarization::Tm {
+        let mut m = std::collections::BTreeMap::new();
+        let lay2 = layout.clone();
+        let lpa_e = move |x: f64| {
+            let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
+            lay2.t[j]
+        };
+        let ideal_e = move |x: f64| C64::from_polar(1.0, -kx * ((x * x + f * f).sqrt() - f));
+        for (name, field) in [
+            ("lpa", &lpa_e as &(dyn Fn(f64) -> C64 + Sync)),
+            ("ideal", &ideal_e),
+        ] {
+            let s = spec(field)?;
+            m.insert(
+                name.to_string(),
+                s.power_if_tm_e_given() / setup.incident_power,
+            );
+        }
+        Some(m)
+    } else {
+        None
+    };
+    Ok(PolarizationResult {
+        transmission_efficiency_e_given: e_given,
+        polarization: pol,
+        library: lib,
+        layout,
+        supercell: SupercellStats {
+            period_um: period,
+            margin_um: margin,
+            harmonics,
+            basis_dimension: harmonics + 1,
+            reflectance: sol.reflectance,
+            transmittance: sol.transmittance,
+            energy_error,
+            solve_seconds,
+        },
+        near_field: nf,
+        fullwave,
+        lpa,
+        ideal,
+    })
+}
