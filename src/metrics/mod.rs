@@ -170,7 +170,7 @@ pub fn fwhm_1d(s: &[f64], v: &[f64]) -> Option<f64> {
 /// the profile has a dip at the focal point and the result is `None`; otherwise the width at
 /// half that maximum, crossings linearly interpolated (`None` if a side never drops below half).
 pub fn fwhm_central(s: &[f64], v: &[f64], i0: usize, max_shift: f64) -> Option<f64> {
-    if i0 >= v.len() || !(v[i0] > 0.0) {
+    if i0 >= v.len() || v[i0].is_nan() || v[i0] <= 0.0 {
         return None;
     }
     let mut ip = i0;
@@ -286,7 +286,7 @@ pub fn side_lobe_level(
             }
         }
     }
-    if !(centre > 0.0) {
+    if centre.is_nan() || centre <= 0.0 {
         return None;
     }
     Some(lobe / centre)

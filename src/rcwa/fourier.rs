@@ -396,7 +396,7 @@ mod tests {
         };
         let g = [
             2.0 * std::f64::consts::PI * 2.0,
-            2.0 * std::f64::consts::PI * -1.0,
+            -(2.0 * std::f64::consts::PI),
         ];
         let n = 2000;
         let mut acc = C64::new(0.0, 0.0);
