@@ -39,7 +39,9 @@ fn reduced_mk1_end_to_end() {
         "focus/propagate.json",
         "focus/focal_plane.png",
         "focus/cut_x.png",
+        "focus/focal_plane_sz.png",
         "focus/xz_section.png",
+        "focus/yz_section.png",
         "report.html",
     ] {
         assert!(out.join(f).exists(), "missing {f}");
@@ -78,7 +80,7 @@ fn reduced_mk1_end_to_end() {
     );
     // the HTML report is one offline file: every figure inline, no external reference
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.matches("src=\"data:image/png;base64,").count() >= 5);
+    assert!(html.matches("src=\"data:image/png;base64,").count() >= 10);
     assert!(!html.contains("src=\"focus/"));
 
     // reproducible: one thread instead of the default pool gives the same numbers (each cell

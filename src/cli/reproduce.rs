@@ -408,6 +408,10 @@ fn markdown(
             "focal-plane |E|² with the efficiency circles (1.5 and 3 FWHM)",
         ),
         (
+            "focus/focal_plane_sz.png",
+            "focal-plane axial flux Sz (what the efficiencies integrate), same circles",
+        ),
+        (
             "focus/cut_x.png",
             "x cut through the focus against the ideal lens",
         ),
