@@ -1,10 +1,10 @@
 //! `metalens fullwave`: a 1-D lens solved full-wave (supercell RCWA) against the local periodic
 //! approximation; prints and plots both side by side (see [`crate::fullwave`]).
 
-use crate::cli::propagate::write_atomic;
 use crate::fullwave::design::FullwaveDesign;
 use crate::fullwave::solver1d::Polarization;
 use crate::fullwave::{run_polarization, PolarizationResult, RunOptions};
+use crate::io::write_atomic;
 use crate::{Error, Result};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -53,10 +53,10 @@ pub fn json_document(
     }
     defs.insert("efficiency.incident_rK".into(), "power of Sz within |x - x_peak| < K*FWHM (transverse intensity) in the focal plane / power incident on the lens width, 0.5 n_sub * width (per unit length along y, unit-amplitude plane wave)".into());
     defs.insert("efficiency.transmitted_rK".into(), "power of Sz within the same window / power transmitted by the lens aperture (Sz power of the propagating plane waves of the aperture field)".into());
-    defs.insert("strehl".into(), "peak total intensity / that of the ideal 1-D lens (uniform amplitude, exact hyperbolic phase, same aperture), each at its own focal plane".into());
+    defs.insert("strehl".into(), "total intensity at the focal point (the Sz maximum) / that of the ideal 1-D lens (uniform amplitude, exact hyperbolic phase, same aperture), each at its own focal plane".into());
     defs.insert(
         "strehl_power_normalised".into(),
-        "(peak total intensity / transmitted power P_t) / the same for the ideal lens".into(),
+        "(total intensity at the focal point / transmitted power P_t) / the same for the ideal lens".into(),
     );
     defs.insert("aperture_field".into(), "TE: Ey; TM: hy = eta0 Hy, for a unit incident E in the substrate; both restricted to |x| <= N*pitch/2. Full-wave: the supercell's transmitted orders at the top of the ridges. LPA: t(w) per pitch cell (x n_exit for TM). Ideal: exp(i phi) (x n_exit for TM)".into());
     defs.insert("near_field.phase_error".into(), "wrap(arg of the full-wave aperture field averaged over the pitch cell - arg of the LPA field), per cell".into());

@@ -325,12 +325,6 @@ pub fn gds_options(lay: &LayoutOptions) -> GdsOptions {
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = gds::temp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 /// Run `metalens layout`.
 pub fn run(args: Args) -> Result<()> {
     let (design, _text) = Design::load(&args.design)?;
@@ -402,7 +396,7 @@ pub fn run(args: Args) -> Result<()> {
         "warnings": warnings,
         "gds": {"file": gds_path.display().to_string(), "bytes": stats.bytes, "cells": stats.cells, "srefs": stats.srefs, "arefs": stats.arefs},
     });
-    write_atomic(
+    crate::io::write_atomic(
         &with_suffix(&stem, ".json"),
         serde_json::to_string_pretty(&json)
             .unwrap_or_default()

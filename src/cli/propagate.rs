@@ -189,16 +189,6 @@ pub fn document(
     doc
 }
 
-/// Write bytes atomically (temp file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-}
-
 /// Run `metalens propagate`.
 pub fn run(args: Args) -> Result<()> {
     if let Some(path) = &args.layout {
@@ -240,7 +230,7 @@ pub fn run(args: Args) -> Result<()> {
         serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
+        crate::io::write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
         crate::plot::focal::write_all(dir, &spec, &result, None)?;
     }
     if args.json {
@@ -383,7 +373,7 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
+        crate::io::write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
         crate::plot::focal::write_all(dir, &spec, &designed, Some(&ideal))?;
     }
     if args.json {

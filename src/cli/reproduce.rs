@@ -101,7 +101,7 @@ fn read_json(p: &Path) -> Result<Value> {
 }
 
 fn write(p: &Path, text: &str) -> Result<()> {
-    super::propagate::write_atomic(p, text.as_bytes())
+    crate::io::write_atomic(p, text.as_bytes())
 }
 
 fn num(v: &Value, path: &[&str]) -> Option<f64> {

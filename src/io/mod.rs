@@ -7,3 +7,4 @@ pub mod html;
 pub mod layout_file;
 
 pub use design::Design;
+pub use hdf5::write_atomic;

@@ -340,7 +340,7 @@ fn start_checkpoint(
         text.push_str(&serde_json::to_string(&CkptCell::new(i, &r)).expect("cell"));
         text.push('\n');
     }
-    crate::io::hdf5::write_atomic(path, text.as_bytes())?;
+    crate::io::write_atomic(path, text.as_bytes())?;
     std::fs::OpenOptions::new()
         .append(true)
         .open(path)

@@ -180,7 +180,7 @@ fn both(
         root.present()
             .map_err(|e| Error::numerical("plot", format!("{name}.svg: {e}")))?;
     }
-    crate::cli::propagate::write_atomic(&dir.join(format!("{name}.svg")), s.as_bytes())
+    crate::io::write_atomic(&dir.join(format!("{name}.svg")), s.as_bytes())
 }
 
 /// Write the four figures for a lens (and its ideal counterpart, if given) into `dir`.

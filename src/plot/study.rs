@@ -147,5 +147,5 @@ pub fn write_panels(
         draw(&root, panels, xlabel, ylabel, y_range, legend).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
-    crate::cli::propagate::write_atomic(&stem.with_extension("svg"), s.as_bytes())
+    crate::io::write_atomic(&stem.with_extension("svg"), s.as_bytes())
 }
