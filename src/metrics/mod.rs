@@ -145,23 +145,21 @@ pub fn fwhm_1d(s: &[f64], v: &[f64]) -> Option<f64> {
     if vmax.is_nan() || vmax <= 0.0 {
         return None;
     }
-    let half = 0.5 * vmax;
-    let mut left = None;
-    for i in (0..ip).rev() {
-        if v[i] < half {
-            let t = (half - v[i]) / (v[i + 1] - v[i]);
-            left = Some(s[i] + t * (s[i + 1] - s[i]));
-            break;
-        }
-    }
-    let mut right = None;
-    for i in ip + 1..v.len() {
-        if v[i] < half {
-            let t = (v[i - 1] - half) / (v[i - 1] - v[i]);
-            right = Some(s[i - 1] + t * (s[i] - s[i - 1]));
-            break;
-        }
-    }
+    width_at_half(s, v, ip)
+}
+
+/// Width at half of `v[ip]` around the sample `ip`: the nearest crossings below half on each
+/// side, linearly interpolated; `None` if a side never drops below half.
+fn width_at_half(s: &[f64], v: &[f64], ip: usize) -> Option<f64> {
+    let half = 0.5 * v[ip];
+    let left = (0..ip).rev().find(|&i| v[i] < half).map(|i| {
+        let t = (half - v[i]) / (v[i + 1] - v[i]);
+        s[i] + t * (s[i + 1] - s[i])
+    });
+    let right = (ip + 1..v.len()).find(|&i| v[i] < half).map(|i| {
+        let t = (v[i - 1] - half) / (v[i - 1] - v[i]);
+        s[i - 1] + t * (s[i] - s[i - 1])
+    });
     Some(right? - left?)
 }
 
@@ -186,24 +184,7 @@ pub fn fwhm_central(s: &[f64], v: &[f64], i0: usize, max_shift: f64) -> Option<f
     if (s[ip] - s[i0]).abs() > max_shift {
         return None;
     }
-    let half = 0.5 * v[ip];
-    let mut left = None;
-    for i in (0..ip).rev() {
-        if v[i] < half {
-            let t = (half - v[i]) / (v[i + 1] - v[i]);
-            left = Some(s[i] + t * (s[i + 1] - s[i]));
-            break;
-        }
-    }
-    let mut right = None;
-    for i in ip + 1..v.len() {
-        if v[i] < half {
-            let t = (v[i - 1] - half) / (v[i - 1] - v[i]);
-            right = Some(s[i - 1] + t * (s[i] - s[i - 1]));
-            break;
-        }
-    }
-    Some(right? - left?)
+    width_at_half(s, v, ip)
 }
 
 /// ∫ q dA over a disc (centre cx, cy; radius r) of a map sampled on the uniform grid xs × ys
