@@ -441,9 +441,9 @@ pub fn run_polarization(
     let ideal = res.pop().unwrap()?;
     let mut lpa = res.pop().unwrap()?;
     let mut fullwave = res.pop().unwrap()?;
-    lpa.strehl = Some(lpa.peak_intensity / ideal.peak_intensity);
-    fullwave.strehl = Some(fullwave.peak_intensity / ideal.peak_intensity);
-    let per_power = |f: &Focus1d| f.peak_intensity / f.transmitted_power;
+    lpa.strehl = Some(lpa.focal_point_intensity / ideal.focal_point_intensity);
+    fullwave.strehl = Some(fullwave.focal_point_intensity / ideal.focal_point_intensity);
+    let per_power = |f: &Focus1d| f.focal_point_intensity / f.transmitted_power;
     lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
     fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
     // near-field comparison: cell averages of the full-wave field

@@ -18,10 +18,13 @@
 //!
 //! # Metrics (names mirror [`crate::metrics::definitions`], powers per unit length along y)
 //! * focal plane: maximum of the on-axis total intensity (scan + golden section);
-//! * FWHM of the transverse, total intensity and Sz along x through the peak;
+//! * focal point x_peak: the maximum of Sz (as in `crate::metrics`: a TM focus near NA 1 has
+//!   |Ez|² lobes beside the axis that outshine its centre);
+//! * FWHM of the transverse, total intensity and Sz along x through x_peak, central lobe only
+//!   (null where the quantity dips at x_peak);
 //! * `incident_rK` = ∫ Sz over |x − x_peak| < K·FWHM_transverse ÷ P_inc, P_inc = ½ n_sub · width;
 //! * `transmitted_rK` = the same ÷ P_t (Sz power of the propagating plane waves);
-//! * transmission efficiency P_t / P_inc; Strehl = peak total intensity ÷ the ideal lens's.
+//! * transmission efficiency P_t / P_inc; Strehl = total intensity at the focal point (the Sz maximum) ÷ the ideal lens's.
 
 use super::solver1d::Polarization;
 use crate::propagate::{signed_index, EVANESCENT_CUTOFF};
@@ -315,6 +318,8 @@ pub struct Focus1d {
     pub incident_power: f64,
     pub transmitted_power: f64,
     pub peak_intensity: f64,
+    /// Total intensity at the focal point (the Sz maximum).
+    pub focal_point_intensity: f64,
     pub strehl: Option<f64>,
     /// Strehl with both peaks divided by their own transmitted power P_t: the focusing
     /// quality free of the amplitude (|t| ≈ 1.2 for glass → air) of the lens.
@@ -391,7 +396,11 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
         let xs = linspace(-half, half, 1601);
         let f = spec.fields(focal_z, &xs);
         let total = f.total_intensity();
-        let (ip, &peak) = total
+        let peak = total.iter().cloned().fold(0.0, f64::max);
+        // the focal point is the maximum of Sz, as in the 2-D metrics (crate::metrics): the
+        // total intensity of a TM focus carries |Ez|² lobes beside the axis near NA 1
+        let sz = f.sz();
+        let (ip, _) = sz
             .iter()
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
@@ -399,7 +408,7 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
         let h = xs[1] - xs[0];
         let mut xp = xs[ip];
         if ip > 0 && ip + 1 < xs.len() {
-            let (ym, y0, yp) = (total[ip - 1], total[ip], total[ip + 1]);
+            let (ym, y0, yp) = (sz[ip - 1], sz[ip], sz[ip + 1]);
             let den = ym - 2.0 * y0 + yp;
             if den.abs() > 0.0 {
                 xp += h * (0.5 * (ym - yp) / den).clamp(-0.5, 0.5);
@@ -407,9 +416,8 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
         }
         let line: Vec<f64> = xs.iter().map(|x| x - xp).collect();
         let trans = f.transverse_intensity();
-        let sz = f.sz();
         let fw = |v: &[f64]| {
-            let w = crate::metrics::fwhm_1d(&line, v);
+            let w = crate::metrics::fwhm_central(&line, v, ip, 0.05 * lambda);
             Width {
                 um: w,
                 lambda: w.map(|v| v / lambda),
@@ -455,6 +463,7 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
             incident_power: setup.incident_power,
             transmitted_power: p_t,
             peak_intensity: peak,
+            focal_point_intensity: total[ip],
             strehl: None,
             strehl_power_normalised: None,
             cut: Cut1d {
