@@ -15,7 +15,7 @@
 //! checkpoint), and in a study every lens whose folder already holds results for the same
 //! derived design and the same library is reused.
 
-use crate::io::design::Design;
+use crate::io::design::{Design, BUILTIN};
 use crate::library::sweep::SweepSpec;
 use crate::library::PhaseLibrary;
 use crate::plot::study::{write_panels, Legend, Panel, Series};
@@ -130,20 +130,17 @@ pub fn peak_memory_mb() -> Option<f64> {
 
 /// Load a design by built-in name or path: (design, text, short name).
 fn load(arg: &str) -> Result<(Design, String, String)> {
-    let (design, text) = match arg {
-        "mk1" | "mk2" | "pitch-sweep" => Design::builtin(arg)?,
-        path => {
-            let p = Path::new(path);
-            if !p.exists() {
-                return Err(Error::invalid(
-                    "design",
-                    format!("'{path}'"),
-                    "not a built-in design (mk1, mk2, pitch-sweep) and no such file",
-                ));
-            }
-            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-            (Design::from_toml(&text, path)?, text)
-        }
+    let p = Path::new(arg);
+    let (design, text) = if BUILTIN.iter().any(|(n, _)| *n == arg) {
+        Design::builtin(arg)?
+    } else if p.exists() {
+        Design::load(p)?
+    } else {
+        return Err(Error::invalid(
+            "design",
+            format!("'{arg}'"),
+            "not a built-in design (mk1, mk2, pitch-sweep) and no such file",
+        ));
     };
     let name = Path::new(arg)
         .file_stem()
