@@ -91,6 +91,7 @@ fn main() {
         fill_radius: None,
 
         incidence_index: 1.0,
+        pillar: None,
     };
     let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
     let t_layout = t0.elapsed().as_secs_f64();

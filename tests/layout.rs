@@ -23,6 +23,7 @@ fn settings(lattice: LatticeKind, selection: Selection) -> LayoutSettings {
         fill_radius: None,
 
         incidence_index: 1.0,
+        pillar: None,
     }
 }
 

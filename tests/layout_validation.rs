@@ -31,6 +31,7 @@ fn write_validation_gds() {
         fill_radius: None,
 
         incidence_index: 1.0,
+        pillar: None,
     };
     let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
     let opts = GdsOptions {

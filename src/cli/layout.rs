@@ -15,7 +15,7 @@ use crate::io::gds::{self, GdsOptions};
 use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
 use crate::lens::HyperbolicLens;
 use crate::library::PhaseLibrary;
-use crate::{Error, Result};
+use crate::{Error, Result, C64};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -95,6 +95,9 @@ pub struct LayoutOptions {
     pub fill_radius: Option<f64>,
     /// Refractive index of the substrate (incidence medium), recorded in the layout file.
     pub incidence_index: f64,
+    /// Complex index of the pillars at the design wavelength, recorded in the layout file
+    /// with the pillar height (for full-wave solvers and exporters).
+    pub pillar_index: Option<C64>,
 }
 
 impl Default for LayoutOptions {
@@ -114,6 +117,7 @@ impl Default for LayoutOptions {
             gds_arrays: true,
             fill_radius: None,
             incidence_index: 1.0,
+            pillar_index: None,
         }
     }
 }
@@ -125,7 +129,7 @@ pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOpti
         message: "missing [lens] section".into(),
     })?;
     let wavelength = design.source.wavelength;
-    let (_, substrate, exit) = design.materials.parse()?;
+    let (pillar, substrate, exit) = design.materials.parse()?;
     let n_exit = exit.index(wavelength)?.re;
     let spec = LensSpec {
         wavelength,
@@ -164,6 +168,7 @@ pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOpti
         gds_arrays: !args.no_arrays,
         fill_radius: args.fill_radius,
         incidence_index: substrate.index(wavelength)?.re,
+        pillar_index: Some(pillar.index(wavelength)?),
     };
     Ok((spec, opts))
 }
@@ -309,6 +314,16 @@ pub fn prepare(
         poor_phase_threshold: lay.poor_phase_error,
         fill_radius: lay.fill_radius,
         incidence_index: lay.incidence_index,
+        pillar: match (
+            lay.pillar_index,
+            lens_s.height.or_else(|| match library.heights[..] {
+                [h] => Some(h),
+                _ => None,
+            }),
+        ) {
+            (Some(index), Some(height)) => Some(crate::layout::PillarSpec { height, index }),
+            _ => None,
+        },
     };
     Ok((lens, settings, table, warnings))
 }

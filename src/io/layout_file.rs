@@ -5,6 +5,7 @@
 //! | path | type | shape | meaning |
 //! |---|---|---|---|
 //! | `/` attrs `kind`, `conventions`, `t_definition`, `version`, `lattice`, `selection` | string | | provenance |
+//! | `/` attrs `incidence_index`, `pillar_height_um`, `pillar_index_re`, `pillar_index_im` | string (a number) | | substrate index; pillar height and complex index at the wavelength (absent in layouts of earlier versions) |
 //! | `pillars/center` | f64 | [N, 2] | pillar centre (x, y), lens axis at the origin |
 //! | `pillars/radius` | f64 | [N] | pillar radius |
 //! | `pillars/t_target` | complex (r, i) f64 | [N, 2] | target a·e^{iφ} for x and y polarisation (0 for fill pillars outside the aperture) |
@@ -17,7 +18,7 @@
 
 use crate::cell::LatticeKind;
 use crate::io::gds::temp_path;
-use crate::layout::{Layout, Selection};
+use crate::layout::{Layout, PillarSpec, Selection};
 use crate::lens::HyperbolicLens;
 use crate::{Error, Result, C64};
 use rust_hdf5::H5File;
@@ -86,6 +87,14 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
         &format!("{}", layout.settings.incidence_index),
     )
     .map_err(e)?;
+    if let Some(p) = layout.settings.pillar {
+        file.set_attr_string("pillar_height_um", &format!("{}", p.height))
+            .map_err(e)?;
+        file.set_attr_string("pillar_index_re", &format!("{}", p.index.re))
+            .map_err(e)?;
+        file.set_attr_string("pillar_index_im", &format!("{}", p.index.im))
+            .map_err(e)?;
+    }
     file.set_attr_string("library_notes", &layout.table.notes.join("; "))
         .map_err(e)?;
 
@@ -230,6 +239,9 @@ pub struct LayoutFile {
     pub t_achieved: Vec<[C64; 2]>,
     /// Refractive index of the incidence medium (substrate), when the file records it.
     pub incidence_index: Option<f64>,
+    /// Pillar height and index, when the file records them (layouts written before this
+    /// field existed do not).
+    pub pillar: Option<PillarSpec>,
     /// Provenance attributes.
     pub conventions: String,
     pub version: String,
@@ -314,8 +326,25 @@ impl LayoutFile {
             .attr_string("incidence_index")
             .ok()
             .and_then(|v| v.parse::<f64>().ok());
+        let attr_f64 = |name: &str| {
+            file.attr_string(name)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        let pillar = match (
+            attr_f64("pillar_height_um"),
+            attr_f64("pillar_index_re"),
+            attr_f64("pillar_index_im"),
+        ) {
+            (Some(height), Some(re), Some(im)) => Some(PillarSpec {
+                height,
+                index: C64::new(re, im),
+            }),
+            _ => None,
+        };
         Ok(LayoutFile {
             lens,
+            pillar,
             lattice,
             incidence_index,
             pitch: v[5],

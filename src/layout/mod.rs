@@ -67,6 +67,18 @@ pub struct LayoutSettings {
     /// Refractive index of the incidence medium (substrate) the library's t refers to; the
     /// propagation stage normalises the incident power with it.
     pub incidence_index: f64,
+    /// Height and material of the pillars, recorded in the layout file so that a full-wave
+    /// solver or an exporter can rebuild the structure; `None` when not known.
+    pub pillar: Option<PillarSpec>,
+}
+
+/// The pillars as a full-wave solver needs them: height (µm) and complex refractive index at
+/// the design wavelength (loss Im n > 0). The substrate is the layout's incidence medium and
+/// the medium around and above the pillars its exit medium.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PillarSpec {
+    pub height: f64,
+    pub index: C64,
 }
 
 /// One unit cell available to the layout: radius and complex t for x and y polarisation.

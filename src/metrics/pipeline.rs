@@ -2,7 +2,7 @@
 //! given as a [`NearField`]. The CLI and scripts call these.
 
 use super::{analyse, FocusReport, FocusSetup};
-use crate::nearfield::{NearField, Outside, Polarization};
+use crate::nearfield::{ApertureField, FieldPlane, NearField, Outside, Polarization};
 use crate::propagate::{aliasing_warning, check_sampling, choose_fft_size, AngularSpectrumPlan};
 use crate::{Error, Result};
 use serde::Serialize;
@@ -126,10 +126,73 @@ pub fn ideal_nearfield(spec: &LensSpec, dx: f64, outside: Outside) -> Result<Nea
     )
 }
 
-/// Propagate a near field and analyse its focus.
+/// Propagate a near field (local periodic approximation) and analyse its focus.
 pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
+    run_aperture(&nf.field(opts.polarization), spec, opts, 0.0, None)
+}
+
+/// Propagate a full-wave or imported near field ([`FieldPlane`]) and analyse its focus. The
+/// plane's polarisation replaces `opts.polarization`; axial distances stay measured from the
+/// lens surface (the plane's height is subtracted for the propagation and added back). With
+/// H known, the transmitted power P_t is the Poynting flux through the plane from E and H
+/// (and `transmitted_r*` are relative to it); without, the plane-wave power of E as for the LPA.
+pub fn run_field_plane(fp: &FieldPlane, spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
+    check_plane_matches(fp, spec)?;
+    run_aperture(&fp.aperture(), spec, opts, fp.z_um, fp.poynting_flux())
+}
+
+/// A field plane and the ideal lens of the same NA, size and polarisation on the same grid;
+/// fills the Strehl ratio. Returns (measured, ideal).
+pub fn run_field_plane_with_ideal(
+    fp: &FieldPlane,
+    spec: &LensSpec,
+    opts: &RunOptions,
+) -> Result<(LensResult, LensResult)> {
+    let opts = RunOptions {
+        polarization: fp.polarization,
+        ..opts.clone()
+    };
+    let mut measured = run_field_plane(fp, spec, &opts)?;
+    let ideal_nf = ideal_nearfield(spec, fp.dx, opts.outside)?;
+    let mut ideal = run_nearfield(&ideal_nf, spec, &opts)?;
+    ideal.report.strehl = Some(1.0);
+    measured.report.strehl =
+        Some(measured.report.focal_point_intensity / ideal.report.focal_point_intensity);
+    Ok((measured, ideal))
+}
+
+/// The plane must belong to the lens it is analysed as: same wavelength and exit medium.
+fn check_plane_matches(fp: &FieldPlane, spec: &LensSpec) -> Result<()> {
+    fp.validate("near field")?;
+    // 1e-6 relative: both come from the same design numbers written as f64 text or HDF5.
+    if (fp.wavelength_um - spec.wavelength_um).abs() > 1e-6 * spec.wavelength_um {
+        return Err(Error::invalid(
+            "near-field wavelength",
+            format!("{} µm", fp.wavelength_um),
+            format!("must equal the lens's {} µm", spec.wavelength_um),
+        ));
+    }
+    if (fp.n_medium - spec.n_exit).abs() > 1e-6 * spec.n_exit {
+        return Err(Error::invalid(
+            "near-field medium index",
+            fp.n_medium,
+            format!("must equal the lens's exit index {}", spec.n_exit),
+        ));
+    }
+    Ok(())
+}
+
+/// The shared path: `field` lies at height `plane_z` (µm) above the lens surface; with
+/// `measured_power`, P_t is that flux instead of the plane-wave power of `field`.
+fn run_aperture(
+    field: &ApertureField,
+    spec: &LensSpec,
+    opts: &RunOptions,
+    plane_z: f64,
+    measured_power: Option<f64>,
+) -> Result<LensResult> {
     spec.validate()?;
-    check_sampling(nf.dx, spec.wavelength_um, spec.na)?;
+    check_sampling(field.dx, spec.wavelength_um, spec.na)?;
     let f = spec.focal_length();
     let z_range = opts.z_range.unwrap_or((0.5 * f, 1.5 * f));
     if z_range.0.is_nan() || z_range.0 <= 0.0 {
@@ -142,17 +205,17 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
     let mut warnings = Vec::new();
     let n = match opts.fft_size {
         Some(n) => {
-            if n < nf.m {
+            if n < field.m {
                 return Err(Error::invalid(
                     "FFT grid size",
                     n,
-                    format!("must be at least the aperture's {} samples", nf.m),
+                    format!("must be at least the aperture's {} samples", field.m),
                 ));
             }
             if let Some(w) = aliasing_warning(
                 n,
-                nf.m,
-                nf.dx,
+                field.m,
+                field.dx,
                 spec.wavelength_um,
                 spec.na,
                 spec.n_exit,
@@ -162,20 +225,32 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
             }
             n + n % 2
         }
-        None => choose_fft_size(nf.m, nf.dx, spec.na, spec.n_exit, z_range.1, opts.padding),
+        None => choose_fft_size(
+            field.m,
+            field.dx,
+            spec.na,
+            spec.n_exit,
+            z_range.1,
+            opts.padding,
+        ),
     };
-    let plan = AngularSpectrumPlan::new(n, nf.dx, spec.wavelength_um, spec.n_exit)?;
-    let field = nf.field(opts.polarization);
-    let sp = plan.spectrum(&field)?;
-    drop(field);
+    let plan = AngularSpectrumPlan::new(n, field.dx, spec.wavelength_um, spec.n_exit)?;
+    if z_range.0 <= plane_z {
+        return Err(Error::invalid(
+            "z range start",
+            format!("{} µm", z_range.0),
+            format!("must lie beyond the near-field plane at {plane_z} µm"),
+        ));
+    }
+    let sp = plan.spectrum(field)?;
     let setup = FocusSetup {
         wavelength: spec.wavelength_um,
-        design_focal_length: f,
+        design_focal_length: f - plane_z,
         na: spec.na,
         incident_power: spec.incident_power(),
         efficiency_k: opts.efficiency_k.clone(),
         circle_fwhm: opts.circle_fwhm,
-        z_range,
+        z_range: (z_range.0 - plane_z, z_range.1 - plane_z),
         n_z: opts.n_z,
         at_design_focus: opts.at_design_focus,
     };
@@ -186,7 +261,7 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
     } else {
         None
     };
-    let report = analyse(&plan, &sp, &setup, &|i| {
+    let mut report = analyse(&plan, &sp, &setup, &|i| {
         if let Some(b) = &bar {
             b.set_position(i as u64);
         }
@@ -194,19 +269,56 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    shift_to_lens_surface(&mut report, plane_z);
+    if let Some(p) = measured_power {
+        let p_prop = report.transmitted_power;
+        // E alone (plane waves) and E with H (Poynting) must carry the same power; 5 %
+        // allows for the half-cell stagger of a Yee grid's E and H on the plane.
+        if (p - p_prop).abs() > 0.05 * p_prop.abs() {
+            warnings.push(format!(
+                "the Poynting flux through the near-field plane ({p:.4}) differs from the plane-wave power of its E ({p_prop:.4}) by more than 5 %"
+            ));
+        }
+        use_measured_power(&mut report, p);
+    }
     let grid = GridInfo {
-        dx_um: nf.dx,
-        aperture_samples: nf.m,
+        dx_um: field.dx,
+        aperture_samples: field.m,
         fft_size: n,
         window_um: plan.window(),
-        padding_factor: n as f64 / nf.m as f64,
-        band_limit_na_at_focus: plan.band_limit(report.focal_plane_z_um) / plan.k0(),
+        padding_factor: n as f64 / field.m as f64,
+        band_limit_na_at_focus: plan.band_limit(report.focal_plane_z_um - plane_z) / plan.k0(),
     };
     Ok(LensResult {
         report,
         grid,
         warnings,
     })
+}
+
+/// Distances of an analysis made from a plane at `plane_z` back to the lens surface.
+fn shift_to_lens_surface(report: &mut crate::metrics::FocusReport, plane_z: f64) {
+    if plane_z == 0.0 {
+        return;
+    }
+    report.focal_plane_z_um += plane_z;
+    report.design_focal_length_um += plane_z;
+    if let Some(d) = report.data.as_mut() {
+        d.sections.zs.iter_mut().for_each(|z| *z += plane_z);
+    }
+}
+
+/// Make `p` the transmitted power P_t: transmission and `transmitted_r*` are relative to it.
+fn use_measured_power(report: &mut crate::metrics::FocusReport, p: f64) {
+    let p_inc = report.incident_power;
+    for (key, v) in report.efficiency.iter_mut() {
+        if key.starts_with("transmitted_") {
+            // the circle power is incident_r* · P_inc, unchanged
+            *v *= report.transmitted_power / p;
+        }
+    }
+    report.transmitted_power = p;
+    report.transmission_efficiency = p / p_inc;
 }
 
 /// The ideal lens alone (its Strehl ratio is 1 by definition).
@@ -235,4 +347,78 @@ pub fn run_designed(
     designed.report.strehl =
         Some(designed.report.focal_point_intensity / ideal.report.focal_point_intensity);
     Ok((designed, ideal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::C64;
+
+    fn small_lens() -> (LensSpec, RunOptions) {
+        let spec = LensSpec {
+            wavelength_um: 0.5,
+            na: 0.5,
+            diameter_um: 6.0,
+            n_exit: 1.0,
+            n_incident: 1.45,
+        };
+        let opts = RunOptions {
+            n_z: 40,
+            ..RunOptions::default()
+        };
+        (spec, opts)
+    }
+
+    #[test]
+    fn a_field_plane_at_the_surface_gives_the_near_field_numbers() {
+        let (spec, opts) = small_lens();
+        let nf = ideal_nearfield(&spec, 0.1, Outside::Opaque).unwrap();
+        let a = run_nearfield(&nf, &spec, &opts).unwrap().report;
+        let fp = FieldPlane::from_transmission(&nf, Polarization::X, 0.5, 1.0);
+        let b = run_field_plane(&fp, &spec, &opts).unwrap().report;
+        // same field, same grid: identical up to the extra zero Ey plane's rounding
+        for (k, v) in &a.efficiency {
+            assert!(
+                (v - b.efficiency[k]).abs() < 1e-12 * v.abs().max(1.0),
+                "{k}"
+            );
+        }
+        assert!((a.focal_plane_z_um - b.focal_plane_z_um).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_measured_flux_rescales_only_the_transmitted_definitions() {
+        let (spec, opts) = small_lens();
+        let nf = ideal_nearfield(&spec, 0.1, Outside::Opaque).unwrap();
+        let mut fp = FieldPlane::from_transmission(&nf, Polarization::X, 0.5, 1.0);
+        let a = run_field_plane(&fp, &spec, &opts).unwrap();
+        // H of a normally incident plane wave in the exit medium: Hy = n Ex; half the power
+        // of that would be the flux of H = n E / 2
+        let hy: Vec<C64> = fp.ex.iter().map(|e| e * 0.5).collect();
+        fp.h = Some((vec![C64::new(0.0, 0.0); hy.len()], hy));
+        let p = fp.poynting_flux().unwrap();
+        let b = run_field_plane(&fp, &spec, &opts).unwrap();
+        assert!((b.report.transmitted_power - p).abs() < 1e-12 * p);
+        let ratio = a.report.transmitted_power / p;
+        assert!(
+            (ratio - 2.0).abs() < 0.05,
+            "plane-wave power / flux = {ratio}"
+        );
+        let k = "transmitted_r3";
+        assert!((b.report.efficiency[k] - a.report.efficiency[k] * ratio).abs() < 1e-12);
+        assert_eq!(
+            b.report.efficiency["incident_r3"],
+            a.report.efficiency["incident_r3"]
+        );
+        assert!(b.warnings.iter().any(|w| w.contains("Poynting flux")));
+    }
+
+    #[test]
+    fn a_field_plane_of_another_wavelength_is_refused() {
+        let (spec, opts) = small_lens();
+        let nf = ideal_nearfield(&spec, 0.1, Outside::Opaque).unwrap();
+        let fp = FieldPlane::from_transmission(&nf, Polarization::X, 0.6, 1.0);
+        let e = run_field_plane(&fp, &spec, &opts).unwrap_err().to_string();
+        assert!(e.contains("wavelength") && e.contains("0.6"), "{e}");
+    }
 }

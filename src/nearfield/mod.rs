@@ -337,6 +337,142 @@ impl NearField {
     }
 }
 
+/// A sampled near field on a plane in the exit medium, for one incident polarisation: the
+/// tangential E (and H when known) on the centred m × m grid of the module docs. This is what
+/// a full-wave solver (the 1-D supercell, the 3-D FDTD) or an imported file (Meep, Tidy3D)
+/// hands to the propagation, in place of the local-periodic-approximation [`NearField`].
+///
+/// Normalisation: the fields are those produced by a unit-amplitude incident plane wave of
+/// polarisation `polarization` in the incidence medium (E in units of the incident |E|, H in
+/// units of 1/η0, so that Sz = ½ Re(Ex Hy* − Ey Hx*) in |E|²/η0 as in [`crate::propagate`]).
+#[derive(Clone, Debug)]
+pub struct FieldPlane {
+    /// Samples per side (even).
+    pub m: usize,
+    /// Grid spacing, µm.
+    pub dx: f64,
+    /// Vacuum wavelength, µm.
+    pub wavelength_um: f64,
+    /// Real index of the medium the plane lies in (the exit medium).
+    pub n_medium: f64,
+    /// Height of the plane above the pillar tops (the lens surface), µm (≥ 0). Distances along
+    /// the axis (focal length, focal plane) are measured from the lens surface, so the
+    /// propagation from this plane covers z − `z_um`.
+    pub z_um: f64,
+    /// Incident polarisation the fields belong to.
+    pub polarization: Polarization,
+    /// Ex, Ey on the grid (row-major, rows along y).
+    pub ex: Vec<C64>,
+    pub ey: Vec<C64>,
+    /// (Hx, Hy) on the same grid, units 1/η0, when the source knows them.
+    pub h: Option<(Vec<C64>, Vec<C64>)>,
+}
+
+impl FieldPlane {
+    /// Check the grid, the sizes and that the fields are finite and not all zero; `what`
+    /// names the source in the message (a file name, "fdtd").
+    pub fn validate(&self, what: &str) -> Result<()> {
+        check_positive("near-field grid spacing", self.dx, "µm")?;
+        check_positive("wavelength", self.wavelength_um, "µm")?;
+        check_positive("near-field medium index", self.n_medium, "")?;
+        if !(self.z_um.is_finite() && self.z_um >= 0.0) {
+            return Err(Error::invalid(
+                "near-field plane height",
+                format!("{} µm", self.z_um),
+                "must be ≥ 0 (above the pillar tops)",
+            ));
+        }
+        if self.m < 2 || self.m % 2 != 0 {
+            return Err(Error::invalid(
+                format!("{what}: near-field grid"),
+                self.m,
+                "must be an even number of samples ≥ 2",
+            ));
+        }
+        let n = self.m * self.m;
+        let mut comps: Vec<(&str, &Vec<C64>)> = vec![("Ex", &self.ex), ("Ey", &self.ey)];
+        if let Some((hx, hy)) = &self.h {
+            comps.push(("Hx", hx));
+            comps.push(("Hy", hy));
+        }
+        for (name, v) in &comps {
+            if v.len() != n {
+                return Err(Error::invalid(
+                    format!("{what}: {name}"),
+                    format!("{} samples", v.len()),
+                    format!("must hold {} × {} = {n}", self.m, self.m),
+                ));
+            }
+            if let Some(i) = v
+                .iter()
+                .position(|c| !(c.re.is_finite() && c.im.is_finite()))
+            {
+                return Err(Error::invalid(
+                    format!("{what}: {name}"),
+                    format!("non-finite value at sample {i}"),
+                    "every sample must be finite",
+                ));
+            }
+        }
+        if self
+            .ex
+            .iter()
+            .chain(self.ey.iter())
+            .all(|c| c.norm_sqr() == 0.0)
+        {
+            return Err(Error::invalid(
+                format!("{what}: Ex, Ey"),
+                "all zero",
+                "a near field must carry some field",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The transverse E as an [`ApertureField`] for the propagation.
+    pub fn aperture(&self) -> ApertureField {
+        ApertureField {
+            m: self.m,
+            dx: self.dx,
+            ex: Some(self.ex.clone()),
+            ey: Some(self.ey.clone()),
+        }
+    }
+
+    /// Power through the plane from E and H, ½ Re Σ (Ex Hy* − Ey Hx*) dx², units
+    /// |E|²·µm²/η0; `None` without H.
+    pub fn poynting_flux(&self) -> Option<f64> {
+        let (hx, hy) = self.h.as_ref()?;
+        let s: f64 = (0..self.ex.len())
+            .map(|i| 0.5 * (self.ex[i] * hy[i].conj() - self.ey[i] * hx[i].conj()).re)
+            .sum();
+        Some(s * self.dx * self.dx)
+    }
+
+    /// The LPA aperture field of `nf` for polarisation `pol` as a plane at the lens surface
+    /// (no H): the same numbers [`crate::metrics::pipeline::run_nearfield`] propagates.
+    pub fn from_transmission(
+        nf: &NearField,
+        pol: Polarization,
+        wavelength_um: f64,
+        n_medium: f64,
+    ) -> Self {
+        let f = nf.field(pol);
+        let zero = || vec![C64::new(0.0, 0.0); nf.m * nf.m];
+        FieldPlane {
+            m: nf.m,
+            dx: nf.dx,
+            wavelength_um,
+            n_medium,
+            z_um: 0.0,
+            polarization: pol,
+            ex: f.ex.unwrap_or_else(zero),
+            ey: f.ey.unwrap_or_else(zero),
+            h: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
