@@ -81,6 +81,26 @@ fn srn_empty_and_filled_cells_match_reference_exactly() {
         "{}",
         sol.r
     );
+    // filled cell: a uniform n = 2.9 layer (the reference's "p0.35_filled_n2.9", an exact
+    // Fabry–Pérot slab): t = −0.9540795831272239 + 0.5629218780489297i,
+    // r = −0.0460324584890196 − 0.3893217593000994i. A uniform layer has no truncation error,
+    // so the same 1e-12 holds.
+    let filled = Stack {
+        layers: vec![Layer::uniform(0.75, Material::Constant(C64::new(2.9, 0.0)))],
+        ..srn_cell(0.0)
+    };
+    let sol = solve(&filled, &inc, &s).unwrap();
+    assert!(
+        (sol.t - C64::new(-0.954_079_583_127_223_9, 0.562_921_878_048_929_7)).norm() < 1e-12,
+        "{}",
+        sol.t
+    );
+    assert!(
+        (sol.r - C64::new(-0.046_032_458_489_019_6, -0.389_321_759_300_099_4)).norm() < 1e-12,
+        "{}",
+        sol.r
+    );
+    assert!((sol.reflectance + sol.transmittance - 1.0).abs() < 1e-12);
 }
 
 #[test]
