@@ -3,15 +3,29 @@
 
 use std::process::Command;
 
+/// `text` with each `from` replaced by `to`; fails the test when a `from` does not occur, so a
+/// changed design file cannot silently leave a test running the unreduced design.
+fn edit(text: &str, pairs: &[(&str, &str)]) -> String {
+    let mut s = text.to_string();
+    for (from, to) in pairs {
+        assert!(s.contains(from), "the design no longer contains {from:?}");
+        s = s.replace(from, to);
+    }
+    s
+}
+
 #[test]
 fn reduced_mk1_end_to_end() {
     let dir = std::env::temp_dir().join(format!("metalens-reproduce-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let design = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"))
-        .unwrap()
-        .replace("diameter = 20.0", "diameter = 8.0")
-        .replace("step = 0.001 }", "step = 0.005 }")
-        .replace("harmonics = 200", "harmonics = 100");
+    let design = edit(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml")).unwrap(),
+        &[
+            ("diameter = 20.0", "diameter = 8.0"),
+            ("step = 0.001 }", "step = 0.005 }"),
+            ("harmonics = 200", "harmonics = 100"),
+        ],
+    );
     let path = dir.join("mk1-small.toml");
     std::fs::write(&path, design).unwrap();
     let out = dir.join("out");
@@ -128,18 +142,22 @@ fn metalens(args: &[&str]) -> std::process::Output {
 fn reduced_pitch_sweep_study() {
     let dir = std::env::temp_dir().join(format!("metalens-study-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let design = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/designs/pitch-sweep.toml"
-    ))
-    .unwrap()
-    .replace(
-        "pitches = [0.18, 0.22, 0.25, 0.30, 0.35, 0.40]",
-        "pitches = [0.22, 0.30]",
-    )
-    .replace("stop = 0.185, count = 100", "stop = 0.13, count = 23")
-    .replace("harmonics = 200", "harmonics = 60")
-    .replace("diameter = 20.0", "diameter = 6.0");
+    let design = edit(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/designs/pitch-sweep.toml"
+        ))
+        .unwrap(),
+        &[
+            (
+                "pitches = [0.18, 0.22, 0.25, 0.30, 0.35, 0.40]",
+                "pitches = [0.22, 0.30]",
+            ),
+            ("stop = 0.185, count = 100", "stop = 0.13, count = 23"),
+            ("harmonics = 200", "harmonics = 60"),
+            ("diameter = 20.0", "diameter = 6.0"),
+        ],
+    );
     let path = dir.join("study.toml");
     std::fs::write(&path, &design).unwrap();
     let out = dir.join("out");
@@ -199,7 +217,7 @@ fn reduced_pitch_sweep_study() {
     // a changed study (one more NA) reuses the library and recomputes only the new lenses
     std::fs::write(
         &path,
-        design.replace("nas = [0.9, 0.99]", "nas = [0.9, 0.99, 0.5]"),
+        edit(&design, &[("nas = [0.9, 0.99]", "nas = [0.9, 0.99, 0.5]")]),
     )
     .unwrap();
     let st = metalens(&["run", path.to_str().unwrap(), "--out", o, "--quiet"]);
@@ -218,12 +236,14 @@ fn reduced_pitch_sweep_study() {
 fn study_with_na_at_or_above_the_exit_index_fails_before_any_work() {
     let dir = std::env::temp_dir().join(format!("metalens-study-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let design = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/designs/pitch-sweep.toml"
-    ))
-    .unwrap()
-    .replace("nas = [0.9, 0.99]", "nas = [0.9, 1.2]");
+    let design = edit(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/designs/pitch-sweep.toml"
+        ))
+        .unwrap(),
+        &[("nas = [0.9, 0.99]", "nas = [0.9, 1.2]")],
+    );
     let path = dir.join("bad.toml");
     std::fs::write(&path, design).unwrap();
     let out = dir.join("out");
@@ -245,12 +265,14 @@ fn study_with_na_at_or_above_the_exit_index_fails_before_any_work() {
         ("nas = [0.9, 0.99]", "nas = []"),
         ("nas = [0.9, 0.99]", "nas = [0.9]\nnaz = 1"),
     ] {
-        let d = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/designs/pitch-sweep.toml"
-        ))
-        .unwrap()
-        .replace(from, to);
+        let d = edit(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/designs/pitch-sweep.toml"
+            ))
+            .unwrap(),
+            &[(from, to)],
+        );
         std::fs::write(&path, d).unwrap();
         let st = metalens(&[
             "run",

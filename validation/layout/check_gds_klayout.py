@@ -2,7 +2,7 @@
 pillar with the expected list (CSV: x_um, y_um, radius_um).
 
     pip install klayout
-    cargo test --release --test layout_validation -- --ignored   # writes out/lens_d40_hex.*
+    cargo build --release && cargo run --release --example layout_validation   # writes out/lens_d40_hex.*
     python3 validation/layout/check_gds_klayout.py validation/layout/out/lens_d40_hex.gds \
         validation/layout/out/lens_d40_hex_pillars.csv
 

@@ -1,7 +1,11 @@
-//! Writes the files checked by validation/layout/check_gds_klayout.py (KLayout's Python
-//! package): a hexagonal lens as GDSII plus the expected pillars as CSV.
-//! Run: cargo test --release --test layout_validation -- --ignored
+//! Regenerates validation/layout/: the files checked by validation/layout/check_gds_klayout.py
+//! (KLayout's Python package) — a hexagonal lens as GDSII plus the expected pillars as CSV, in
+//! validation/layout/out/ (not committed) — and the example `metalens layout` run whose
+//! figures and report are committed in validation/layout/example/.
+//! Run: cargo run --release --example layout_validation
+//! (A generator of validation data, not a test: the checks are the KLayout script's.)
 
+#[path = "../tests/layout_common/mod.rs"]
 mod layout_common;
 use layout_common::*;
 
@@ -11,8 +15,6 @@ use metalens::layout::{plan_layout, CellTable, LayoutSettings, Selection};
 use metalens::lens::HyperbolicLens;
 use std::io::Write;
 
-#[test]
-#[ignore]
 fn write_validation_gds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/layout/out");
     std::fs::create_dir_all(&dir).unwrap();
@@ -61,8 +63,6 @@ fn write_validation_gds() {
 
 /// Example run of `metalens layout` on a synthetic library (48 radii on a 1/1024 µm grid, phase
 /// over 2π with a transmittance dip): figures and report in validation/layout/example/.
-#[test]
-#[ignore]
 fn example_cli_run() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/layout");
     let out = root.join("out");
@@ -91,7 +91,10 @@ fn example_cli_run() {
         ),
     )
     .unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_metalens"))
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("metalens");
+    assert!(bin.exists(), "build the binary first: cargo build --release");
+    let run = std::process::Command::new(bin)
         .args([
             "layout",
             design.to_str().unwrap(),
@@ -113,4 +116,9 @@ fn example_cli_run() {
     // keep the figures, the report and the design; the large outputs stay out of git
     std::fs::rename(ex.join("lens.h5"), out.join("example_lens.h5")).unwrap();
     std::fs::rename(ex.join("lens.gds"), out.join("example_lens.gds")).unwrap();
+}
+
+fn main() {
+    write_validation_gds();
+    example_cli_run();
 }
