@@ -42,6 +42,7 @@ pub mod library;
 pub mod material;
 pub mod metrics;
 pub mod nearfield;
+pub mod numeric;
 pub mod plot;
 pub mod propagate;
 pub mod rcwa;

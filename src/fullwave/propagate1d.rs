@@ -28,6 +28,7 @@
 
 use super::solver1d::Polarization;
 use crate::propagate::{signed_index, EVANESCENT_CUTOFF};
+use crate::numeric::{golden_section_max, linspace};
 use crate::{Error, Result, C64};
 use rustfft::FftPlanner;
 use serde::Serialize;
@@ -327,12 +328,6 @@ pub struct Focus1d {
     pub cut: Cut1d,
 }
 
-fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
-        .collect()
-}
-
 fn simpson(ys: &[f64], h: f64) -> f64 {
     let n = ys.len();
     debug_assert!(n % 2 == 1);
@@ -365,28 +360,14 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap();
         let dz = zs[1] - zs[0];
-        let (mut a, mut b) = ((zs[imax] - dz).max(0.5 * z0), zs[imax] + dz);
-        let g = (5f64.sqrt() - 1.0) / 2.0;
-        let mut c = b - g * (b - a);
-        let mut d = a + g * (b - a);
-        let mut fc = spec.on_axis_total(c);
-        let mut fd = spec.on_axis_total(d);
-        for _ in 0..40 {
-            if fc > fd {
-                b = d;
-                d = c;
-                fd = fc;
-                c = b - g * (b - a);
-                fc = spec.on_axis_total(c);
-            } else {
-                a = c;
-                c = d;
-                fc = fd;
-                d = a + g * (b - a);
-                fd = spec.on_axis_total(d);
-            }
-        }
-        0.5 * (a + b)
+        let search = golden_section_max(
+            |z| spec.on_axis_total(z),
+            |v| *v,
+            (zs[imax] - dz).max(0.5 * z0),
+            zs[imax] + dz,
+            40,
+        );
+        0.5 * (search.bracket.0 + search.bracket.1)
     };
     let kmax = setup.efficiency_k.iter().cloned().fold(3.0, f64::max);
     // 1-D (slit) focus: FWHM of sinc² ≈ 0.443 λ/NA

@@ -22,6 +22,7 @@
 
 use crate::cell::LatticeKind;
 use crate::lens::{wrap_phase, HyperbolicLens};
+use crate::numeric::golden_section_max;
 use crate::library::PhaseLibrary;
 use crate::{Error, Result, C64};
 use rayon::prelude::*;
@@ -115,16 +116,6 @@ pub struct Coverage {
     pub gap: f64,
 }
 
-fn find_axis(axis: &[f64], value: f64) -> Option<usize> {
-    axis.iter()
-        .position(|&a| (a - value).abs() <= 1e-6 * value.abs().max(1e-9))
-}
-
-fn list(axis: &[f64]) -> String {
-    let v: Vec<String> = axis.iter().map(|a| format!("{a}")).collect();
-    format!("[{}]", v.join(", "))
-}
-
 impl CellTable {
     /// Build from explicit cells (sorted by radius; must be non-empty, finite, ≤ 65535).
     pub fn new(mut cells: Vec<Cell>, notes: Vec<String>) -> Result<Self> {
@@ -171,49 +162,23 @@ impl CellTable {
                 ),
             ));
         }
-        let iw = find_axis(&library.wavelengths, wavelength).ok_or_else(|| {
-            Error::invalid(
-                "wavelength",
-                format!("{wavelength} µm"),
-                format!(
-                    "must be one of the library wavelengths {} µm",
-                    list(&library.wavelengths)
-                ),
-            )
-        })?;
+        let iw = library.wavelength_index(wavelength)?;
         let ih = match height {
-            Some(h) => find_axis(&library.heights, h).ok_or_else(|| {
-                Error::invalid(
-                    "height",
-                    format!("{h} µm"),
-                    format!(
-                        "must be one of the library heights {} µm",
-                        list(&library.heights)
-                    ),
-                )
-            })?,
+            Some(h) => library.height_index(h)?,
             None if library.heights.len() == 1 => 0,
             None => {
+                let list: Vec<String> = library.heights.iter().map(|h| format!("{h}")).collect();
                 return Err(Error::invalid(
                     "height",
                     "(not given)",
                     format!(
-                        "must be given: the library has several heights {} µm",
-                        list(&library.heights)
+                        "must be given: the library has several heights [{}] µm",
+                        list.join(", ")
                     ),
-                ))
+                ));
             }
         };
-        let ip = find_axis(&library.pitches, pitch).ok_or_else(|| {
-            Error::invalid(
-                "pitch",
-                format!("{pitch} µm"),
-                format!(
-                    "must be one of the library pitches {} µm",
-                    list(&library.pitches)
-                ),
-            )
-        })?;
+        let ip = library.pitch_index(pitch)?;
         if let Some(d) = radius_step {
             crate::error::check_positive("radius_step", d, "µm")?;
         }
@@ -551,32 +516,9 @@ fn optimise_offset_amplitude(
         );
     // golden-section refinement within ± one coarse step
     let step = 2.0 * PI / coarse as f64;
-    let (mut lo, mut hi) = (best.1 - step, best.1 + step);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let mut x1 = hi - g * (hi - lo);
-    let mut x2 = lo + g * (hi - lo);
-    let mut f1 = refine_a(x1);
-    let mut f2 = refine_a(x2);
-    for _ in 0..20 {
-        if f1.0 < f2.0 {
-            hi = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = hi - g * (hi - lo);
-            f1 = refine_a(x1);
-        } else {
-            lo = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = lo + g * (hi - lo);
-            f2 = refine_a(x2);
-        }
-    }
-    let cand = if f1.0 < f2.0 {
-        (f1.0, x1, f1.1)
-    } else {
-        (f2.0, x2, f2.1)
-    };
+    let search = golden_section_max(refine_a, |v| -v.0, best.1 - step, best.1 + step, 20);
+    let (x, (cost, a)) = search.best;
+    let cand = (cost, x, a);
     let pick = if cand.0 <= best.0 { cand } else { best };
     (wrap_phase(pick.1), pick.2)
 }

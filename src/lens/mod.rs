@@ -1,4 +1,5 @@
-//! Target phase profiles of lenses, and the one phase-wrapping function of the crate.
+//! Target phase profiles of lenses (the one phase-wrapping function of the crate,
+//! [`wrap_phase`], lives in [`crate::numeric`] and is re-exported here).
 //!
 //! Time convention exp(−iωt) (see the crate docs): a converging lens of focal length f in an
 //! exit medium of index n imparts
@@ -13,17 +14,7 @@ use crate::error::check_positive;
 use crate::{Error, Result};
 use std::f64::consts::PI;
 
-/// Wrap a phase (radians) into (−π, π]. The only phase-wrapping function of the crate.
-#[inline]
-pub fn wrap_phase(phase: f64) -> f64 {
-    let w = (phase + PI).rem_euclid(2.0 * PI) - PI;
-    // rem_euclid maps odd multiples of π to −π; the half-open interval is (−π, π]
-    if w <= -PI {
-        w + 2.0 * PI
-    } else {
-        w
-    }
-}
+pub use crate::numeric::wrap_phase;
 
 /// Numerical aperture of a lens of diameter D (µm) and focal length f (µm) focusing into a
 /// medium of index n_exit: NA = n_exit · sin(atan(D / 2f)).

@@ -37,6 +37,7 @@
 
 pub mod pipeline;
 
+use crate::numeric::{golden_section_max, linspace};
 use crate::propagate::{AngularSpectrumPlan, Fields, Sections, VectorSpectrum};
 use crate::{Error, Result};
 use serde::Serialize;
@@ -273,12 +274,6 @@ pub fn side_lobe_level(
     Some(lobe / centre)
 }
 
-fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)
-        .collect()
-}
-
 fn parabolic_offset(ym: f64, y0: f64, yp: f64) -> f64 {
     let den = ym - 2.0 * y0 + yp;
     if den.abs() > 0.0 {
@@ -338,28 +333,25 @@ pub fn analyse(
             .max_by(|a, b| a.1.total_cmp(b.1))
             .unwrap();
         let dz = zs[1] - zs[0];
-        let (mut a, mut b) = ((zs[imax] - dz).max(z0 * 0.5), zs[imax] + dz);
-        let g = (5f64.sqrt() - 1.0) / 2.0;
-        let mut c = b - g * (b - a);
-        let mut d = a + g * (b - a);
-        let mut fc = plan.on_axis_intensity(spec, c)?;
-        let mut fd = plan.on_axis_intensity(spec, d)?;
-        for _ in 0..30 {
-            if fc > fd {
-                b = d;
-                d = c;
-                fd = fc;
-                c = b - g * (b - a);
-                fc = plan.on_axis_intensity(spec, c)?;
-            } else {
-                a = c;
-                c = d;
-                fc = fd;
-                d = a + g * (b - a);
-                fd = plan.on_axis_intensity(spec, d)?;
-            }
+        // an evaluation error (none is expected for z > 0) scores −∞ and is raised below
+        let mut failure = None;
+        let search = golden_section_max(
+            |z| match plan.on_axis_intensity(spec, z) {
+                Ok(v) => v,
+                Err(e) => {
+                    failure.get_or_insert(e);
+                    f64::NEG_INFINITY
+                }
+            },
+            |v| *v,
+            (zs[imax] - dz).max(z0 * 0.5),
+            zs[imax] + dz,
+            30,
+        );
+        if let Some(e) = failure {
+            return Err(e);
         }
-        0.5 * (a + b)
+        0.5 * (search.bracket.0 + search.bracket.1)
     };
 
     // 2. focal-plane map, growing the window until the largest circle fits
