@@ -351,7 +351,6 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         .unwrap_or(needed.max(4));
     let nf = crate::nearfield::NearField::from_sites(
         &sites,
-        layout.lattice,
         layout.pitch,
         samples,
         0.5 * spec.diameter_um,

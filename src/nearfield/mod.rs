@@ -23,7 +23,6 @@
 //! (x̂ − iŷ)/√2 and left-circular (x̂ + iŷ)/√2; the transmitted field is
 //! (t_x, ∓i t_y)/√2.
 
-use crate::cell::LatticeKind;
 use crate::error::check_positive;
 use crate::{Error, Result, C64};
 
@@ -150,10 +149,10 @@ impl NearField {
     /// Build the aperture transmission from pillar sites (local periodic approximation): each
     /// grid point inside `aperture_radius` takes the t of its nearest site, provided that site
     /// is within one pitch; every other point takes `outside`. The grid spacing is
-    /// pitch / `samples_per_pitch`.
+    /// pitch / `samples_per_pitch`. The nearest-site (Voronoi) cells are the unit cells of
+    /// either lattice, square or hexagonal, so the lattice itself is not needed.
     pub fn from_sites(
         sites: &[Site],
-        lattice: LatticeKind,
         pitch: f64,
         samples_per_pitch: usize,
         aperture_radius: f64,
@@ -190,7 +189,6 @@ impl NearField {
                 ));
             }
         }
-        let _ = lattice; // nearest-site (Voronoi) cells are the unit cells of either lattice
         let dx = pitch / samples_per_pitch as f64;
         let m = grid_size(aperture_radius, dx);
         if (m as f64) * (m as f64) > 1.2e9 {
@@ -492,7 +490,7 @@ mod tests {
                 });
             }
         }
-        let nf = NearField::from_sites(&sites, LatticeKind::Square, 1.0, 4, 1.6, Outside::Opaque)
+        let nf = NearField::from_sites(&sites, 1.0, 4, 1.6, Outside::Opaque)
             .unwrap();
         assert_eq!(nf.dx, 0.25);
         let at = |x: f64, y: f64| {
@@ -521,7 +519,7 @@ mod tests {
         // phase decreases away from the axis; at r the path difference is sqrt(r^2+f^2)-f
         let p = hyperbolic_phase(3.0, 4.0, 0.5, 1.0);
         assert!((p + 4.0 * std::f64::consts::PI).abs() < 1e-12); // -(2 pi / 0.5) * (5 - 4)
-        let nf = NearField::from_sites(&[], LatticeKind::Square, 1.0, 4, 1.0, Outside::Opaque);
+        let nf = NearField::from_sites(&[], 1.0, 4, 1.0, Outside::Opaque);
         assert!(nf.is_err());
     }
 }
