@@ -50,20 +50,31 @@ fn sparse_rows(v: &Mat<C64>) -> Vec<Vec<(usize, C64)>> {
 
 /// V_half · W for a sparse V_half and dense W (W = None: the identity).
 fn sparse_times(rows: &[Vec<(usize, C64)>], w: Option<&Mat<C64>>, d: usize) -> Mat<C64> {
-    let mut out = Mat::<C64>::zeros(d, d);
-    for (i, row) in rows.iter().enumerate() {
-        for &(k, x) in row {
-            match w {
-                None => out[(i, k)] += x,
-                Some(w) => {
-                    for j in 0..d {
-                        out[(i, j)] += x * w[(k, j)];
+    match w {
+        None => Mat::from_fn(d, d, |i, j| {
+            rows[i]
+                .iter()
+                .filter(|e| e.0 == j)
+                .map(|e| e.1)
+                .sum::<C64>()
+        }),
+        // column by column: W and the result are column-major
+        Some(w) => {
+            let mut out = Mat::<C64>::zeros(d, d);
+            for j in 0..d {
+                let wc = w.col(j);
+                let mut oc = out.col_mut(j);
+                for (i, row) in rows.iter().enumerate() {
+                    let mut s = C64::new(0.0, 0.0);
+                    for &(k, x) in row {
+                        s += x * wc[k];
                     }
+                    oc[i] = s;
                 }
             }
+            out
         }
     }
-    out
 }
 
 fn check_finite(m: &Mat<C64>, what: &str) -> Result<()> {

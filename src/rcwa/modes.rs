@@ -1,8 +1,8 @@
 //! Eigenmodes of one layer (or half-space) in the plane-wave basis.
 //!
 //! Normalised units: z' = k₀z, K = k_∥/k₀, h = Z₀H. With exp(−iωt), Maxwell's curl equations
-//! for the tangential fields of the harmonic expansion read (derivation in the module docs
-//! of `rcwa`):
+//! for the tangential fields of the harmonic expansion read (derived in the module docs of
+//! `rcwa`, src/rcwa/mod.rs):
 //!
 //! ```text
 //! d/dz' [Ex; Ey] = i P [hx; hy],   P = [[Kx η Ky,  I − Kx η Kx], [Ky η Ky − I,  −Ky η Kx]]
@@ -250,7 +250,7 @@ pub fn patterned(
 /// The real part of `m` if its imaginary parts are rounding noise: every |Im| ≤ 1e-13 of the
 /// largest |entry| (the Fourier coefficients of a centred shape are real to the last bit; the
 /// FFT of the normal-vector field leaves imaginary parts of ~1e-17).
-fn real_part_if_real(m: &Mat<C64>) -> Option<Mat<f64>> {
+pub(crate) fn real_part_if_real(m: &Mat<C64>) -> Option<Mat<f64>> {
     let mut max_abs = 0.0f64;
     let mut max_im = 0.0f64;
     for j in 0..m.ncols() {

@@ -259,17 +259,6 @@ pub fn mirror_centre(stack: &Stack) -> Option<[f64; 2]> {
     mirror_centre_for(stack, &[0, 1])
 }
 
-/// A centre of inversion symmetry r → 2c − r of every patterned layer, if any: about it the
-/// Fourier coefficients of a lossless layer are real (every supported shape is centrosymmetric
-/// about its own centre; a rotation by π keeps ellipses and rectangles).
-pub fn inversion_centre(stack: &Stack) -> Option<[f64; 2]> {
-    centre_candidates(stack).into_iter().find(|&c| {
-        invariant(stack, c, &|s, c| {
-            mirror_shape(&mirror_shape(s, 0, c), 1, c)
-        })
-    })
-}
-
 /// Permutation of the harmonics under the single mirror along `axis`, if the set is closed.
 pub fn mirror_permutation(lattice: &Lattice, h: &Harmonics, axis: usize) -> Option<Vec<usize>> {
     mirror_permutations(lattice, h).map(|[px, py]| if axis == 0 { px } else { py })
