@@ -56,10 +56,34 @@ fn bench(c: &mut Criterion) {
         angle: 30f64.to_radians(),
     };
     let cases: Vec<(&str, Stack, Incidence, Paths, usize)> = vec![
-        ("normal_sectors", stack(sq.clone(), disc.clone()), inc(0.0, 0.0), Paths::FAST, usize::MAX),
-        ("oblique_full", stack(sq.clone(), disc.clone()), inc(20.0, 30.0), Paths::FAST, usize::MAX),
-        ("oblique_mirror", stack(sq.clone(), disc.clone()), inc(20.0, 0.0), Paths::FAST, usize::MAX),
-        ("ellipse_full", stack(sq.clone(), ellipse), inc(0.0, 0.0), Paths::FAST, usize::MAX),
+        (
+            "normal_sectors",
+            stack(sq.clone(), disc.clone()),
+            inc(0.0, 0.0),
+            Paths::FAST,
+            usize::MAX,
+        ),
+        (
+            "oblique_full",
+            stack(sq.clone(), disc.clone()),
+            inc(20.0, 30.0),
+            Paths::FAST,
+            usize::MAX,
+        ),
+        (
+            "oblique_mirror",
+            stack(sq.clone(), disc.clone()),
+            inc(20.0, 0.0),
+            Paths::FAST,
+            usize::MAX,
+        ),
+        (
+            "ellipse_full",
+            stack(sq.clone(), ellipse),
+            inc(0.0, 0.0),
+            Paths::FAST,
+            usize::MAX,
+        ),
         (
             "hex_oblique_full",
             stack(Lattice::hexagonal(0.35).unwrap(), disc.clone()),
@@ -67,7 +91,13 @@ fn bench(c: &mut Criterion) {
             Paths::FAST,
             usize::MAX,
         ),
-        ("reference_oblique", stack(sq.clone(), disc.clone()), inc(20.0, 30.0), Paths::REFERENCE, 200),
+        (
+            "reference_oblique",
+            stack(sq.clone(), disc.clone()),
+            inc(20.0, 30.0),
+            Paths::REFERENCE,
+            200,
+        ),
     ];
     let mut g = c.benchmark_group("srn_cell");
     g.sample_size(10)

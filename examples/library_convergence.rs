@@ -60,7 +60,10 @@ fn old_solver(spec: &SweepSpec) -> impl Fn(&CellPoint) -> metalens::Result<CellR
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let design = args.first().cloned().unwrap_or_else(|| "pitch-sweep".into());
+    let design = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "pitch-sweep".into());
     let stride: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5);
     let reference: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let mut counts: Vec<usize> = args.iter().skip(3).filter_map(|a| a.parse().ok()).collect();
@@ -73,8 +76,12 @@ fn main() {
     let run = |h: usize| {
         let mut s = spec.clone();
         s.harmonics = h;
-        let rep = sweep_heights(&s, rcwa_height_solver(&s).unwrap(), &SweepOptions::default())
-            .unwrap();
+        let rep = sweep_heights(
+            &s,
+            rcwa_height_solver(&s).unwrap(),
+            &SweepOptions::default(),
+        )
+        .unwrap();
         (rep.library, rep.elapsed_s)
     };
     let (lib_ref, t_ref) = run(reference);
@@ -117,7 +124,11 @@ fn main() {
             lib.harmonics,
             worst.0,
             worst.1,
-            if dphi <= 0.5 && dt <= 1e-3 { "yes" } else { "no" },
+            if dphi <= 0.5 && dt <= 1e-3 {
+                "yes"
+            } else {
+                "no"
+            },
         );
     }
     let mut s = spec.clone();

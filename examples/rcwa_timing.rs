@@ -32,7 +32,11 @@ fn main() {
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let hs = if hs.is_empty() { vec![100, 200, 400] } else { hs };
+    let hs = if hs.is_empty() {
+        vec![100, 200, 400]
+    } else {
+        hs
+    };
     let before_max: usize = std::env::var("BEFORE_MAX")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -58,9 +62,24 @@ fn main() {
         direct: false,
     };
     let cases: Vec<(&str, Stack, Incidence, Paths)> = vec![
-        ("normal, disc (sectors)", stack(sq.clone(), disc.clone()), inc(0.0, 0.0), sectors_before),
-        ("oblique θ20 φ30, disc", stack(sq.clone(), disc.clone()), inc(20.0, 30.0), Paths::REFERENCE),
-        ("oblique θ20 φ0, disc", stack(sq.clone(), disc.clone()), inc(20.0, 0.0), Paths::REFERENCE),
+        (
+            "normal, disc (sectors)",
+            stack(sq.clone(), disc.clone()),
+            inc(0.0, 0.0),
+            sectors_before,
+        ),
+        (
+            "oblique θ20 φ30, disc",
+            stack(sq.clone(), disc.clone()),
+            inc(20.0, 30.0),
+            Paths::REFERENCE,
+        ),
+        (
+            "oblique θ20 φ0, disc",
+            stack(sq.clone(), disc.clone()),
+            inc(20.0, 0.0),
+            Paths::REFERENCE,
+        ),
         (
             "ellipse 0.15×0.08 at 30°, normal",
             stack(

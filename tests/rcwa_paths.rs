@@ -59,7 +59,12 @@ fn assert_same(a: &Solution, b: &Solution, what: &str) {
     assert_eq!(a.orders.len(), b.orders.len(), "{what}: orders");
     for (p, q) in a.orders.iter().zip(&b.orders) {
         assert_eq!((p.m, p.n), (q.m, q.n));
-        assert!((p.t - q.t).abs() < TOL && (p.r - q.r).abs() < TOL, "{what}: order ({}, {})", p.m, p.n);
+        assert!(
+            (p.t - q.t).abs() < TOL && (p.r - q.r).abs() < TOL,
+            "{what}: order ({}, {})",
+            p.m,
+            p.n
+        );
     }
 }
 
@@ -91,15 +96,40 @@ fn disc(r: f64) -> Shape {
 
 #[test]
 fn oblique_disc_square_and_hex() {
-    let sq = cell(Lattice::square(0.35).unwrap(), disc(0.13), C64::new(2.9, 0.0), 0.75);
+    let sq = cell(
+        Lattice::square(0.35).unwrap(),
+        disc(0.13),
+        C64::new(2.9, 0.0),
+        0.75,
+    );
     for (th, ph) in [(20.0, 30.0), (20.0, 0.0), (15.0, 90.0)] {
         for pol in [Polarization::S, Polarization::P] {
-            check_all_paths(&sq, &incidence(th, ph, pol), 80, &format!("square θ{th} φ{ph}"));
+            check_all_paths(
+                &sq,
+                &incidence(th, ph, pol),
+                80,
+                &format!("square θ{th} φ{ph}"),
+            );
         }
     }
-    let hex = cell(Lattice::hexagonal(0.35).unwrap(), disc(0.12), C64::new(2.9, 0.0), 0.6);
-    check_all_paths(&hex, &incidence(20.0, 30.0, Polarization::X), 80, "hex θ20 φ30");
-    check_all_paths(&hex, &incidence(20.0, 90.0, Polarization::Y), 80, "hex θ20 φ90");
+    let hex = cell(
+        Lattice::hexagonal(0.35).unwrap(),
+        disc(0.12),
+        C64::new(2.9, 0.0),
+        0.6,
+    );
+    check_all_paths(
+        &hex,
+        &incidence(20.0, 30.0, Polarization::X),
+        80,
+        "hex θ20 φ30",
+    );
+    check_all_paths(
+        &hex,
+        &incidence(20.0, 90.0, Polarization::Y),
+        80,
+        "hex θ20 φ90",
+    );
 }
 
 #[test]
@@ -133,8 +163,18 @@ fn ellipses_and_rectangles() {
     ];
     for (k, sh) in shapes.iter().enumerate() {
         let st = cell(lat.clone(), sh.clone(), C64::new(2.9, 0.0), 0.7);
-        check_all_paths(&st, &incidence(0.0, 0.0, Polarization::X), 70, &format!("shape {k} normal"));
-        check_all_paths(&st, &incidence(25.0, 0.0, Polarization::Y), 70, &format!("shape {k} θ25 φ0"));
+        check_all_paths(
+            &st,
+            &incidence(0.0, 0.0, Polarization::X),
+            70,
+            &format!("shape {k} normal"),
+        );
+        check_all_paths(
+            &st,
+            &incidence(25.0, 0.0, Polarization::Y),
+            70,
+            &format!("shape {k} θ25 φ0"),
+        );
     }
 }
 
@@ -156,8 +196,18 @@ fn lossy_pillar_and_two_layer_stack() {
         Material::Constant(C64::new(2.0, 0.0)),
     ));
     two.layers.push(top);
-    check_all_paths(&two, &incidence(20.0, 0.0, Polarization::S), 70, "two layers φ0");
-    check_all_paths(&two, &incidence(20.0, 40.0, Polarization::S), 70, "two layers φ40");
+    check_all_paths(
+        &two,
+        &incidence(20.0, 0.0, Polarization::S),
+        70,
+        "two layers φ0",
+    );
+    check_all_paths(
+        &two,
+        &incidence(20.0, 40.0, Polarization::S),
+        70,
+        "two layers φ40",
+    );
 }
 
 /// One plan serves many cells; layer modes computed once serve every height.
@@ -183,7 +233,12 @@ fn plan_reuse_across_cells_and_heights() {
                 assert!((got.transmittance + got.reflectance - 1.0).abs() < 1e-9);
             }
             // the plan refuses a stack of another lattice
-            let other = cell(Lattice::square(0.4).unwrap(), disc(r), C64::new(2.9, 0.0), 0.75);
+            let other = cell(
+                Lattice::square(0.4).unwrap(),
+                disc(r),
+                C64::new(2.9, 0.0),
+                0.75,
+            );
             assert!(plan.solve(&other).is_err());
         }
     }

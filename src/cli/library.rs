@@ -11,8 +11,7 @@
 
 use crate::io::design::{Design, LibraryPolarization, Range};
 use crate::library::sweep::{
-    rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions,
-    SweepSpec,
+    rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
 };
 use crate::library::{store, LibraryMeta, PhaseLibrary};
 use crate::{Error, Result, C64};

@@ -86,7 +86,9 @@ struct Sector {
 
 impl Sector {
     fn excited(&self) -> bool {
-        self.inputs.iter().any(|p| p.iter().any(|x| x.norm() != 0.0))
+        self.inputs
+            .iter()
+            .any(|p| p.iter().any(|x| x.norm() != 0.0))
     }
 }
 
@@ -264,7 +266,10 @@ impl RcwaPlan {
             ],
             _ => vec![Basis::full(n)],
         };
-        let mut unit = [vec![C64::new(0.0, 0.0); 2 * n], vec![C64::new(0.0, 0.0); 2 * n]];
+        let mut unit = [
+            vec![C64::new(0.0, 0.0); 2 * n],
+            vec![C64::new(0.0, 0.0); 2 * n],
+        ];
         unit[0][0] = C64::new(1.0, 0.0);
         unit[1][n] = C64::new(1.0, 0.0);
         let mut built = Vec::with_capacity(bases.len());
@@ -433,7 +438,10 @@ impl RcwaPlan {
             return Err(Error::invalid(
                 "thicknesses",
                 format!("{th:?}"),
-                format!("{} finite values >= 0 µm, one per layer", lm.thicknesses.len()),
+                format!(
+                    "{} finite values >= 0 µm, one per layer",
+                    lm.thicknesses.len()
+                ),
             ));
         }
         let clock = std::time::Instant::now();
