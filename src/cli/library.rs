@@ -11,7 +11,7 @@
 
 use crate::io::design::{Design, LibraryPolarization, Range};
 use crate::library::sweep::{
-    rcwa_cell_solver, sweep, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
+    rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
 };
 use crate::library::{store, LibraryMeta, PhaseLibrary};
 use crate::{Error, Result, C64};
@@ -350,7 +350,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         if a.test_solver {
             sweep(&spec, test_solver(&spec, a.test_solver_delay_ms)?, &opts)
         } else {
-            sweep(&spec, rcwa_cell_solver(&spec)?, &opts)
+            sweep_heights(&spec, rcwa_height_solver(&spec)?, &opts)
         }
     };
     let report = match a.threads {

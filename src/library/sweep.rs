@@ -16,6 +16,7 @@ use super::PhaseLibrary;
 use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization};
 use crate::io::design::{Design, LibraryPolarization};
 use crate::material::Material;
+use crate::rcwa::RcwaPlan;
 use crate::{Error, Result, C64};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -363,6 +364,34 @@ pub fn sweep<F>(spec: &SweepSpec, solver: F, opts: &SweepOptions) -> Result<Swee
 where
     F: Fn(&CellPoint) -> Result<CellResult> + Sync,
 {
+    sweep_impl(
+        spec,
+        false,
+        |pts: &[CellPoint]| pts.iter().map(&solver).collect(),
+        opts,
+    )
+}
+
+/// [`sweep`] with a solver that takes every height of one (wavelength, pitch, radius) at
+/// once (cells in ascending height; one result per cell, in order), so that a layer's modes,
+/// which do not depend on its height, are computed once per column: see
+/// [`rcwa_height_solver`].
+pub fn sweep_heights<G>(spec: &SweepSpec, solver: G, opts: &SweepOptions) -> Result<SweepReport>
+where
+    G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
+{
+    sweep_impl(spec, true, solver, opts)
+}
+
+fn sweep_impl<G>(
+    spec: &SweepSpec,
+    group_heights: bool,
+    solver: G,
+    opts: &SweepOptions,
+) -> Result<SweepReport>
+where
+    G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
+{
     spec.validate()?;
     let (nw, nh, np, nr) = spec.shape();
     let n = spec.cell_count();
@@ -435,35 +464,64 @@ where
     faer::set_global_parallelism(faer::Par::Seq);
     let start = std::time::Instant::now();
     let ckpt_error: Mutex<Option<Error>> = Mutex::new(None);
-    let results: Vec<(usize, Result<CellResult>)> = remaining
-        .par_iter()
-        .map(|&i| {
+    // Work units: single cells, or every remaining height of one (wavelength, pitch, radius).
+    let groups: Vec<Vec<usize>> = if group_heights {
+        let mut map: std::collections::BTreeMap<(usize, usize, usize), Vec<usize>> =
+            Default::default();
+        for &i in &remaining {
             let c = spec.point(i);
-            let r = solver(&c).and_then(|r| {
-                if finite(&r) {
-                    Ok(r)
-                } else {
-                    Err(Error::numerical(
-                        "library",
-                        format!(
-                            "non-finite result for radius {} µm, pitch {} µm",
-                            c.radius, c.pitch
-                        ),
-                    ))
-                }
-            });
-            if let (Ok(res), Some(m)) = (&r, &ckpt) {
-                let mut line = serde_json::to_string(&CkptCell::new(i, res)).expect("cell");
-                line.push('\n');
-                let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
-                // one write call per line; flushed so that a kill keeps it
-                if let Err(e) = g.0.write_all(line.as_bytes()).and_then(|_| g.0.flush()) {
-                    *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(Error::io(&g.1, e));
-                }
+            map.entry((c.iw, c.ip, c.ir)).or_default().push(i);
+        }
+        map.into_values().collect()
+    } else {
+        remaining.iter().map(|&i| vec![i]).collect()
+    };
+    let results: Vec<(usize, Result<CellResult>)> = groups
+        .par_iter()
+        .flat_map_iter(|group| {
+            let pts: Vec<CellPoint> = group.iter().map(|&i| spec.point(i)).collect();
+            let mut rs = solver(&pts);
+            if rs.len() != pts.len() {
+                rs = pts
+                    .iter()
+                    .map(|_| {
+                        Err(Error::numerical(
+                            "library",
+                            "the cell solver returned the wrong number of results",
+                        ))
+                    })
+                    .collect();
             }
-            bar.inc(1);
-            (i, r)
+            let mut out = Vec::with_capacity(pts.len());
+            for (c, r) in pts.iter().zip(rs) {
+                let i = c.index;
+                let r = r.and_then(|r| {
+                    if finite(&r) {
+                        Ok(r)
+                    } else {
+                        Err(Error::numerical(
+                            "library",
+                            format!(
+                                "non-finite result for radius {} µm, pitch {} µm",
+                                c.radius, c.pitch
+                            ),
+                        ))
+                    }
+                });
+                if let (Ok(res), Some(m)) = (&r, &ckpt) {
+                    let mut line = serde_json::to_string(&CkptCell::new(i, res)).expect("cell");
+                    line.push('\n');
+                    let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
+                    // one write call per line; flushed so that a kill keeps it
+                    if let Err(e) = g.0.write_all(line.as_bytes()).and_then(|_| g.0.flush()) {
+                        *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(Error::io(&g.1, e));
+                    }
+                }
+                bar.inc(1);
+                out.push((i, r));
+            }
+            out
         })
         .collect();
     bar.finish_and_clear();
@@ -520,59 +578,142 @@ where
     })
 }
 
-/// The real per-cell solve: a [`PillarCell`] solved by [`crate::rcwa::solve`] at normal
-/// incidence with x input; t_x = jones_t[0][0], t_y = jones_t[1][1]. With
-/// [`LibraryPolarization::X`] the y transmittance and reflectance are those of x (C4 / C6
-/// symmetry of a centred disc: the zeroth-order response is isotropic); with `Both` a second
-/// solve with y input gives them.
-pub fn rcwa_cell_solver(
-    spec: &SweepSpec,
-) -> Result<impl Fn(&CellPoint) -> Result<CellResult> + Sync> {
+/// The materials of a spec, parsed and checked at every wavelength (one-line error early).
+fn spec_materials(spec: &SweepSpec) -> Result<(Material, Material, Material)> {
     let pillar = Material::parse(&spec.pillar)?;
     let substrate = Material::parse(&spec.substrate)?;
     let exit = Material::parse(&spec.exit)?;
-    // fail early (one line) on a wavelength outside a material's table
     for &w in &spec.wavelengths {
         pillar.index(w)?;
         substrate.index(w)?;
         exit.index(w)?;
     }
-    let settings = crate::rcwa::Settings {
-        harmonics: spec.harmonics,
-        ..Default::default()
+    Ok((pillar, substrate, exit))
+}
+
+/// One [`RcwaPlan`] per (wavelength, pitch): built once, shared by every radius and height
+/// (and thread). A plan that cannot be built (too few harmonics, a Rayleigh anomaly) keeps
+/// its error message for the cells that need it.
+struct Plans {
+    np: usize,
+    plans: Vec<std::result::Result<RcwaPlan, String>>,
+}
+
+impl Plans {
+    fn new(spec: &SweepSpec, substrate: &Material, exit: &Material) -> Result<Self> {
+        let settings = crate::rcwa::Settings {
+            harmonics: spec.harmonics,
+            ..Default::default()
+        };
+        let mut plans = Vec::with_capacity(spec.wavelengths.len() * spec.pitches.len());
+        for &w in &spec.wavelengths {
+            for &p in &spec.pitches {
+                let lattice = crate::cell::Lattice::of_kind(spec.lattice, p)?;
+                let inc = Incidence::normal(w, Polarization::X);
+                plans.push(
+                    RcwaPlan::new(&lattice, &settings, &inc, substrate, exit)
+                        .map_err(|e| e.to_string()),
+                );
+            }
+        }
+        Ok(Plans {
+            np: spec.pitches.len(),
+            plans,
+        })
+    }
+
+    fn get(&self, c: &CellPoint) -> Result<&RcwaPlan> {
+        self.plans[c.iw * self.np + c.ip]
+            .as_ref()
+            .map_err(|m| Error::numerical("rcwa", m.clone()))
+    }
+}
+
+/// The cell's t, T and R from the x (and, with `both`, y) solutions.
+fn cell_result(sols: &[crate::rcwa::Solution], both: bool) -> CellResult {
+    let sx = &sols[0];
+    let (ty, ty_t, ty_r) = if both {
+        let sy = &sols[1];
+        (sy.jones_t[1][1], sy.transmittance, sy.reflectance)
+    } else {
+        (sx.jones_t[1][1], sx.transmittance, sx.reflectance)
     };
+    CellResult {
+        t: [sx.jones_t[0][0], ty],
+        transmittance: [sx.transmittance, ty_t],
+        reflectance: [sx.reflectance, ty_r],
+    }
+}
+
+/// The real per-cell solve: a [`PillarCell`] solved at normal incidence through the plan of
+/// its (wavelength, pitch); t_x = jones_t[0][0], t_y = jones_t[1][1]. With
+/// [`LibraryPolarization::X`] the y transmittance and reflectance are those of x (C4 / C6
+/// symmetry of a centred disc: the zeroth-order response is isotropic); with `Both` the same
+/// modes give the y-input powers too.
+pub fn rcwa_cell_solver(
+    spec: &SweepSpec,
+) -> Result<impl Fn(&CellPoint) -> Result<CellResult> + Sync> {
+    let solve_heights = rcwa_height_solver(spec)?;
+    Ok(move |c: &CellPoint| -> Result<CellResult> {
+        solve_heights(std::slice::from_ref(c))
+            .pop()
+            .unwrap_or_else(|| Err(Error::numerical("library", "no result")))
+    })
+}
+
+/// The real solve of every height of one (wavelength, pitch, radius) for [`sweep_heights`]:
+/// the Fourier stage and layer eigensolve once, then only the thickness-dependent part
+/// (propagation and the block elimination) per height.
+pub fn rcwa_height_solver(
+    spec: &SweepSpec,
+) -> Result<impl Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync> {
+    let (pillar, substrate, exit) = spec_materials(spec)?;
+    let plans = Plans::new(spec, &substrate, &exit)?;
     let lattice = spec.lattice;
     let both = spec.polarization == LibraryPolarization::Both;
-    Ok(move |c: &CellPoint| -> Result<CellResult> {
-        let cell = PillarCell {
-            lattice,
-            pitch: c.pitch,
-            radius: c.radius,
-            height: c.height,
-            pillar: pillar.clone(),
-            incidence: substrate.clone(),
-            exit: exit.clone(),
+    let pols: Vec<Polarization> = if both {
+        vec![Polarization::X, Polarization::Y]
+    } else {
+        vec![Polarization::X]
+    };
+    Ok(move |cells: &[CellPoint]| -> Vec<Result<CellResult>> {
+        let Some(first) = cells.first() else {
+            return Vec::new();
         };
-        let stack = cell.stack()?;
-        let sx = crate::rcwa::solve(
-            &stack,
-            &Incidence::normal(c.wavelength, Polarization::X),
-            &settings,
-        )?;
-        let (ty, ty_t, ty_r) = if both {
-            let sy = crate::rcwa::solve(
-                &stack,
-                &Incidence::normal(c.wavelength, Polarization::Y),
-                &settings,
-            )?;
-            (sy.jones_t[1][1], sy.transmittance, sy.reflectance)
-        } else {
-            (sx.jones_t[1][1], sx.transmittance, sx.reflectance)
-        };
-        Ok(CellResult {
-            t: [sx.jones_t[0][0], ty],
-            transmittance: [sx.transmittance, ty_t],
-            reflectance: [sx.reflectance, ty_r],
-        })
+        let modes = (|| {
+            let plan = plans.get(first)?;
+            let stack = PillarCell {
+                lattice,
+                pitch: first.pitch,
+                radius: first.radius,
+                height: first.height,
+                pillar: pillar.clone(),
+                incidence: substrate.clone(),
+                exit: exit.clone(),
+            }
+            .stack()?;
+            Ok::<_, Error>((plan, plan.layer_modes(&stack)?))
+        })();
+        match modes {
+            Err(e) => {
+                let msg = e.to_string();
+                let mut out = vec![Err(e)];
+                out.extend((1..cells.len()).map(|_| Err(Error::numerical("rcwa", msg.clone()))));
+                out
+            }
+            Ok((plan, lm)) => cells
+                .iter()
+                .map(|c| {
+                    if c.iw != first.iw || c.ip != first.ip || c.ir != first.ir {
+                        return Err(Error::numerical(
+                            "library",
+                            "cells of one height group differ in wavelength, pitch or radius",
+                        ));
+                    }
+                    let sols = plan.solve_modes_for(&lm, Some(&[c.height]), &pols)?;
+                    Ok(cell_result(&sols, both))
+                })
+                .collect(),
+        }
     })
 }

@@ -1,8 +1,8 @@
 //! Eigenmodes of one layer (or half-space) in the plane-wave basis.
 //!
 //! Normalised units: z' = k₀z, K = k_∥/k₀, h = Z₀H. With exp(−iωt), Maxwell's curl equations
-//! for the tangential fields of the harmonic expansion read (derivation in the module docs
-//! of `rcwa`):
+//! for the tangential fields of the harmonic expansion read (derived in the module docs of
+//! `rcwa`, src/rcwa/mod.rs):
 //!
 //! ```text
 //! d/dz' [Ex; Ey] = i P [hx; hy],   P = [[Kx η Ky,  I − Kx η Kx], [Ky η Ky − I,  −Ky η Kx]]
@@ -159,7 +159,24 @@ pub struct LayerMatrices {
 }
 
 /// Modes of a patterned layer in the reduced basis.
-pub fn patterned(k: &Kvectors, m: &LayerMatrices, basis: &Basis) -> Result<Modes> {
+///
+/// Sizes: the full P and Q are 2N × 2N (N harmonics); in a basis of dimension d the reduced
+/// P_s = B_Eᵀ P B_H and Q_s = B_Hᵀ Q B_E are d × d, Ω² = P_s Q_s (d × d, general), W its
+/// eigenvectors, q = √λ (forward branch), V = Q_s W q⁻¹ (d × d).
+///
+/// Real path (`allow_real`): for a lossless layer whose pattern is centrosymmetric about the
+/// origin (every shape centred there after translation; Fourier coefficients real, ε_G = ε_{−G})
+/// and real bases, P_s and Q_s are real matrices, so Ω² is real and its eigenproblem is solved
+/// in real arithmetic (about 4× fewer flops than the complex one; complex-conjugate eigenvalue
+/// pairs, the complex modes of a lossless grating, come out of the real Schur form). The
+/// answer is the same decomposition up to rounding and the normalisation of the eigenvectors,
+/// which cancels in every S-matrix.
+pub fn patterned(
+    k: &Kvectors,
+    m: &LayerMatrices,
+    basis: &Basis,
+    allow_real: bool,
+) -> Result<Modes> {
     let n = k.len();
     let one = C64::new(1.0, 0.0);
     // Entries of the full P and Q (2N × 2N), evaluated on demand.
@@ -209,31 +226,96 @@ pub fn patterned(k: &Kvectors, m: &LayerMatrices, basis: &Basis) -> Result<Modes
     };
     let ps = reduce(&basis.e, &basis.h, &p_at);
     let qs = reduce(&basis.h, &basis.e, &q_at);
+    if allow_real {
+        if let (Some(pr), Some(qr)) = (real_part_if_real(&ps), real_part_if_real(&qs)) {
+            return patterned_real(&pr, &qr);
+        }
+    }
     let omega2 = &ps * &qs;
     let eig = omega2.eigen().map_err(|e| {
         Error::numerical("rcwa", format!("layer eigensolve did not converge ({e:?})"))
     })?;
     let w = eig.U().to_owned();
     let lam = eig.S().column_vector();
-    let d = ps.nrows();
-    let mut qv = Vec::with_capacity(d);
-    for i in 0..d {
-        let qi = forward_sqrt(lam[i]);
+    let qv = forward_roots((0..ps.nrows()).map(|i| lam[i]))?;
+    let mut v = &qs * &w;
+    scale_columns_by_inverse(&mut v, &qv);
+    Ok(Modes {
+        w: Some(w),
+        v,
+        q: qv,
+    })
+}
+
+/// The real part of `m` if its imaginary parts are rounding noise: every |Im| ≤ 1e-13 of the
+/// largest |entry| (the Fourier coefficients of a centred shape are real to the last bit; the
+/// FFT of the normal-vector field leaves imaginary parts of ~1e-17).
+pub(crate) fn real_part_if_real(m: &Mat<C64>) -> Option<Mat<f64>> {
+    let mut max_abs = 0.0f64;
+    let mut max_im = 0.0f64;
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            let z = m[(i, j)];
+            max_abs = max_abs.max(z.norm());
+            max_im = max_im.max(z.im.abs());
+        }
+    }
+    if max_im <= 1e-13 * max_abs {
+        Some(Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)].re))
+    } else {
+        None
+    }
+}
+
+/// q = √λ on the forward branch for every eigenvalue, failing at cut-off (q = 0).
+fn forward_roots(lam: impl Iterator<Item = C64>) -> Result<Vec<C64>> {
+    lam.map(|l| {
+        let qi = forward_sqrt(l);
         if qi.norm() < 1e-10 {
-            return Err(Error::numerical(
+            Err(Error::numerical(
                 "rcwa",
                 "a layer mode is at cut-off (q = 0); shift the wavelength or geometry slightly",
-            ));
+            ))
+        } else {
+            Ok(qi)
         }
-        qv.push(qi);
-    }
-    let mut v = &qs * &w;
-    for j in 0..d {
-        let inv = one / qv[j];
-        for i in 0..d {
+    })
+    .collect()
+}
+
+/// v[:, j] /= q[j].
+fn scale_columns_by_inverse(v: &mut Mat<C64>, q: &[C64]) {
+    for (j, qj) in q.iter().enumerate() {
+        let inv = C64::new(1.0, 0.0) / qj;
+        for i in 0..v.nrows() {
             v[(i, j)] *= inv;
         }
     }
+}
+
+/// The real path of [`patterned`]: Ω² = P Q in f64, its eigenvectors U (complex only for
+/// complex-conjugate pairs), V = Q U q⁻¹ with Q U formed as Q Re U + i Q Im U (two real
+/// products instead of one complex one).
+fn patterned_real(ps: &Mat<f64>, qs: &Mat<f64>) -> Result<Modes> {
+    let omega2 = ps * qs;
+    let eig = omega2.eigen().map_err(|e| {
+        Error::numerical("rcwa", format!("layer eigensolve did not converge ({e:?})"))
+    })?;
+    let w = eig.U().to_owned();
+    let lam = eig.S().column_vector();
+    let d = ps.nrows();
+    let qv = forward_roots((0..d).map(|i| lam[i]))?;
+    let wr = Mat::<f64>::from_fn(d, d, |i, j| w[(i, j)].re);
+    let wi = Mat::<f64>::from_fn(d, d, |i, j| w[(i, j)].im);
+    let any_im = (0..d).any(|j| (0..d).any(|i| wi[(i, j)] != 0.0));
+    let vr = qs * &wr;
+    let mut v = if any_im {
+        let vi = qs * &wi;
+        Mat::<C64>::from_fn(d, d, |i, j| C64::new(vr[(i, j)], vi[(i, j)]))
+    } else {
+        Mat::<C64>::from_fn(d, d, |i, j| C64::new(vr[(i, j)], 0.0))
+    };
+    scale_columns_by_inverse(&mut v, &qv);
     Ok(Modes {
         w: Some(w),
         v,

@@ -81,20 +81,43 @@ pub fn mirror_permutations(lattice: &Lattice, h: &Harmonics) -> Option<[Vec<usiz
     Some([px, py])
 }
 
+/// One element of a mirror group acting on the harmonics: permutation, character χ(g),
+/// diagonal of R_E(g) and of R_H(g) = det R · R_E(g).
+type Element<'a> = (&'a [usize], f64, [f64; 2], [f64; 2]);
+
 /// The sector basis (s_x, s_y) from the mirror permutations.
 pub fn sector(perms: &[Vec<usize>; 2], sx: f64, sy: f64) -> Basis {
     let n = perms[0].len();
-    // group elements: identity, σx, σy, σxσy with their permutations, characters and R's
     let id: Vec<usize> = (0..n).collect();
     let pxy: Vec<usize> = (0..n).map(|i| perms[1][perms[0][i]]).collect();
-    // (permutation, character χ(g), R_E(g) diagonal, R_H(g) diagonal)
-    type Element<'a> = (&'a Vec<usize>, f64, [f64; 2], [f64; 2]);
     let elems: [Element; 4] = [
         (&id, 1.0, [1.0, 1.0], [1.0, 1.0]),
         (&perms[0], sx, [-1.0, 1.0], [1.0, -1.0]),
         (&perms[1], sy, [1.0, -1.0], [-1.0, 1.0]),
         (&pxy, sx * sy, [-1.0, -1.0], [-1.0, -1.0]),
     ];
+    group_basis(&elems, n)
+}
+
+/// The sector of eigenvalue `s` of the single mirror along `axis` (0: x → −x, 1: y → −y),
+/// given that mirror's permutation of the harmonics. At oblique incidence with the plane of
+/// incidence along x (φ = 0) the mirror y → −y keeps k_∥ and splits the problem in two halves
+/// of about N each (the p-like x-polarised input lives in s = +1, the s-like y input in −1);
+/// with the plane along y (φ = 90°) the mirror x → −x does the same.
+pub fn single_sector(perm: &[usize], axis: usize, s: f64) -> Basis {
+    let n = perm.len();
+    let id: Vec<usize> = (0..n).collect();
+    let (re, rh) = if axis == 0 {
+        ([-1.0, 1.0], [1.0, -1.0])
+    } else {
+        ([1.0, -1.0], [-1.0, 1.0])
+    };
+    let elems: [Element; 2] = [(&id, 1.0, [1.0, 1.0], [1.0, 1.0]), (perm, s, re, rh)];
+    group_basis(&elems, n)
+}
+
+/// The image of the projector Σ_g χ(g) T(g) on the unit vectors, for E and for h.
+fn group_basis(elems: &[Element], n: usize) -> Basis {
     let build = |use_h: bool| -> Vec<Vec<(usize, f64)>> {
         let mut seen = vec![false; n];
         let mut cols = Vec::new();
@@ -102,12 +125,12 @@ pub fn sector(perms: &[Vec<usize>; 2], sx: f64, sy: f64) -> Basis {
             if seen[g0] {
                 continue;
             }
-            for (p, ..) in &elems {
+            for (p, ..) in elems {
                 seen[p[g0]] = true;
             }
             for comp in 0..2 {
                 let mut acc: Vec<(usize, f64)> = Vec::new();
-                for (p, chi, re, rh) in &elems {
+                for (p, chi, re, rh) in elems {
                     let r = if use_h { rh[comp] } else { re[comp] };
                     let row = comp * n + p[g0];
                     let val = chi * r;
@@ -195,34 +218,50 @@ fn same_modulo_lattice(l: &Lattice, a: &Shape, b: &Shape) -> bool {
     }
 }
 
-/// A centre about which every patterned layer is symmetric under both mirrors, if any
-/// (candidates: the origin and the centre of the first shape).
-pub fn mirror_centre(stack: &Stack) -> Option<[f64; 2]> {
-    let patterned: Vec<_> = stack
+/// Candidate symmetry centres: the origin and the centre of the first shape.
+fn centre_candidates(stack: &Stack) -> Vec<[f64; 2]> {
+    let mut candidates = vec![[0.0, 0.0]];
+    if let Some(l) = stack.layers.iter().find(|l| !l.shapes.is_empty()) {
+        candidates.push(l.shapes[0].0.center());
+    }
+    candidates
+}
+
+/// Whether every patterned layer maps onto itself under `op` (a shape to its image about c).
+fn invariant(stack: &Stack, c: [f64; 2], op: &dyn Fn(&Shape, [f64; 2]) -> Shape) -> bool {
+    stack
         .layers
         .iter()
         .filter(|l| !l.shapes.is_empty())
-        .collect();
-    let mut candidates = vec![[0.0, 0.0]];
-    if let Some(l) = patterned.first() {
-        candidates.push(l.shapes[0].0.center());
-    }
-    'cand: for c in candidates {
-        for layer in &patterned {
-            for (s, mat) in &layer.shapes {
-                for axis in 0..2 {
-                    let m = mirror_shape(s, axis, c);
-                    if !layer.shapes.iter().any(|(s2, mat2)| {
-                        mat2 == mat && same_modulo_lattice(&stack.lattice, &m, s2)
-                    }) {
-                        continue 'cand;
-                    }
-                }
-            }
-        }
-        return Some(c);
-    }
-    None
+        .all(|layer| {
+            layer.shapes.iter().all(|(s, mat)| {
+                let m = op(s, c);
+                layer
+                    .shapes
+                    .iter()
+                    .any(|(s2, mat2)| mat2 == mat && same_modulo_lattice(&stack.lattice, &m, s2))
+            })
+        })
+}
+
+/// A centre about which every patterned layer is symmetric under the mirrors along every
+/// axis in `axes` (0: x → −x, 1: y → −y), if any (candidates: the origin and the centre of
+/// the first shape).
+pub fn mirror_centre_for(stack: &Stack, axes: &[usize]) -> Option<[f64; 2]> {
+    centre_candidates(stack).into_iter().find(|&c| {
+        axes.iter()
+            .all(|&axis| invariant(stack, c, &|s, c| mirror_shape(s, axis, c)))
+    })
+}
+
+/// A centre about which every patterned layer is symmetric under both mirrors, if any.
+pub fn mirror_centre(stack: &Stack) -> Option<[f64; 2]> {
+    mirror_centre_for(stack, &[0, 1])
+}
+
+/// Permutation of the harmonics under the single mirror along `axis`, if the set is closed.
+pub fn mirror_permutation(lattice: &Lattice, h: &Harmonics, axis: usize) -> Option<Vec<usize>> {
+    mirror_permutations(lattice, h).map(|[px, py]| if axis == 0 { px } else { py })
 }
 
 #[cfg(test)]
