@@ -100,8 +100,11 @@ pub fn setup(a: &Args) -> Result<(Stack, Incidence, Settings)> {
 /// Run `metalens cell`.
 pub fn run(a: Args) -> Result<()> {
     let (stack, incidence, settings) = setup(&a)?;
+    // a solve beyond the machine is refused with its estimate, not left to the allocator
+    crate::io::budget::check_cell(settings.harmonics)?;
     let start = std::time::Instant::now();
     let sol = rcwa::solve(&stack, &incidence, &settings)?;
+    crate::io::guard::check_interrupt(|| "nothing to save (one cell)".into())?;
     let seconds = start.elapsed().as_secs_f64();
     let n_inc = stack.incidence.index(incidence.wavelength)?;
     let n_exit = stack.exit.index(incidence.wavelength)?;

@@ -342,11 +342,19 @@ pub fn gds_options(lay: &LayoutOptions) -> GdsOptions {
 
 /// Run `metalens layout`.
 pub fn run(args: Args) -> Result<()> {
-    let (design, _text) = Design::load(&args.design)?;
+    let (design, _text) = Design::resolve(&args.design)?;
     let (lens_s, lay) = from_design(&design, &args)?;
     let gopts = gds_options(&lay);
     gopts.validate()?;
     check_lens_spec(&lens_s)?;
+    // outputs checked, claimed and sized before the library is read
+    let stem0 = stem(&args.output);
+    let inputs = [args.design.as_path(), args.library.as_path()];
+    for ext in [".h5", ".gds", ".json"] {
+        crate::io::guard::preflight_file(&with_suffix(&stem0, ext), &inputs)?;
+    }
+    let _lock = crate::io::guard::Lock::acquire(&with_suffix(&stem0, ".h5"))?;
+    crate::io::budget::check_lens(lens_s.diameter, lens_s.pitch, 1, 1.0)?;
     let library = PhaseLibrary::load(&args.library)?;
     let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
     for w in &warnings {

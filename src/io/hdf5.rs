@@ -45,7 +45,12 @@ pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
 /// Write bytes to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    // a failed write (disk full) leaves nothing behind: neither the temporary file nor a
+    // half-written result where a rerun could trust it
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
     commit_temp(&tmp, path)
 }
 

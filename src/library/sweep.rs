@@ -438,6 +438,10 @@ where
     let results: Vec<(usize, Result<CellResult>)> = remaining
         .par_iter()
         .map(|&i| {
+            if crate::io::guard::interrupted() {
+                // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
+                return (i, Err(Error::Interrupted { message: String::new() }));
+            }
             let c = spec.point(i);
             let r = solver(&c).and_then(|r| {
                 if finite(&r) {
@@ -472,6 +476,19 @@ where
         return Err(e);
     }
 
+    if crate::io::guard::interrupted() {
+        let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
+        let where_ = opts
+            .checkpoint
+            .as_ref()
+            .map_or("memory only (no checkpoint)".to_string(), |p| p.display().to_string());
+        return Err(Error::Interrupted {
+            message: format!(
+                "{saved} of {} cells saved in {where_}; rerun the same command to resume",
+                todo.len()
+            ),
+        });
+    }
     let mut failed = Vec::new();
     let mut first_err = None;
     let mut solved = 0;

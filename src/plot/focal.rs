@@ -166,13 +166,17 @@ fn both(
     super::init_fonts();
     let png = dir.join(format!("{name}.png"));
     let tmp = dir.join(format!(".{name}.tmp.png"));
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
         draw(&root).map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
         root.present()
-            .map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
+            .map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, &png).map_err(|e| Error::io(&png, e))?;
+    crate::io::hdf5::commit_temp(&tmp, &png)?;
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();

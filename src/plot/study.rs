@@ -135,12 +135,16 @@ pub fn write_panels(
     let png = stem.with_extension("png");
     let tmp = stem.with_extension("tmp.png");
     let err = |e: String| Error::numerical("plot", format!("{}: {e}", png.display()));
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         draw(&root, panels, xlabel, ylabel, y_range, legend).map_err(|e| err(e.to_string()))?;
-        root.present().map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, &png).map_err(|e| Error::io(&png, e))?;
+    crate::io::hdf5::commit_temp(&tmp, &png)?;
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, size).into_drawing_area();
