@@ -303,8 +303,15 @@ pub fn test_solver(
     let ne = crate::material::Material::parse(&spec.exit)?;
     let lattice = spec.lattice;
     Ok(move |c: &CellPoint| {
-        if delay_ms > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // the delay stands for a long solve; like one, it can be interrupted (Ctrl-C)
+        let t0 = std::time::Instant::now();
+        while t0.elapsed().as_millis() < delay_ms as u128 {
+            if crate::io::guard::interrupted() {
+                return Err(Error::Interrupted {
+                    message: String::new(),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let area = crate::cell::Lattice::of_kind(lattice, c.pitch)?.area();
         let f = std::f64::consts::PI * c.radius * c.radius / area;

@@ -292,6 +292,11 @@ pub fn run(a: Args) -> Result<()> {
     Ok(())
 }
 
+/// An efficiency entry of propagate.json (`incident_rK`, `transmitted_rK`; not the radii).
+fn is_efficiency_key(k: &str) -> bool {
+    k.starts_with("incident_r") || k.starts_with("transmitted_r")
+}
+
 /// File in an output folder naming the design that wrote it.
 const SOURCE_FILE: &str = ".design-source";
 
@@ -379,7 +384,7 @@ fn summary_single(
     let mut s = format!("{name}: ");
     let mut parts = Vec::new();
     if let Some(obj) = focus["efficiency"].as_object() {
-        for (k, v) in obj {
+        for (k, v) in obj.iter().filter(|(k, _)| is_efficiency_key(k)) {
             parts.push(format!(
                 "{k} {} (ideal {})",
                 pct(v.as_f64()),
@@ -450,7 +455,7 @@ fn lens_table(study: Option<&(&str, f64, f64, f64)>, f: &Value) -> String {
     // one row per efficiency the propagation computed ([propagation] efficiency_radii)
     let keys: Vec<String> = f["efficiency"]
         .as_object()
-        .map(|o| o.keys().cloned().collect())
+        .map(|o| o.keys().filter(|k| is_efficiency_key(k)).cloned().collect())
         .unwrap_or_else(|| EFF_KEYS.iter().map(|k| k.0.to_string()).collect());
     for key in &keys {
         s += &format!(
@@ -511,7 +516,7 @@ fn drop_column(table: &str, col: usize) -> String {
 
 const DEFINITIONS: &str = "Definitions (all from the same focal plane, the plane of maximum on-axis intensity): `incident_rK` = power of the axial Poynting flux Sz inside a circle of radius K·FWHM around the focal point (the maximum of Sz) ÷ power incident on the lens aperture (unit plane wave in the substrate); `transmitted_rK` = the same power ÷ the power transmitted through the lens (Sz of the propagating part of the aperture field). K = 1.5 is the common \"circle of diameter three FWHM\", K = 3 the \"radius three FWHM\" variant. The FWHM of the circle is the mean x/y FWHM of the transverse intensity. FWHM is that of the central lobe through the focal point, n/a where the quantity has a dip there (the |E|² of an x-polarised focus near NA 1 has two |Ez|² lobes beside the axis). Strehl = total intensity at the focal point ÷ the ideal lens's. Side-lobe level: of Sz. Full definitions: `focus/propagate.json`, block `definitions`.\n\n";
 
-const LPA_NOTE: &str = "About the transmission efficiency: the near field is built by the local periodic approximation, each site carrying its library cell's normal-incidence field ratio t over a uniform *transverse* amplitude. At high NA such an aperture field carries more axial power than the incident wave (the steep plane waves at the rim carry ½·n·|E_t|²/cos θ for p-polarisation): the ideal lens shows above 100 %. The `transmitted_rK` efficiencies divide by the same aperture field's own power and are immune to this; the `incident_rK` ones are not. The full-wave check (`metalens fullwave`, validation/fullwave/) on 1-D counterparts of these lenses confirms it is an artefact: the rigorous lenses transmit 0.78–0.89 of the incident power at NA 0.9 and 0.55–0.76 at NA 0.99, and the approximation over-states `transmitted_r3` by 0.21–0.35 there. Read the efficiencies of this report as upper bounds.\n\n";
+const LPA_NOTE: &str = "About the transmission efficiency: the near field is built by the local periodic approximation, each site carrying its library cell's normal-incidence field ratio t over a uniform *transverse* amplitude. At high NA such an aperture field carries more axial power than the incident wave (the steep plane waves at the rim carry ½·n·|E_t|²/cos θ for p-polarisation): the ideal lens shows above 100 %. The `transmitted_rK` efficiencies divide by the same aperture field's own power and are immune to this; the `incident_rK` ones are not. The full-wave check (`metalens fullwave`, validation/fullwave/) on 1-D counterparts of these lenses confirms it is an artefact: the rigorous lenses transmit 0.78–0.89 of the incident power at NA 0.9 and 0.55–0.76 at NA 0.99, and the approximation over-states `transmitted_r3` by 0.21–0.35 there. Read the efficiencies of this report as upper bounds. The ideal lens (uniform transverse amplitude, exact phase) is a reference, not a bound, under `transmitted_rK`: that ratio divides by each lens's own transmitted power and draws its circle at K times each lens's own FWHM, so a lens whose aperture field puts relatively less power into the steep rim (a slightly wider spot, a wider circle) can score above the ideal; under `incident_rK` the ideal bounds the design.\n\n";
 
 fn markdown(
     name: &str,

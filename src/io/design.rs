@@ -31,9 +31,15 @@
 //! diameter = 20.0               # µm
 //! pitch = 0.25                  # µm, must be one of the library's pitches
 //!
-//! [propagation]
-//! samples_per_pitch = 4
+//! [propagation]                 # drives the propagation of `reproduce` / `run`
+//! polarization = "x"            # x, y, rcp, lcp
+//! efficiency_radii = [1.5, 3.0] # circle radii in FWHM; the report has a row for each
+//! aperture = "opaque"           # outside the lens: opaque or substrate (bare, Fresnel)
+//! samples_per_pitch = 4         # near-field samples per pitch (default: automatic, >= 4)
 //! ```
+//!
+//! `reproduces = "mk1"` (top level) says the design reproduces one of the reference study's
+//! lenses: only then does the report set the study's numbers beside ours.
 //!
 //! Unknown keys are errors everywhere (`deny_unknown_fields`), so a typo never silently falls back
 //! to a default. Lengths are micrometres throughout (see the crate conventions).

@@ -182,8 +182,11 @@ impl H5Writer {
     /// Close the file and move it to its final path.
     pub fn commit(mut self) -> Result<()> {
         let f = self.file.take().expect("file open until commit");
-        f.close()
-            .map_err(|e| fmt_err(&self.path, "cannot close HDF5 file", e))?;
+        if let Err(e) = f.close() {
+            // a failed flush (disk full): no temporary file left behind
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(fmt_err(&self.path, "cannot write HDF5 file", e));
+        }
         commit_temp(&self.tmp, &self.path)
     }
 }
