@@ -268,7 +268,7 @@ fn propagation_section_drives_polarisation_and_efficiency_radii() {
     assert!((dx - 0.044).abs() < 1e-9, "dx {dx}");
     // the design does not say it reproduces the study: no study column, no comparison
     let md = std::fs::read_to_string(d.join("o/report.md")).unwrap();
-    assert!(!md.contains("reference study"), "study column present");
+    assert!(!md.contains("| reference study |"), "study column present");
     assert!(!md.contains("Against the study"));
     assert!(md.contains("`incident_r2`"));
     // stdout is a short summary naming the report, not the report
