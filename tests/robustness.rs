@@ -90,7 +90,10 @@ fn output_path_that_is_a_folder_fails_before_the_sweep() {
     let o = run(&["library", "s.toml", "-o", "s.toml", "--test-solver"], &d);
     assert_bad(&o, &["s.toml", "input"]);
     // a missing output folder
-    let o = run(&["library", "s.toml", "-o", "nope/lib.h5", "--test-solver"], &d);
+    let o = run(
+        &["library", "s.toml", "-o", "nope/lib.h5", "--test-solver"],
+        &d,
+    );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("nope"));
 }
@@ -98,8 +101,8 @@ fn output_path_that_is_a_folder_fails_before_the_sweep() {
 #[test]
 fn reproduce_with_na_1_fails_before_the_library_and_leaves_nothing() {
     let d = tmpdir("na1");
-    let mk1 = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"))
-        .unwrap();
+    let mk1 =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml")).unwrap();
     write(&d, "na1.toml", &mk1.replace("na = 0.9", "na = 1.0"));
     let o = run(&["reproduce", "na1.toml", "--out", "o", "--quiet"], &d);
     assert_bad(&o, &["NA", "1", "(0, 1)"]);
@@ -110,7 +113,11 @@ fn reproduce_with_na_1_fails_before_the_library_and_leaves_nothing() {
         "/designs/pitch-sweep.toml"
     ))
     .unwrap();
-    write(&d, "st.toml", &sweep.replace("nas = [0.9, 0.99]", "nas = [0.9, 1.0]"));
+    write(
+        &d,
+        "st.toml",
+        &sweep.replace("nas = [0.9, 0.99]", "nas = [0.9, 1.0]"),
+    );
     let o = run(&["run", "st.toml", "--out", "o2", "--quiet"], &d);
     assert_bad(&o, &["NA"]);
     assert!(!d.join("o2/library.h5").exists());
@@ -119,8 +126,8 @@ fn reproduce_with_na_1_fails_before_the_library_and_leaves_nothing() {
 #[test]
 fn na_so_close_to_1_that_the_focus_is_in_the_near_field_is_refused() {
     let d = tmpdir("f");
-    let mk1 = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"))
-        .unwrap();
+    let mk1 =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml")).unwrap();
     // NA 0.9999, D = 20 µm: f = 10·√(1 − 0.9998)/0.9999 = 0.14 µm, a fifth of λ
     write(&d, "f.toml", &mk1.replace("na = 0.9", "na = 0.9999"));
     let o = run(&["reproduce", "f.toml", "--out", "o", "--quiet"], &d);
@@ -135,7 +142,11 @@ fn harmonics_beyond_the_machine_are_refused_with_an_estimate() {
     assert_bad(&o, &["harmonics 100000", "TiB", "at most about"]);
     assert!(t0.elapsed() < Duration::from_secs(5));
     // the same in a library sweep, before a checkpoint exists
-    write(&d, "h.toml", &SMALL.replace("harmonics = 20", "harmonics = 100000"));
+    write(
+        &d,
+        "h.toml",
+        &SMALL.replace("harmonics = 20", "harmonics = 100000"),
+    );
     let o = run(&["library", "h.toml", "-o", "h.h5"], &d);
     assert_bad(&o, &["100000 harmonics", "memory", "lower the harmonics"]);
     assert!(!d.join("h.h5.ckpt").exists());
@@ -166,8 +177,8 @@ fn huge_radius_and_pitch_lists_are_refused_up_front() {
 #[test]
 fn a_lens_beyond_the_machine_is_refused_before_the_library() {
     let d = tmpdir("biglens");
-    let mk1 = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"))
-        .unwrap();
+    let mk1 =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml")).unwrap();
     write(
         &d,
         "big.toml",
@@ -206,11 +217,7 @@ fn design_type_errors_name_the_key_and_the_line() {
     );
     let o = run(&["library", "l.toml", "-o", "l.h5", "--test-solver"], &d);
     assert_bad(&o, &["line 3", "library.radius", "range table"]);
-    write(
-        &d,
-        "pr.toml",
-        "[library]\npitch_range = [0.2, 0.4, 0.1]\n",
-    );
+    write(&d, "pr.toml", "[library]\npitch_range = [0.2, 0.4, 0.1]\n");
     let o = run(&["library", "pr.toml", "-o", "l.h5", "--test-solver"], &d);
     assert_bad(&o, &["library.pitch_range", "range table"]);
 }
@@ -218,14 +225,29 @@ fn design_type_errors_name_the_key_and_the_line() {
 #[test]
 fn propagation_section_values_are_checked_and_unsupported_keys_refused() {
     let d = tmpdir("prop");
-    let mk1 = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"))
-        .unwrap();
+    let mk1 =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml")).unwrap();
     for (extra, needle) in [
-        ("[propagation]\npolarization = \"z\"\n", "propagation.polarization"),
-        ("[propagation]\naperture = \"glass\"\n", "propagation.aperture"),
-        ("[propagation]\nefficiency_radii = []\n", "propagation.efficiency_radii"),
-        ("[propagation]\nefficiency_radii = [-1.0]\n", "propagation.efficiency_radii"),
-        ("[propagation]\nsamples_per_pitch = 1\n", "propagation.samples_per_pitch"),
+        (
+            "[propagation]\npolarization = \"z\"\n",
+            "propagation.polarization",
+        ),
+        (
+            "[propagation]\naperture = \"glass\"\n",
+            "propagation.aperture",
+        ),
+        (
+            "[propagation]\nefficiency_radii = []\n",
+            "propagation.efficiency_radii",
+        ),
+        (
+            "[propagation]\nefficiency_radii = [-1.0]\n",
+            "propagation.efficiency_radii",
+        ),
+        (
+            "[propagation]\nsamples_per_pitch = 1\n",
+            "propagation.samples_per_pitch",
+        ),
         ("[propagation]\nplanes = [5.0]\n", "propagation.planes"),
         ("[propagation]\nsampels = 4\n", "sampels"),
     ] {
@@ -290,7 +312,14 @@ fn small_library(d: &Path) -> PathBuf {
         &format!("{SMALL}[lens]\nna = 0.5\ndiameter = 6.0\npitch = 0.3\n"),
     );
     let o = run(
-        &["library", "s.toml", "-o", "lib.h5", "--test-solver", "--quiet"],
+        &[
+            "library",
+            "s.toml",
+            "-o",
+            "lib.h5",
+            "--test-solver",
+            "--quiet",
+        ],
         d,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -336,7 +365,13 @@ fn a_library_with_unphysical_values_is_rejected_naming_radius_and_pitch() {
         // the layout stage refuses it too
         let o = run(
             &[
-                "layout", "sl.toml", "--library", name, "-o", "lay", "--quiet",
+                "layout",
+                "sl.toml",
+                "--library",
+                name,
+                "-o",
+                "lay",
+                "--quiet",
             ],
             &d,
         );
@@ -354,7 +389,9 @@ fn wrong_kind_truncated_and_foreign_hdf5_files_are_one_line_errors() {
     // foreign: not HDF5 at all, and an HDF5 file of another kind (the Lumerical export)
     std::fs::write(d.join("text.h5"), "hello\n").unwrap();
     let o = run(
-        &["library", "export", "lib.h5", "--pitch", "0.3", "-o", "lum.h5"],
+        &[
+            "library", "export", "lib.h5", "--pitch", "0.3", "-o", "lum.h5",
+        ],
         &d,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -422,7 +459,10 @@ fn ctrl_c_saves_says_how_to_resume_exits_130_and_leaves_no_temp_file() {
         last.contains("interrupted") && last.contains("saved") && last.contains("resume"),
         "{err}"
     );
-    assert!(!d.join("lib.h5").exists(), "a library from an interrupted sweep");
+    assert!(
+        !d.join("lib.h5").exists(),
+        "a library from an interrupted sweep"
+    );
     assert!(d.join("lib.h5.ckpt").exists(), "{err}");
     assert!(temp_files(&d).is_empty(), "{:?}", temp_files(&d));
     assert!(!d.join(".lib.h5.lock").exists(), "lock left behind");
@@ -469,7 +509,14 @@ fn a_second_process_on_the_same_output_refuses_and_a_stale_lock_is_taken_over() 
     let child = slow_sweep(&d, "lib.h5");
     std::thread::sleep(Duration::from_millis(600));
     let o = run(&["library", "s.toml", "-o", "lib.h5", "--test-solver"], &d);
-    assert_bad(&o, &["lib.h5", "another metalens process", &child.id().to_string()]);
+    assert_bad(
+        &o,
+        &[
+            "lib.h5",
+            "another metalens process",
+            &child.id().to_string(),
+        ],
+    );
     sigint(child.id());
     let _ = child.wait_with_output().unwrap();
     // a lock whose process is gone (kill -9) is taken over with a note
@@ -513,14 +560,17 @@ fn the_default_folder_of_a_builtin_is_not_overwritten_by_a_file_of_the_same_name
     std::fs::create_dir_all(d.join("out/mk1")).unwrap();
     std::fs::write(d.join("out/mk1/.design-source"), "built-in design mk1").unwrap();
     std::fs::create_dir_all(d.join("sub")).unwrap();
-    let mk1 = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"))
-        .unwrap();
+    let mk1 =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml")).unwrap();
     write(&d, "sub/mk1.toml", &mk1);
     let o = run(&["reproduce", "sub/mk1.toml", "--quiet"], &d);
     assert_bad(&o, &["out/mk1", "built-in design mk1", "--out"]);
     // a file in the working directory named like a built-in is used by every subcommand
     write(&d, "mk2", SMALL);
-    let o = run(&["library", "mk2", "-o", "x.h5", "--test-solver", "--quiet"], &d);
+    let o = run(
+        &["library", "mk2", "-o", "x.h5", "--test-solver", "--quiet"],
+        &d,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let (lib, _) = metalens::library::PhaseLibrary::load_with_meta(&d.join("x.h5")).unwrap();
     assert_eq!(lib.pitches, vec![0.2, 0.3], "the built-in was used");

@@ -175,18 +175,15 @@ pub fn summary(r: &PolarizationResult) -> String {
 pub fn run(args: Args) -> Result<()> {
     let pols = polarizations(&args.pol)?;
     let (d, text) = FullwaveDesign::load(&args.design)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| {
-            // out/<name>, with "fullwave-" in front unless the name already starts with it
-            let n = d.display_name();
-            if n.starts_with("fullwave") {
-                PathBuf::from("out").join(n)
-            } else {
-                PathBuf::from(format!("out/fullwave-{n}"))
-            }
-        });
+    let dir = args.out.clone().unwrap_or_else(|| {
+        // out/<name>, with "fullwave-" in front unless the name already starts with it
+        let n = d.display_name();
+        if n.starts_with("fullwave") {
+            PathBuf::from("out").join(n)
+        } else {
+            PathBuf::from(format!("out/fullwave-{n}"))
+        }
+    });
     crate::io::guard::preflight_dir(&dir, &[args.design.as_path()])?;
     let _lock = crate::io::guard::Lock::acquire(&dir)?;
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -209,7 +206,10 @@ pub fn run(args: Args) -> Result<()> {
     let mut results = Vec::new();
     for (ip, &pol) in pols.iter().enumerate() {
         crate::io::guard::check_interrupt(|| {
-            format!("{ip} of {} polarisations done, nothing written yet; rerun the same command", pols.len())
+            format!(
+                "{ip} of {} polarisations done, nothing written yet; rerun the same command",
+                pols.len()
+            )
         })?;
         let progress = |stage: usize| {
             bar.set_position((3 * ip + stage) as u64);

@@ -33,6 +33,9 @@ pub struct Args {
     /// No progress bar and no report on stdout.
     #[arg(long)]
     pub quiet: bool,
+    /// Progress bar but no report on stdout (a stage of `reproduce`, which summarises).
+    #[arg(long, hide = true)]
+    pub no_summary: bool,
     /// Radius grid (µm) on which the library is interpolated between its radii.
     #[arg(long, default_value_t = 0.001)]
     pub radius_step: f64,
@@ -425,7 +428,7 @@ pub fn run(args: Args) -> Result<()> {
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    if !args.quiet {
+    if !args.quiet && !args.no_summary {
         println!(
             "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
             lens.wavelength,

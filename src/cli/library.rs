@@ -114,6 +114,9 @@ pub struct SweepArgs {
     /// claim), for testing the pipeline. Optionally slow each cell by this many ms.
     #[arg(long, hide = true)]
     pub test_solver: bool,
+    /// Progress bar but no summary on stdout (a stage of `reproduce`, which summarises).
+    #[arg(long, hide = true)]
+    pub no_summary: bool,
     #[arg(long, hide = true, default_value_t = 0)]
     pub test_solver_delay_ms: u64,
 }
@@ -336,7 +339,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         .clone()
         .ok_or_else(|| Error::invalid("output", "none", "give -o FILE.h5"))?;
     let (design, text) = design_from_args(&a)?;
-    if !a.quiet {
+    if !a.quiet && !a.no_summary {
         for w in design.warnings().iter().filter(|w| w.starts_with("pillar")) {
             eprintln!("warning: {w}");
         }
@@ -349,7 +352,10 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         }
     }
     // everything checked before the first cell: output path, a concurrent writer, the size
-    crate::io::guard::preflight_file(&out, &a.design.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    crate::io::guard::preflight_file(
+        &out,
+        &a.design.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
     let threads = a.threads.unwrap_or_else(rayon::current_num_threads);
     let cells = fitting_cells(&spec, shard);
     if cells == 0 {
@@ -434,7 +440,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
     };
     store::write_library(&out, &report.library, &meta)?;
     let _ = std::fs::remove_file(&ckpt);
-    if !a.quiet {
+    if !a.quiet && !a.no_summary {
         let attempted = report.solved + report.resumed + report.failed.len();
         out!(
             "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",

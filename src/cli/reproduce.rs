@@ -153,7 +153,13 @@ fn library_stage(design: &Design, design_path: &Path, lib: &Path, quiet: bool) -
             }
         }
     }
-    let mut argv: Vec<String> = vec!["library".into(), s(design_path), "-o".into(), s(lib)];
+    let mut argv: Vec<String> = vec![
+        "library".into(),
+        s(design_path),
+        "-o".into(),
+        s(lib),
+        "--no-summary".into(),
+    ];
     if quiet {
         argv.push("--quiet".into());
     }
@@ -179,6 +185,7 @@ fn lens_stage(
         s(lib),
         "-o".into(),
         s(&lay),
+        "--no-summary".into(),
     ];
     if quiet {
         argv.push("--quiet".into());
@@ -306,7 +313,9 @@ fn source_of(arg: &str) -> String {
     if p.is_file() {
         format!(
             "file {}",
-            p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).display()
+            p.canonicalize()
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
         )
     } else {
         format!("built-in design {arg}")
@@ -362,7 +371,10 @@ fn preflight_budget(design: &Design) -> Result<()> {
         pitches = spec.pitches.clone();
     }
     let nas = if nas.is_empty() { vec![0.0] } else { nas };
-    let sp = design.propagation.as_ref().and_then(|p| p.samples_per_pitch);
+    let sp = design
+        .propagation
+        .as_ref()
+        .and_then(|p| p.samples_per_pitch);
     for &p in &pitches {
         for &na in &nas {
             // as `metalens propagate`: at least 4 samples per pitch, fine enough for the NA
@@ -771,7 +783,9 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
             if let Some(best) = lenses.iter().filter(|l| l.na == na).max_by(|a, b| {
                 num(&a.focus, &["efficiency", "transmitted_r3"])
                     .unwrap_or(f64::MIN)
-                    .total_cmp(&num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN))
+                    .total_cmp(
+                        &num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN),
+                    )
             }) {
                 println!(
                     "  NA {na}: best transmitted_r3 {} at pitch {:.3} µm (upper bound: local periodic approximation)",
@@ -805,6 +819,7 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
     };
     let mut eff_panels = Vec::new();
     let mut fwhm_panels = Vec::new();
+    let mut strehl_panels = Vec::new();
     for &na in nas {
         let mut series = Vec::new();
         for (i, (key, _)) in EFF_KEYS.iter().enumerate() {
@@ -846,15 +861,19 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
                 points: ideal_line(na, &|v: &Value| num(v, &["fwhm", "transverse", &key])),
             });
         }
-        series.push(Series {
-            label: "Strehl ratio".into(),
-            colour: 2,
-            dashed: false,
-            points: curve(na, &|v: &Value| num(v, &["strehl"])),
-        });
         fwhm_panels.push(Panel {
-            title: format!("NA {na}: FWHM (λ) and Strehl"),
+            title: format!("NA {na}: FWHM (λ)"),
             series,
+        });
+        // the Strehl ratio on its own axes (a ratio, not a length)
+        strehl_panels.push(Panel {
+            title: format!("NA {na}: Strehl ratio"),
+            series: vec![Series {
+                label: "Strehl ratio (ideal lens = 1)".into(),
+                colour: 2,
+                dashed: false,
+                points: curve(na, &|v: &Value| num(v, &["strehl"])),
+            }],
         });
     }
     write_panels(
@@ -869,7 +888,15 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         &out.join("fwhm_vs_pitch"),
         &fwhm_panels,
         "pitch (µm)",
-        "FWHM (λ) / Strehl ratio",
+        "transverse FWHM (λ)",
+        None,
+        Legend::UpperRight,
+    )?;
+    write_panels(
+        &out.join("strehl_vs_pitch"),
+        &strehl_panels,
+        "pitch (µm)",
+        "Strehl ratio",
         None,
         Legend::UpperRight,
     )
@@ -961,7 +988,7 @@ fn study_markdown(
         t[1],
         mem.map_or("n/a".into(), |m| format!("{m:.0} MB"))
     );
-    s += "## Figures\n\n![focusing efficiency versus pitch (dashed: ideal lens)](efficiency_vs_pitch.png)\n\n![FWHM and Strehl ratio versus pitch (dashed: ideal lens)](fwhm_vs_pitch.png)\n\n";
+    s += "## Figures\n\n![focusing efficiency versus pitch (dashed: ideal lens)](efficiency_vs_pitch.png)\n\n![FWHM versus pitch (dashed: ideal lens)](fwhm_vs_pitch.png)\n\n![Strehl ratio versus pitch](strehl_vs_pitch.png)\n\n";
     s += "Each lens's own figures and numbers are in `lenses/<NA>-<pitch>/` (layout, GDSII, `focus/`).\n\n";
     s += "## Assumptions (the design file; sources in its comments)\n\n```toml\n";
     s += text;

@@ -639,7 +639,10 @@ impl Design {
         }
         // a pitch where no radius fits gives a library slice without a valid cell
         for &p in &pitches {
-            if !radii.iter().any(|&r| 2.0 * r + self.cell.min_gap <= p * (1.0 + 1e-12)) {
+            if !radii
+                .iter()
+                .any(|&r| 2.0 * r + self.cell.min_gap <= p * (1.0 + 1e-12))
+            {
                 return Err(Error::invalid(
                     "pitch",
                     format!("{p} µm"),
@@ -650,12 +653,7 @@ impl Design {
                 ));
             }
         }
-        let n_exit = self
-            .materials
-            .parse()?
-            .2
-            .index(self.source.wavelength)?
-            .re;
+        let n_exit = self.materials.parse()?.2.index(self.source.wavelength)?.re;
         if let Some(p) = &self.propagation {
             p.validate()?;
         }

@@ -119,7 +119,10 @@ pub fn preflight_file(out: &Path, inputs: &[&Path]) -> Result<()> {
             return Err(Error::invalid(
                 "output",
                 out.display(),
-                format!("is the input file {}: choose another output name", inp.display()),
+                format!(
+                    "is the input file {}: choose another output name",
+                    inp.display()
+                ),
             ));
         }
     }

@@ -343,7 +343,10 @@ impl LayoutFile {
             _ => None,
         };
         if !(v[5].is_finite() && v[5] > 0.0) {
-            return Err(Error::format(path, format!("pitch {} µm is not a length > 0", v[5])));
+            return Err(Error::format(
+                path,
+                format!("pitch {} µm is not a length > 0", v[5]),
+            ));
         }
         let n_ratio = incidence_index
             .filter(|n| n.is_finite() && *n > 0.0)
@@ -353,11 +356,19 @@ impl LayoutFile {
             let finite = c.iter().all(|x| x.is_finite())
                 && r.is_finite()
                 && t.iter().all(|z| z.re.is_finite() && z.im.is_finite());
-            let at = || format!("pillar {i} at ({}, {}) µm, radius {r} µm, pitch {} µm", c[0], c[1], v[5]);
+            let at = || {
+                format!(
+                    "pillar {i} at ({}, {}) µm, radius {r} µm, pitch {} µm",
+                    c[0], c[1], v[5]
+                )
+            };
             if !finite {
                 return Err(Error::format(
                     path,
-                    format!("{}: non-finite value (the file was edited or is corrupt)", at()),
+                    format!(
+                        "{}: non-finite value (the file was edited or is corrupt)",
+                        at()
+                    ),
                 ));
             }
             if !(0.0..0.5 * v[5]).contains(&r) {

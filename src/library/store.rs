@@ -283,7 +283,8 @@ fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<(
                     ["x", "y"][pol]
                 )
             };
-            let bad = if !(t.re.is_finite() && t.im.is_finite() && tt.is_finite() && rr.is_finite()) {
+            let bad = if !(t.re.is_finite() && t.im.is_finite() && tt.is_finite() && rr.is_finite())
+            {
                 Some(format!("non-finite value (t = {t}, T = {tt}, R = {rr})"))
             } else if tt < -ENERGY_TOL || rr < -ENERGY_TOL {
                 Some(format!("negative power (T = {tt}, R = {rr})"))

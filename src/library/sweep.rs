@@ -440,7 +440,12 @@ where
         .map(|&i| {
             if crate::io::guard::interrupted() {
                 // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
-                return (i, Err(Error::Interrupted { message: String::new() }));
+                return (
+                    i,
+                    Err(Error::Interrupted {
+                        message: String::new(),
+                    }),
+                );
             }
             let c = spec.point(i);
             let r = solver(&c).and_then(|r| {
@@ -481,7 +486,9 @@ where
         let where_ = opts
             .checkpoint
             .as_ref()
-            .map_or("memory only (no checkpoint)".to_string(), |p| p.display().to_string());
+            .map_or("memory only (no checkpoint)".to_string(), |p| {
+                p.display().to_string()
+            });
         return Err(Error::Interrupted {
             message: format!(
                 "{saved} of {} cells saved in {where_}; rerun the same command to resume",

@@ -74,7 +74,10 @@ pub fn colour_bar<DB: plotters::prelude::DrawingBackend>(
     let d = (hi - lo) / 100.0;
     cb.draw_series((0..100).map(|k| {
         let v = lo + k as f64 * d;
-        Rectangle::new([(0.0, v), (1.0, v + d)], viridis((k as f64 + 0.5) / 100.0).filled())
+        Rectangle::new(
+            [(0.0, v), (1.0, v + d)],
+            viridis((k as f64 + 0.5) / 100.0).filled(),
+        )
     }))?;
     Ok(())
 }
