@@ -67,6 +67,8 @@ pub const DEFAULT_WAVELENGTH: f64 = 0.685;
 pub const DEFAULT_MIN_GAP: f64 = 0.03;
 /// Default pillar height (µm), from the height study in validation/library/.
 pub const DEFAULT_HEIGHT: f64 = 1.0;
+/// Default library pitch (µm) when a design gives none, and of `metalens cell`.
+pub const DEFAULT_PITCH: f64 = 0.25;
 /// Default harmonics for library sweeps.
 pub const DEFAULT_LIBRARY_HARMONICS: usize = 200;
 
@@ -365,7 +367,7 @@ pub struct LibrarySection {
 impl Default for LibrarySection {
     fn default() -> Self {
         LibrarySection {
-            pitches: Some(vec![0.25]),
+            pitches: Some(vec![DEFAULT_PITCH]),
             pitch_range: None,
             radius: default_radius_range(),
             heights: None,
