@@ -185,7 +185,13 @@ impl H5Writer {
         if let Err(e) = f.close() {
             // a failed flush (disk full): no temporary file left behind
             let _ = std::fs::remove_file(&self.tmp);
-            return Err(fmt_err(&self.path, "cannot write HDF5 file", e));
+            return Err(Error::io(
+                &self.path,
+                std::io::Error::other(format!(
+                    "cannot write HDF5 file: {}",
+                    e.to_string().replace('\n', " ")
+                )),
+            ));
         }
         commit_temp(&self.tmp, &self.path)
     }

@@ -32,7 +32,7 @@ fn heat<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let qmax = q.iter().cloned().fold(0.0, f64::max).max(1e-300);
     let (x0, x1, y0, y1) = (xs[0], xs[xs.len() - 1], ys[0], ys[ys.len() - 1]);
-    let (main, bar) = root.split_horizontally(SIZE.0 - 130);
+
     // every map keeps equal x and y scales (round circles, an x–z section not stretched in
     // z): the plot area is shrunk to the data's aspect ratio. Pixels taken by the axes: 60
     // (y labels) + 24 (margins) across, 45 (x labels) + 24 + ≈ 36 (caption) down.
@@ -40,7 +40,10 @@ fn heat<DB: DrawingBackend>(
     let (dx, dy) = ((x1 - x0).abs().max(1e-12), (y1 - y0).abs().max(1e-12));
     let scale = (w_avail / dx).min(h_avail / dy);
     let (w_px, h_px) = ((dx * scale) as u32 + 84, (dy * scale) as u32 + 105);
-    let main = main.split_horizontally(w_px).0.split_vertically(h_px).0;
+    // the colour bar right beside the map
+    let (main, rest) = root.split_horizontally(w_px);
+    let main = main.split_vertically(h_px).0;
+    let bar = rest.split_horizontally(130).0;
     let bar_bottom = SIZE.1.saturating_sub(h_px) + 57;
     let mut chart = ChartBuilder::on(&main)
         .caption(title, ("sans-serif", 22))
