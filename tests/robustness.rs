@@ -576,3 +576,45 @@ fn the_default_folder_of_a_builtin_is_not_overwritten_by_a_file_of_the_same_name
     assert_eq!(lib.pitches, vec![0.2, 0.3], "the built-in was used");
     assert!(stderr(&o).contains("not the built-in"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_study_lens_folder_is_reused_only_when_its_completion_marker_matches() {
+    let d = tmpdir("marker");
+    let design = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/designs/pitch-sweep.toml"
+    ))
+    .unwrap()
+    .replace("pitches = [0.18, 0.22, 0.25, 0.30, 0.35, 0.40]", "pitches = [0.3]")
+    .replace("stop = 0.185, count = 100", "stop = 0.13, count = 12")
+    .replace("harmonics = 200", "harmonics = 40")
+    .replace("diameter = 20.0", "diameter = 5.0")
+    .replace("nas = [0.9, 0.99]", "nas = [0.8]");
+    write(&d, "st.toml", &design);
+    let reused = |d: &Path| -> bool {
+        let r: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("o/report.json")).unwrap())
+                .unwrap();
+        r["lenses"][0]["reused"].as_bool().unwrap()
+    };
+    let o = run(&["run", "st.toml", "--out", "o", "--quiet"], &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lens = d.join("o/lenses/na0.80-p0.300");
+    assert!(lens.join(".complete").exists());
+    let o = run(&["run", "st.toml", "--out", "o", "--quiet"], &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(reused(&d), "a complete lens was recomputed");
+    // a run that died after propagate.json but before its figures (full disk): no marker
+    std::fs::remove_file(lens.join(".complete")).unwrap();
+    std::fs::remove_file(lens.join("focus/focal_plane.png")).unwrap();
+    let o = run(&["run", "st.toml", "--out", "o", "--quiet"], &d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!reused(&d), "an incomplete lens folder was reused");
+    assert!(lens.join("focus/focal_plane.png").exists() && lens.join(".complete").exists());
+    assert!(temp_files(&d).is_empty(), "{:?}", temp_files(&d));
+    // a second run on the same folder while the first holds it refuses
+    std::fs::write(d.join("o/.metalens.lock"), "1\n").unwrap();
+    let o = run(&["run", "st.toml", "--out", "o", "--quiet"], &d);
+    assert_bad(&o, &["another metalens process", "pid 1"]);
+    std::fs::remove_file(d.join("o/.metalens.lock")).unwrap();
+}

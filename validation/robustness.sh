@@ -89,7 +89,7 @@ try '`propagate` on a library file (wrong kind)' "$BIN" propagate lib.h5 --quiet
 "$BIN" layout sl.toml --library lib.h5 -o lay --quiet 2>/dev/null
 try '`library info` on a layout file (wrong kind)' "$BIN" library info lay.h5
 row 'library edited: T = 1.5 at one cell (tests/robustness.rs)' 2 'lib.h5: cell radius 0.05 µm, pitch 0.3 µm (height 1 µm, wavelength 0.685 µm, x polarisation): T + R = 1.500000 exceeds 1: a passive cell cannot carry more power than it receives (the file was edited or is corrupt; recompute it with `metalens library`)'
-row 'library edited: t = NaN, R < 0, \\|t\\| × 3 (tests/robustness.rs)' 2 'the same, with "non-finite value (t = NaN+…)", "negative power (T = …, R = -0.2)", "the zeroth order carries n_exit/n_inc·|t|² = …, more than the transmittance T = …"'
+row 'library edited: t = NaN, R < 0, \|t\| × 3 (tests/robustness.rs)' 2 'the same, with "non-finite value (t = NaN+…)", "negative power (T = …, R = -0.2)", "the zeroth order carries n_exit/n_inc·|t|² = …, more than the transmittance T = …"'
 
 # interrupted and concurrent runs
 "$BIN" library s.toml -o int.h5 --test-solver --test-solver-delay-ms 250 --threads 1 --quiet 2> int.err &

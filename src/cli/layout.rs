@@ -357,7 +357,13 @@ pub fn run(args: Args) -> Result<()> {
         crate::io::guard::preflight_file(&with_suffix(&stem0, ext), &inputs)?;
     }
     let _lock = crate::io::guard::Lock::acquire(&with_suffix(&stem0, ".h5"))?;
-    crate::io::budget::check_lens(lens_s.diameter, lens_s.pitch, 1, 1.0)?;
+    let (b, pillars, _) = crate::io::budget::check_lens(lens_s.diameter, lens_s.pitch, 1, 1.0)?;
+    if !args.quiet && pillars > 1e6 {
+        eprintln!(
+            "note: {pillars:.3e} pillars, about {} of memory for the layout",
+            crate::io::budget::bytes(b)
+        );
+    }
     let library = PhaseLibrary::load(&args.library)?;
     let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
     for w in &warnings {

@@ -379,7 +379,15 @@ fn preflight_budget(design: &Design) -> Result<()> {
         for &na in &nas {
             // as `metalens propagate`: at least 4 samples per pitch, fine enough for the NA
             let auto = ((2.5 * na * p / design.source.wavelength).ceil() as usize).max(4);
-            crate::io::budget::check_lens(lens.diameter, p, sp.unwrap_or(auto), 2.0)?;
+            let (b, pillars, n_fft) =
+                crate::io::budget::check_lens(lens.diameter, p, sp.unwrap_or(auto), 2.0)?;
+            if b > 2.0 * 1024f64.powi(3) {
+                // a large lens starts with a word about its size
+                eprintln!(
+                    "note: lens at pitch {p} µm: {pillars:.3e} pillars, {n_fft}² FFT grid, about {} of memory",
+                    crate::io::budget::bytes(b)
+                );
+            }
         }
     }
     Ok(())
