@@ -585,7 +585,10 @@ fn a_study_lens_folder_is_reused_only_when_its_completion_marker_matches() {
         "/designs/pitch-sweep.toml"
     ))
     .unwrap()
-    .replace("pitches = [0.18, 0.22, 0.25, 0.30, 0.35, 0.40]", "pitches = [0.3]")
+    .replace(
+        "pitches = [0.18, 0.22, 0.25, 0.30, 0.35, 0.40]",
+        "pitches = [0.3]",
+    )
     .replace("stop = 0.185, count = 100", "stop = 0.13, count = 12")
     .replace("harmonics = 200", "harmonics = 40")
     .replace("diameter = 20.0", "diameter = 5.0")
