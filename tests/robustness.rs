@@ -332,7 +332,8 @@ fn a_library_with_unphysical_values_is_rejected_naming_radius_and_pitch() {
     let d = tmpdir("lie");
     let lib_path = small_library(&d);
     let (lib, meta) = PhaseLibrary::load_with_meta(&lib_path).unwrap();
-    let edits: [(&str, Box<dyn Fn(&mut PhaseLibrary)>, &str); 4] = [
+    type Edit = Box<dyn Fn(&mut PhaseLibrary)>;
+    let edits: [(&str, Edit, &str); 4] = [
         (
             "power.h5",
             Box::new(|l: &mut PhaseLibrary| l.transmittance[[0, 0, 1, 2, 0]] = 1.5),
