@@ -34,6 +34,7 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    metalens::io::guard::install_interrupt_handler();
     let result = match cli.command {
         Command::Cell(a) => metalens::cli::cell::run(a),
         Command::Library(a) => metalens::cli::library::run(a),

@@ -402,5 +402,6 @@ fn design_files_describe_the_sweep() {
     m2b.lens = m1.lens.clone();
     m2b.name = m1.name.clone();
     m2b.description = m1.description.clone();
+    m2b.reproduces = m1.reproduces.clone();
     assert_eq!(m1, m2b);
 }

@@ -10,30 +10,31 @@ use std::path::PathBuf;
 /// Arguments of `metalens cell`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Vacuum wavelength (µm).
-    #[arg(long, default_value_t = 0.685, allow_negative_numbers = true)]
+    /// Vacuum wavelength (µm); the design files' default.
+    #[arg(long, default_value_t = crate::io::design::DEFAULT_WAVELENGTH, allow_negative_numbers = true)]
     pub wavelength: f64,
-    /// Lattice period (µm).
-    #[arg(long, default_value_t = 0.3, allow_negative_numbers = true)]
+    /// Lattice period (µm); the design files' default library pitch.
+    #[arg(long, default_value_t = crate::io::design::DEFAULT_PITCH, allow_negative_numbers = true)]
     pub pitch: f64,
     /// Pillar radius (µm); 0 for an empty cell.
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub radius: f64,
-    /// Pillar height (µm).
-    #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
+    /// Pillar height (µm); the design files' default.
+    #[arg(long, default_value_t = crate::io::design::DEFAULT_HEIGHT, allow_negative_numbers = true)]
     pub height: f64,
     /// Pillar material: complex index (2.74+0.01i), preset (srn, sio2) or n,k file.
     #[arg(long, default_value = "srn")]
     pub pillar_index: String,
-    /// Medium the light comes from (the substrate).
+    /// Medium the light comes from (the substrate); the design files' default.
     #[arg(long, default_value = "sio2")]
     pub incidence_index: String,
-    /// Medium above the pillars (and around them).
-    #[arg(long, default_value = "1.0")]
+    /// Medium above the pillars (and around them); the design files' default (air).
+    #[arg(long, default_value = "air")]
     pub exit_index: String,
     #[arg(long, value_enum, default_value_t = LatticeKind::Square)]
     pub lattice: LatticeKind,
-    /// Approximate total number of Fourier harmonics kept.
+    /// Approximate total number of Fourier harmonics kept (one cell: 400 for accuracy; a
+    /// design's library sweep defaults to 200, see validation/rcwa/).
     #[arg(long, default_value_t = rcwa::DEFAULT_HARMONICS)]
     pub harmonics: usize,
     /// Polar angle of incidence in the incidence medium (degrees).
@@ -100,8 +101,11 @@ pub fn setup(a: &Args) -> Result<(Stack, Incidence, Settings)> {
 /// Run `metalens cell`.
 pub fn run(a: Args) -> Result<()> {
     let (stack, incidence, settings) = setup(&a)?;
+    // a solve beyond the machine is refused with its estimate, not left to the allocator
+    crate::io::budget::check_cell(settings.harmonics)?;
     let start = std::time::Instant::now();
     let sol = rcwa::solve(&stack, &incidence, &settings)?;
+    crate::io::guard::check_interrupt(|| "nothing to save (one cell)".into())?;
     let seconds = start.elapsed().as_secs_f64();
     let n_inc = stack.incidence.index(incidence.wavelength)?;
     let n_exit = stack.exit.index(incidence.wavelength)?;

@@ -175,11 +175,17 @@ pub fn summary(r: &PolarizationResult) -> String {
 pub fn run(args: Args) -> Result<()> {
     let pols = polarizations(&args.pol)?;
     let (d, text) = FullwaveDesign::load(&args.design)?;
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("out/fullwave-{}", d.display_name())));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        // out/<name>, with "fullwave-" in front unless the name already starts with it
+        let n = d.display_name();
+        if n.starts_with("fullwave") {
+            PathBuf::from("out").join(n)
+        } else {
+            PathBuf::from(format!("out/fullwave-{n}"))
+        }
+    });
+    crate::io::guard::preflight_dir(&dir, &[args.design.as_path()])?;
+    let _lock = crate::io::guard::Lock::acquire(&dir)?;
     let show = !args.quiet && std::io::stderr().is_terminal();
     let bar = if show {
         let b = indicatif::ProgressBar::new((3 * pols.len()) as u64);
@@ -199,6 +205,12 @@ pub fn run(args: Args) -> Result<()> {
     ];
     let mut results = Vec::new();
     for (ip, &pol) in pols.iter().enumerate() {
+        crate::io::guard::check_interrupt(|| {
+            format!(
+                "{ip} of {} polarisations done, nothing written yet; rerun the same command",
+                pols.len()
+            )
+        })?;
         let progress = |stage: usize| {
             bar.set_position((3 * ip + stage) as u64);
             bar.set_message(format!("{}: {}", pol.name(), stages[stage]));

@@ -33,6 +33,9 @@ pub struct Args {
     /// No progress bar and no report on stdout.
     #[arg(long)]
     pub quiet: bool,
+    /// Progress bar but no report on stdout (a stage of `reproduce`, which summarises).
+    #[arg(long, hide = true)]
+    pub no_summary: bool,
     /// Radius grid (µm) on which the library is interpolated between its radii.
     #[arg(long, default_value_t = 0.001)]
     pub radius_step: f64,
@@ -342,11 +345,25 @@ pub fn gds_options(lay: &LayoutOptions) -> GdsOptions {
 
 /// Run `metalens layout`.
 pub fn run(args: Args) -> Result<()> {
-    let (design, _text) = Design::load(&args.design)?;
+    let (design, _text) = Design::resolve(&args.design)?;
     let (lens_s, lay) = from_design(&design, &args)?;
     let gopts = gds_options(&lay);
     gopts.validate()?;
     check_lens_spec(&lens_s)?;
+    // outputs checked, claimed and sized before the library is read
+    let stem0 = stem(&args.output);
+    let inputs = [args.design.as_path(), args.library.as_path()];
+    for ext in [".h5", ".gds", ".json"] {
+        crate::io::guard::preflight_file(&with_suffix(&stem0, ext), &inputs)?;
+    }
+    let _lock = crate::io::guard::Lock::acquire(&with_suffix(&stem0, ".h5"))?;
+    let (b, pillars, _) = crate::io::budget::check_lens(lens_s.diameter, lens_s.pitch, 1, 1.0)?;
+    if !args.quiet && pillars > 1e6 {
+        eprintln!(
+            "note: {pillars:.3e} pillars, about {} of memory for the layout",
+            crate::io::budget::bytes(b)
+        );
+    }
     let library = PhaseLibrary::load(&args.library)?;
     let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
     for w in &warnings {
@@ -417,7 +434,7 @@ pub fn run(args: Args) -> Result<()> {
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    if !args.quiet {
+    if !args.quiet && !args.no_summary {
         println!(
             "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
             lens.wavelength,

@@ -114,6 +114,9 @@ pub struct SweepArgs {
     /// claim), for testing the pipeline. Optionally slow each cell by this many ms.
     #[arg(long, hide = true)]
     pub test_solver: bool,
+    /// Progress bar but no summary on stdout (a stage of `reproduce`, which summarises).
+    #[arg(long, hide = true)]
+    pub no_summary: bool,
     #[arg(long, hide = true, default_value_t = 0)]
     pub test_solver_delay_ms: u64,
 }
@@ -200,18 +203,14 @@ fn parse_pol(s: &str) -> Result<usize> {
 /// design and the text to record.
 pub fn design_from_args(a: &SweepArgs) -> Result<(Design, String)> {
     let (mut d, text, origin) = match &a.design {
-        Some(p)
-            if !p.exists()
-                && crate::io::design::BUILTIN
-                    .iter()
-                    .any(|(n, _)| Path::new(n) == p) =>
-        {
-            let (d, t) = Design::builtin(&p.display().to_string())?;
-            (d, t, format!("built-in design {}", p.display()))
-        }
         Some(p) => {
-            let (d, t) = Design::load(p)?;
-            (d, t, p.display().to_string())
+            let (d, t) = Design::resolve(p)?;
+            let origin = if p.is_file() {
+                p.display().to_string()
+            } else {
+                format!("built-in design {}", p.display())
+            };
+            (d, t, origin)
         }
         None => (
             Design::from_toml("", "defaults")?,
@@ -307,8 +306,15 @@ pub fn test_solver(
     let ne = crate::material::Material::parse(&spec.exit)?;
     let lattice = spec.lattice;
     Ok(move |c: &CellPoint| {
-        if delay_ms > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        // the delay stands for a long solve; like one, it can be interrupted (Ctrl-C)
+        let t0 = std::time::Instant::now();
+        while t0.elapsed().as_millis() < delay_ms as u128 {
+            if crate::io::guard::interrupted() {
+                return Err(Error::Interrupted {
+                    message: String::new(),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
         let area = crate::cell::Lattice::of_kind(lattice, c.pitch)?.area();
         let f = std::f64::consts::PI * c.radius * c.radius / area;
@@ -333,6 +339,11 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         .clone()
         .ok_or_else(|| Error::invalid("output", "none", "give -o FILE.h5"))?;
     let (design, text) = design_from_args(&a)?;
+    if !a.quiet && !a.no_summary {
+        for w in design.warnings().iter().filter(|w| w.starts_with("pillar")) {
+            eprintln!("warning: {w}");
+        }
+    }
     let spec = SweepSpec::from_design(&design)?;
     let shard = a.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     if let Some(t) = a.threads {
@@ -340,6 +351,40 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             return Err(Error::invalid("threads", 0, "must be >= 1"));
         }
     }
+    // everything checked before the first cell: output path, a concurrent writer, the size
+    crate::io::guard::preflight_file(
+        &out,
+        &a.design.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+    )?;
+    let threads = a.threads.unwrap_or_else(rayon::current_num_threads);
+    let cells = fitting_cells(&spec, shard);
+    if cells == 0 {
+        return Err(Error::invalid(
+            "library sweep",
+            "no cell",
+            format!(
+                "no radius of {}..{} µm fits any pitch with the minimum gap {} µm (2 r + min_gap <= pitch): a library without a valid cell is not written",
+                spec.radii[0],
+                spec.radii[spec.radii.len() - 1],
+                spec.min_gap
+            ),
+        ));
+    }
+    let solves = match spec.polarization {
+        LibraryPolarization::X => 1.0,
+        LibraryPolarization::Both => 2.0,
+    };
+    let harmonics = if a.test_solver { 1 } else { spec.harmonics };
+    let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
+    if !a.quiet && seconds > 60.0 {
+        eprintln!(
+            "library: {cells} cells at {} harmonics, estimated {} on {threads} threads, {} of memory",
+            spec.harmonics,
+            crate::io::budget::duration(seconds),
+            crate::io::budget::bytes(bytes)
+        );
+    }
+    let _lock = crate::io::guard::Lock::acquire(&out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     let opts = SweepOptions {
         checkpoint: Some(ckpt.clone()),
@@ -357,10 +402,35 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         Some(t) => rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
-            .map_err(|e| Error::numerical("library", format!("cannot start {t} threads: {e}")))?
-            .install(run)?,
-        None => run()?,
+            .map_err(|e| Error::numerical("library", format!("cannot start {t} threads: {e}")))
+            .and_then(|pool| pool.install(run)),
+        None => run(),
     };
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            // a checkpoint without a solved cell saves nothing: never leave it behind
+            if !crate::io::guard::checkpoint_has_cells(&ckpt) {
+                let _ = std::fs::remove_file(&ckpt);
+                if let Error::Interrupted { .. } = e {
+                    return Err(Error::Interrupted {
+                        message: "no cell was finished, nothing saved; rerun the same command to start again".into(),
+                    });
+                }
+            }
+            return Err(e);
+        }
+    };
+    if shard.is_none() && report.library.valid_count() == 0 {
+        return Err(Error::numerical(
+            "library",
+            format!(
+                "no cell of the sweep gave a valid result ({} failed): {} not written",
+                report.failed.len(),
+                out.display()
+            ),
+        ));
+    }
     let meta = LibraryMeta {
         spec: spec.clone(),
         design_text: text,
@@ -370,7 +440,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
     };
     store::write_library(&out, &report.library, &meta)?;
     let _ = std::fs::remove_file(&ckpt);
-    if !a.quiet {
+    if !a.quiet && !a.no_summary {
         let attempted = report.solved + report.resumed + report.failed.len();
         out!(
             "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
@@ -412,6 +482,21 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Cells of the sweep (or of its shard) that fit their pitch: the cells to solve.
+fn fitting_cells(spec: &SweepSpec, shard: Option<Shard>) -> usize {
+    let (nw, nh, _, _) = spec.shape();
+    let per_slice: usize = spec
+        .pitches
+        .iter()
+        .map(|&p| spec.radii.partition_point(|&r| spec.fits(p, r)))
+        .sum();
+    let all = nw * nh * per_slice;
+    match shard {
+        Some(s) => all.div_ceil(s.count),
+        None => all,
+    }
 }
 
 fn print_coverage(lib: &PhaseLibrary, thr: f64) {
@@ -466,7 +551,7 @@ fn run_plot(a: PlotArgs) -> Result<()> {
         .unwrap_or_else(|| "library".into());
     let dir = match &a.out_dir {
         Some(d) => {
-            std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            crate::io::guard::preflight_dir(d, &[&a.file])?;
             d.clone()
         }
         None => a.file.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -524,6 +609,8 @@ fn run_info(a: InfoArgs) -> Result<()> {
 
 fn run_merge(a: MergeArgs) -> Result<()> {
     let paths: Vec<&Path> = a.shards.iter().map(PathBuf::as_path).collect();
+    crate::io::guard::preflight_file(&a.output, &paths)?;
+    let _lock = crate::io::guard::Lock::acquire(&a.output)?;
     let (lib, meta) = store::merge(&paths)?;
     store::write_library(&a.output, &lib, &meta)?;
     out!(
@@ -537,6 +624,7 @@ fn run_merge(a: MergeArgs) -> Result<()> {
 
 fn run_export(a: ExportArgs) -> Result<()> {
     let pol = parse_pol(&a.pol)?;
+    crate::io::guard::preflight_file(&a.output, &[&a.file])?;
     let lib = PhaseLibrary::load(&a.file)?;
     let pick = |axis: &[f64], v: Option<f64>, name: &str| -> Result<usize> {
         match v {

@@ -220,6 +220,13 @@ pub fn run(args: Args) -> Result<()> {
     };
     spec.validate()?;
     let opts = options(&args, &spec)?;
+    let _lock = match &args.out {
+        Some(dir) => {
+            crate::io::guard::preflight_dir(dir, &[])?;
+            Some(crate::io::guard::Lock::acquire(dir)?)
+        }
+        None => None,
+    };
     let result = run_ideal(&spec, &opts)?;
     for w in &result.warnings {
         eprintln!("warning: {w}");
@@ -317,6 +324,13 @@ fn summary(spec: &LensSpec, r: &LensResult) {
 /// carries the library t for its radius), with the ideal lens of the same NA, diameter and
 /// grid beside it.
 fn run_layout(args: &Args, path: &Path) -> Result<()> {
+    let _lock = match &args.out {
+        Some(dir) => {
+            crate::io::guard::preflight_dir(dir, &[path])?;
+            Some(crate::io::guard::Lock::acquire(dir)?)
+        }
+        None => None,
+    };
     let layout = crate::io::layout_file::LayoutFile::load(path)?;
     let lens = &layout.lens;
     let n_incident = match layout.incidence_index {
@@ -349,6 +363,7 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         .dx_um
         .map(|dx| (layout.pitch / dx).round().max(2.0) as usize)
         .unwrap_or(needed.max(4));
+    crate::io::budget::check_lens(spec.diameter_um, layout.pitch, samples, opts.padding)?;
     let nf = crate::nearfield::NearField::from_sites(
         &sites,
         layout.pitch,
@@ -356,7 +371,14 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         0.5 * spec.diameter_um,
         opts.outside,
     )?;
-    let (designed, ideal) = crate::metrics::pipeline::run_designed(&nf, &spec, &opts)?;
+    crate::io::guard::check_interrupt(|| "nothing saved (propagation not started)".into())?;
+    let (mut designed, ideal) = crate::metrics::pipeline::run_designed(&nf, &spec, &opts)?;
+    if let Some(st) = designed.report.strehl.filter(|&x| x > 1.0 + 1e-3) {
+        // legal numbers, meaningless result: say so
+        designed.warnings.push(format!(
+            "Strehl ratio {st:.3} exceeds 1: the designed focus is brighter than the ideal lens's (uniform transverse amplitude) at its own focal plane; the local periodic approximation over-states the rim's power at high NA, so read it as an upper bound, not as a lens better than ideal"
+        ));
+    }
     for w in designed.warnings.iter().chain(&ideal.warnings) {
         eprintln!("warning: {w}");
     }

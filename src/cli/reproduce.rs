@@ -15,7 +15,7 @@
 //! checkpoint), and in a study every lens whose folder already holds results for the same
 //! derived design and the same library is reused.
 
-use crate::io::design::{Design, BUILTIN};
+use crate::io::design::Design;
 use crate::library::sweep::SweepSpec;
 use crate::library::PhaseLibrary;
 use crate::plot::study::{write_panels, Legend, Panel, Series};
@@ -128,20 +128,10 @@ pub fn peak_memory_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// Load a design by built-in name or path: (design, text, short name).
+/// Load a design by path or built-in name: (design, text, short name). One rule for every
+/// subcommand: an argument naming an existing file is that file; otherwise a built-in name.
 fn load(arg: &str) -> Result<(Design, String, String)> {
-    let p = Path::new(arg);
-    let (design, text) = if BUILTIN.iter().any(|(n, _)| *n == arg) {
-        Design::builtin(arg)?
-    } else if p.exists() {
-        Design::load(p)?
-    } else {
-        return Err(Error::invalid(
-            "design",
-            format!("'{arg}'"),
-            "not a built-in design (mk1, mk2, pitch-sweep) and no such file",
-        ));
-    };
+    let (design, text) = Design::resolve(Path::new(arg))?;
     let name = Path::new(arg)
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -163,7 +153,13 @@ fn library_stage(design: &Design, design_path: &Path, lib: &Path, quiet: bool) -
             }
         }
     }
-    let mut argv: Vec<String> = vec!["library".into(), s(design_path), "-o".into(), s(lib)];
+    let mut argv: Vec<String> = vec![
+        "library".into(),
+        s(design_path),
+        "-o".into(),
+        s(lib),
+        "--no-summary".into(),
+    ];
     if quiet {
         argv.push("--quiet".into());
     }
@@ -174,6 +170,7 @@ fn library_stage(design: &Design, design_path: &Path, lib: &Path, quiet: bool) -
 /// Layout and propagation of one lens into `dir`; returns (focus json, layout json, layout s,
 /// propagation s).
 fn lens_stage(
+    design: &Design,
     design_path: &Path,
     lib: &Path,
     dir: &Path,
@@ -188,21 +185,37 @@ fn lens_stage(
         s(lib),
         "-o".into(),
         s(&lay),
+        "--no-summary".into(),
     ];
     if quiet {
         argv.push("--quiet".into());
     }
     super::layout::run(parse::<LayoutCmd>(&argv)?.args)?;
     let t_lay = t0.elapsed().as_secs_f64();
+    crate::io::guard::check_interrupt(|| {
+        format!(
+            "the library and the layout are saved in {}; rerun the same command to go on",
+            dir.display()
+        )
+    })?;
     let prop = dir.join("focus");
     // propagate prints its own summary unless quiet; the report summarises instead
-    let argv: Vec<String> = vec![
+    let mut argv: Vec<String> = vec![
         "propagate".into(),
         s(&dir.join("layout.h5")),
         "--out".into(),
         s(&prop),
         "--quiet".into(),
     ];
+    // [propagation] drives the propagation: polarisation, outside, efficiency radii, sampling
+    let pitch = design.lens.as_ref().map_or(0.25, |l| l.pitch);
+    argv.extend(
+        design
+            .propagation
+            .clone()
+            .unwrap_or_default()
+            .propagate_flags(pitch),
+    );
     super::propagate::run(parse::<PropagateCmd>(&argv)?.args)?;
     let t_prop = t0.elapsed().as_secs_f64() - t_lay;
     Ok((
@@ -227,7 +240,19 @@ pub fn run(a: Args) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&name));
-    std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
+    // everything checked before the library: the folder, a concurrent run, another design's
+    // results in the default folder, the size of every job
+    let src = source_of(&a.design);
+    crate::io::guard::preflight_dir(&out, &[Path::new(&a.design)])?;
+    let _lock = crate::io::guard::Lock::acquire(&out)?;
+    if a.out.is_none() {
+        check_folder_owner(&out, &src)?;
+    }
+    preflight_budget(&design)?;
+    for w in design.warnings() {
+        eprintln!("warning: {w}");
+    }
+    write(&out.join(SOURCE_FILE), &src)?;
     if design.study.is_some() {
         return run_study(&design, &text, &name, &out, a.quiet);
     }
@@ -237,9 +262,14 @@ pub fn run(a: Args) -> Result<()> {
     let t0 = Instant::now();
     let reused = library_stage(&design, &design_path, &lib, a.quiet)?;
     let t_lib = t0.elapsed().as_secs_f64();
-    let (focus, layout, t_lay, t_prop) = lens_stage(&design_path, &lib, &out, a.quiet)?;
-    let na = design.lens.as_ref().and_then(|l| l.na).unwrap_or(f64::NAN);
-    let study = STUDY.iter().find(|s| (s.1 - na).abs() < 1e-9);
+    crate::io::guard::check_interrupt(|| {
+        format!(
+            "the library is saved in {}; rerun the same command to go on",
+            lib.display()
+        )
+    })?;
+    let (focus, layout, t_lay, t_prop) = lens_stage(&design, &design_path, &lib, &out, a.quiet)?;
+    let study = study_of(&design);
     let mem = peak_memory_mb();
     let report = json!({
         "design": name, "design_text": text, "version": crate::VERSION, "conventions": crate::CONVENTIONS,
@@ -264,13 +294,146 @@ pub fn run(a: Args) -> Result<()> {
     let html = crate::io::html::markdown_to_html(&md, &format!("metalens: {name}"), &out)?;
     write(&out.join("report.html"), &html)?;
     if !a.quiet {
-        println!("{md}");
-        println!(
-            "wrote {} (report.md, report.html, report.json)",
-            out.display()
-        );
+        print!("{}", summary_single(&name, &focus, study, &out));
     }
     Ok(())
+}
+
+/// An efficiency entry of propagate.json (`incident_rK`, `transmitted_rK`; not the radii).
+fn is_efficiency_key(k: &str) -> bool {
+    k.starts_with("incident_r") || k.starts_with("transmitted_r")
+}
+
+/// File in an output folder naming the design that wrote it.
+const SOURCE_FILE: &str = ".design-source";
+
+/// What a design argument stands for: "built-in design mk1" or the file's absolute path.
+fn source_of(arg: &str) -> String {
+    let p = Path::new(arg);
+    if p.is_file() {
+        format!(
+            "file {}",
+            p.canonicalize()
+                .unwrap_or_else(|_| p.to_path_buf())
+                .display()
+        )
+    } else {
+        format!("built-in design {arg}")
+    }
+}
+
+/// The default folder out/<name> may hold another design of the same name (the built-in mk1
+/// and a file sub/mk1.toml): refuse instead of overwriting its results.
+fn check_folder_owner(out: &Path, src: &str) -> Result<()> {
+    if let Ok(prev) = std::fs::read_to_string(out.join(SOURCE_FILE)) {
+        if prev.trim() != src.trim() {
+            return Err(Error::invalid(
+                "output folder",
+                out.display(),
+                format!(
+                    "holds the results of the {}, not of the {src}: give --out DIR (or remove the folder)",
+                    prev.trim()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The study's lens this design says it reproduces (`reproduces = "mk1"`), if any.
+fn study_of(design: &Design) -> Option<&'static (&'static str, f64, f64, f64)> {
+    let r = design.reproduces.as_deref()?;
+    STUDY.iter().find(|s| s.0 == r)
+}
+
+/// Refuse a job beyond the machine before any work: the library sweep and every lens.
+fn preflight_budget(design: &Design) -> Result<()> {
+    let spec = SweepSpec::from_design(design)?;
+    let cells: usize = spec.wavelengths.len()
+        * spec.heights.len()
+        * spec
+            .pitches
+            .iter()
+            .map(|&p| spec.radii.partition_point(|&r| spec.fits(p, r)))
+            .sum::<usize>();
+    let solves = match spec.polarization {
+        crate::io::design::LibraryPolarization::X => 1.0,
+        crate::io::design::LibraryPolarization::Both => 2.0,
+    };
+    crate::io::budget::check_library(cells, spec.harmonics, solves, rayon::current_num_threads())?;
+    let Some(lens) = &design.lens else {
+        return Ok(());
+    };
+    let mut nas: Vec<f64> = lens.na.into_iter().collect();
+    let mut pitches = vec![lens.pitch];
+    if let Some(st) = &design.study {
+        nas = st.nas.clone();
+        pitches = spec.pitches.clone();
+    }
+    let nas = if nas.is_empty() { vec![0.0] } else { nas };
+    let sp = design
+        .propagation
+        .as_ref()
+        .and_then(|p| p.samples_per_pitch);
+    for &p in &pitches {
+        for &na in &nas {
+            // as `metalens propagate`: at least 4 samples per pitch, fine enough for the NA
+            let auto = ((2.5 * na * p / design.source.wavelength).ceil() as usize).max(4);
+            let (b, pillars, n_fft) =
+                crate::io::budget::check_lens(lens.diameter, p, sp.unwrap_or(auto), 2.0)?;
+            if b > 2.0 * 1024f64.powi(3) {
+                // a large lens starts with a word about its size
+                eprintln!(
+                    "note: lens at pitch {p} µm: {pillars:.3e} pillars, {n_fft}² FFT grid, about {} of memory",
+                    crate::io::budget::bytes(b)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The few lines printed at the end of a run: headline numbers and where the report is.
+fn summary_single(
+    name: &str,
+    focus: &Value,
+    study: Option<&(&str, f64, f64, f64)>,
+    out: &Path,
+) -> String {
+    let ideal = &focus["ideal"];
+    let mut s = format!("{name}: ");
+    let mut parts = Vec::new();
+    if let Some(obj) = focus["efficiency"].as_object() {
+        for (k, v) in obj.iter().filter(|(k, _)| is_efficiency_key(k)) {
+            parts.push(format!(
+                "{k} {} (ideal {})",
+                pct(v.as_f64()),
+                pct(num(ideal, &["efficiency", k]))
+            ));
+        }
+    }
+    s += &parts.join(", ");
+    s += &format!(
+        "\n  FWHM x {} λ, y {} λ (ideal {} λ); Strehl {}; transmission {}\n",
+        fix3(num(focus, &["fwhm", "transverse", "x_lambda"])),
+        fix3(num(focus, &["fwhm", "transverse", "y_lambda"])),
+        fix3(num(ideal, &["fwhm", "transverse", "x_lambda"])),
+        fix3(num(focus, &["strehl"])),
+        pct(num(focus, &["transmission_efficiency"])),
+    );
+    if let Some(st) = study {
+        s += &format!(
+            "  the study's {}: {:.0} %, FWHM {:.2} λ (our efficiencies are upper bounds: local periodic approximation)\n",
+            st.0,
+            100.0 * st.2,
+            st.3
+        );
+    }
+    s += &format!(
+        "report: {} (report.html, report.json beside it)\n",
+        out.join("report.md").display()
+    );
+    s
 }
 
 fn write_json(p: &Path, v: &Value) -> Result<()> {
@@ -309,7 +472,12 @@ fn lens_table(study: Option<&(&str, f64, f64, f64)>, f: &Value) -> String {
     let (se, sf) = study
         .map(|s| (format!("{:.0} %", 100.0 * s.2), format!("{:.2} λ", s.3)))
         .unwrap_or(("n/a".into(), "n/a".into()));
-    for (key, _) in EFF_KEYS {
+    // one row per efficiency the propagation computed ([propagation] efficiency_radii)
+    let keys: Vec<String> = f["efficiency"]
+        .as_object()
+        .map(|o| o.keys().filter(|k| is_efficiency_key(k)).cloned().collect())
+        .unwrap_or_else(|| EFF_KEYS.iter().map(|k| k.0.to_string()).collect());
+    for key in &keys {
         s += &format!(
             "| focusing efficiency `{key}` | {se} | {} | {} |\n",
             pct(num(f, &["efficiency", key])),
@@ -341,12 +509,34 @@ fn lens_table(study: Option<&(&str, f64, f64, f64)>, f: &Value) -> String {
         fix3(num(f, &["focal_shift_um"])),
         fix3(num(&ideal, &["focal_shift_um"]))
     );
+    if study.is_none() {
+        // the reference study's column only for designs that say they reproduce it
+        s = drop_column(&s, 1);
+    }
     s
+}
+
+/// A Markdown table without its column `col`.
+fn drop_column(table: &str, col: usize) -> String {
+    let mut out = String::new();
+    for line in table.lines() {
+        let cells: Vec<&str> = line.split('|').collect();
+        // "| a | b | c |" splits into ["", " a ", " b ", " c ", ""]
+        let kept: Vec<&str> = cells
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != col + 1)
+            .map(|(_, c)| *c)
+            .collect();
+        out += &kept.join("|");
+        out.push('\n');
+    }
+    out
 }
 
 const DEFINITIONS: &str = "Definitions (all from the same focal plane, the plane of maximum on-axis intensity): `incident_rK` = power of the axial Poynting flux Sz inside a circle of radius K·FWHM around the focal point (the maximum of Sz) ÷ power incident on the lens aperture (unit plane wave in the substrate); `transmitted_rK` = the same power ÷ the power transmitted through the lens (Sz of the propagating part of the aperture field). K = 1.5 is the common \"circle of diameter three FWHM\", K = 3 the \"radius three FWHM\" variant. The FWHM of the circle is the mean x/y FWHM of the transverse intensity. FWHM is that of the central lobe through the focal point, n/a where the quantity has a dip there (the |E|² of an x-polarised focus near NA 1 has two |Ez|² lobes beside the axis). Strehl = total intensity at the focal point ÷ the ideal lens's. Side-lobe level: of Sz. Full definitions: `focus/propagate.json`, block `definitions`.\n\n";
 
-const LPA_NOTE: &str = "About the transmission efficiency: the near field is built by the local periodic approximation, each site carrying its library cell's normal-incidence field ratio t over a uniform *transverse* amplitude. At high NA such an aperture field carries more axial power than the incident wave (the steep plane waves at the rim carry ½·n·|E_t|²/cos θ for p-polarisation): the ideal lens shows above 100 %. The `transmitted_rK` efficiencies divide by the same aperture field's own power and are immune to this; the `incident_rK` ones are not. The full-wave check (`metalens fullwave`, validation/fullwave/) on 1-D counterparts of these lenses confirms it is an artefact: the rigorous lenses transmit 0.78–0.89 of the incident power at NA 0.9 and 0.55–0.76 at NA 0.99, and the approximation over-states `transmitted_r3` by 0.21–0.35 there. Read the efficiencies of this report as upper bounds.\n\n";
+const LPA_NOTE: &str = "About the transmission efficiency: the near field is built by the local periodic approximation, each site carrying its library cell's normal-incidence field ratio t over a uniform *transverse* amplitude. At high NA such an aperture field carries more axial power than the incident wave (the steep plane waves at the rim carry ½·n·|E_t|²/cos θ for p-polarisation): the ideal lens shows above 100 %. The `transmitted_rK` efficiencies divide by the same aperture field's own power and are immune to this; the `incident_rK` ones are not. The full-wave check (`metalens fullwave`, validation/fullwave/) on 1-D counterparts of these lenses confirms it is an artefact: the rigorous lenses transmit 0.78–0.89 of the incident power at NA 0.9 and 0.55–0.76 at NA 0.99, and the approximation over-states `transmitted_r3` by 0.21–0.35 there. Read the efficiencies of this report as upper bounds. The ideal lens (uniform transverse amplitude, exact phase) is a reference, not a bound, under `transmitted_rK`: that ratio divides by each lens's own transmitted power and draws its circle at K times each lens's own FWHM, so a lens whose aperture field puts relatively less power into the steep rim (a slightly wider spot, a wider circle) can score above the ideal; under `incident_rK` the ideal bounds the design.\n\n";
 
 fn markdown(
     name: &str,
@@ -367,7 +557,7 @@ fn markdown(
         let e0 = &c["efficiency"][0];
         let w0 = &c["fwhm_lambda"][0];
         s += &format!(
-            "**Closest to the study.** Efficiency: `{}` = {} against the study's {:.0} % ({:+.1} points); the others in order: {}. FWHM: {} = {:.3} λ against {:.2} λ ({:+.3} λ). ",
+            "**Against the study** (our efficiencies are upper bounds, see the note on the local periodic approximation below). Efficiency: the definition nearest the study's number is `{}` = {} against the study's {:.0} % ({:+.1} points); the others in order: {}. FWHM: {} = {:.3} λ against {:.2} λ ({:+.3} λ). ",
             e0["definition"].as_str().unwrap_or(""),
             pct(e0["value"].as_f64()),
             100.0 * st.2,
@@ -498,27 +688,46 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
     };
     let mut lenses = Vec::new();
     let t1 = Instant::now();
+    let total = derived.len();
+    let lib_identity = SweepSpec::from_design(design)?.fingerprint();
     for (na, p, tag, dtext) in derived {
         if let Some(b) = &bar {
             b.set_message(tag.clone());
         }
+        let finished = lenses.len();
+        crate::io::guard::check_interrupt(|| {
+            format!(
+                "the library and {finished} of {total} lenses are saved in {}; rerun the same command to go on from there",
+                out.display()
+            )
+        })?;
         let dir = out.join("lenses").join(&tag);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let dpath = dir.join("design.toml");
         let done = dir.join("focus").join("propagate.json");
-        let same = std::fs::read_to_string(&dpath).ok().as_deref() == Some(dtext.as_str());
-        let (focus, layout, reused) = if lib_reused && same && done.exists() {
-            (
-                read_json(&done)?,
-                read_json(&dir.join("layout.json"))?,
-                true,
-            )
-        } else {
-            let _ = std::fs::remove_file(&done);
-            write(&dpath, &dtext)?;
-            let (f, l, _, _) = lens_stage(&dpath, &lib, &dir, true)?;
-            (f, l, false)
-        };
+        // reused only when complete: the marker is written last and names the derived design
+        // and the library sweep
+        let identity = format!("{dtext}\nlibrary: {lib_identity}");
+        let (focus, layout, reused) =
+            if lib_reused && crate::io::guard::marker_matches(&dir, &identity) {
+                (
+                    read_json(&done)?,
+                    read_json(&dir.join("layout.json"))?,
+                    true,
+                )
+            } else {
+                crate::io::guard::clear_marker(&dir)?;
+                let _ = std::fs::remove_file(&done);
+                write(&dpath, &dtext)?;
+                let mut d = design.clone();
+                d.study = None;
+                if let Some(l) = d.lens.as_mut() {
+                    l.pitch = p;
+                }
+                let (f, l, _, _) = lens_stage(&d, &dpath, &lib, &dir, true)?;
+                crate::io::guard::write_marker(&dir, &identity)?;
+                (f, l, false)
+            };
         lenses.push(StudyLens {
             na,
             pitch: p,
@@ -571,10 +780,31 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
     let html = crate::io::html::markdown_to_html(&md, &format!("metalens: {name}"), out)?;
     write(&out.join("report.html"), &html)?;
     if !quiet {
-        println!("{md}");
         println!(
-            "wrote {} (report.md, report.html, report.json)",
-            out.display()
+            "{name}: {} lenses ({} reused) at NA {:?} and pitches {:?} µm",
+            lenses.len(),
+            lenses.iter().filter(|l| l.reused).count(),
+            nas,
+            pitches
+        );
+        for &na in &nas {
+            if let Some(best) = lenses.iter().filter(|l| l.na == na).max_by(|a, b| {
+                num(&a.focus, &["efficiency", "transmitted_r3"])
+                    .unwrap_or(f64::MIN)
+                    .total_cmp(
+                        &num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN),
+                    )
+            }) {
+                println!(
+                    "  NA {na}: best transmitted_r3 {} at pitch {:.3} µm (upper bound: local periodic approximation)",
+                    pct(num(&best.focus, &["efficiency", "transmitted_r3"])),
+                    best.pitch
+                );
+            }
+        }
+        println!(
+            "report: {} (report.html, report.json beside it)",
+            out.join("report.md").display()
         );
     }
     Ok(())
@@ -597,6 +827,7 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
     };
     let mut eff_panels = Vec::new();
     let mut fwhm_panels = Vec::new();
+    let mut strehl_panels = Vec::new();
     for &na in nas {
         let mut series = Vec::new();
         for (i, (key, _)) in EFF_KEYS.iter().enumerate() {
@@ -638,15 +869,19 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
                 points: ideal_line(na, &|v: &Value| num(v, &["fwhm", "transverse", &key])),
             });
         }
-        series.push(Series {
-            label: "Strehl ratio".into(),
-            colour: 2,
-            dashed: false,
-            points: curve(na, &|v: &Value| num(v, &["strehl"])),
-        });
         fwhm_panels.push(Panel {
-            title: format!("NA {na}: FWHM (λ) and Strehl"),
+            title: format!("NA {na}: FWHM (λ)"),
             series,
+        });
+        // the Strehl ratio on its own axes (a ratio, not a length)
+        strehl_panels.push(Panel {
+            title: format!("NA {na}: Strehl ratio"),
+            series: vec![Series {
+                label: "Strehl ratio (ideal lens = 1)".into(),
+                colour: 2,
+                dashed: false,
+                points: curve(na, &|v: &Value| num(v, &["strehl"])),
+            }],
         });
     }
     write_panels(
@@ -661,7 +896,15 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         &out.join("fwhm_vs_pitch"),
         &fwhm_panels,
         "pitch (µm)",
-        "FWHM (λ) / Strehl ratio",
+        "transverse FWHM (λ)",
+        None,
+        Legend::UpperRight,
+    )?;
+    write_panels(
+        &out.join("strehl_vs_pitch"),
+        &strehl_panels,
+        "pitch (µm)",
+        "Strehl ratio",
         None,
         Legend::UpperRight,
     )
@@ -753,7 +996,7 @@ fn study_markdown(
         t[1],
         mem.map_or("n/a".into(), |m| format!("{m:.0} MB"))
     );
-    s += "## Figures\n\n![focusing efficiency versus pitch (dashed: ideal lens)](efficiency_vs_pitch.png)\n\n![FWHM and Strehl ratio versus pitch (dashed: ideal lens)](fwhm_vs_pitch.png)\n\n";
+    s += "## Figures\n\n![focusing efficiency versus pitch (dashed: ideal lens)](efficiency_vs_pitch.png)\n\n![FWHM versus pitch (dashed: ideal lens)](fwhm_vs_pitch.png)\n\n![Strehl ratio versus pitch](strehl_vs_pitch.png)\n\n";
     s += "Each lens's own figures and numbers are in `lenses/<NA>-<pitch>/` (layout, GDSII, `focus/`).\n\n";
     s += "## Assumptions (the design file; sources in its comments)\n\n```toml\n";
     s += text;

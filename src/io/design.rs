@@ -31,9 +31,15 @@
 //! diameter = 20.0               # µm
 //! pitch = 0.25                  # µm, must be one of the library's pitches
 //!
-//! [propagation]
-//! samples_per_pitch = 4
+//! [propagation]                 # drives the propagation of `reproduce` / `run`
+//! polarization = "x"            # x, y, rcp, lcp
+//! efficiency_radii = [1.5, 3.0] # circle radii in FWHM; the report has a row for each
+//! aperture = "opaque"           # outside the lens: opaque or substrate (bare, Fresnel)
+//! samples_per_pitch = 4         # near-field samples per pitch (default: automatic, >= 4)
 //! ```
+//!
+//! `reproduces = "mk1"` (top level) says the design reproduces one of the reference study's
+//! lenses: only then does the report set the study's numbers beside ours.
 //!
 //! Unknown keys are errors everywhere (`deny_unknown_fields`), so a typo never silently falls back
 //! to a default. Lengths are micrometres throughout (see the crate conventions).
@@ -61,6 +67,8 @@ pub const DEFAULT_WAVELENGTH: f64 = 0.685;
 pub const DEFAULT_MIN_GAP: f64 = 0.03;
 /// Default pillar height (µm), from the height study in validation/library/.
 pub const DEFAULT_HEIGHT: f64 = 1.0;
+/// Default library pitch (µm) when a design gives none, and of `metalens cell`.
+pub const DEFAULT_PITCH: f64 = 0.25;
 /// Default harmonics for library sweeps.
 pub const DEFAULT_LIBRARY_HARMONICS: usize = 200;
 
@@ -74,6 +82,10 @@ pub struct Design {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
+    /// The reference study's lens this design reproduces ("mk1" or "mk2"): only then does the
+    /// report set the study's numbers beside ours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduces: Option<String>,
     #[serde(default)]
     pub source: SourceSection,
     #[serde(default)]
@@ -182,16 +194,53 @@ impl Default for CellSection {
     }
 }
 
-/// An inclusive range: `{ start, stop, step }` or `{ start, stop, count }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// An inclusive range: `{ start, stop, step }` or `{ start, stop, count }`. Only a table is
+/// accepted: a list (`radius = [0.05, 0.1, 0.01]`) is an error naming the key, never silently
+/// read as start, stop, step.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Range {
     pub start: f64,
     pub stop: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeTable {
+    start: f64,
+    stop: f64,
+    #[serde(default)]
+    step: Option<f64>,
+    #[serde(default)]
+    count: Option<usize>,
+}
+
+impl<'de> Deserialize<'de> for Range {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Range;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a range table { start = .., stop = .., step = .. } (or count = ..), not a list")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> std::result::Result<Range, A::Error> {
+                let t = RangeTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(Range {
+                    start: t.start,
+                    stop: t.stop,
+                    step: t.step,
+                    count: t.count,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 impl Range {
@@ -230,6 +279,13 @@ impl Range {
                         format!("{name} count"),
                         n,
                         "empty range: count must be >= 1",
+                    ));
+                }
+                if n > 1_000_000 {
+                    return Err(Error::invalid(
+                        format!("{name} count"),
+                        n,
+                        "must be at most 1000000",
                     ));
                 }
                 if n == 1 {
@@ -311,7 +367,7 @@ pub struct LibrarySection {
 impl Default for LibrarySection {
     fn default() -> Self {
         LibrarySection {
-            pitches: Some(vec![0.25]),
+            pitches: Some(vec![DEFAULT_PITCH]),
             pitch_range: None,
             radius: default_radius_range(),
             heights: None,
@@ -357,19 +413,23 @@ pub struct LensSection {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PropagationSection {
-    /// Near-field samples per pitch. Default 4.
-    #[serde(default = "default_samples_per_pitch")]
-    pub samples_per_pitch: usize,
+    /// Near-field samples per pitch. Default: automatic (at least 4, and fine enough for the
+    /// NA: ⌈2.5 NA pitch / λ⌉), as `metalens propagate` chooses.
+    #[serde(default)]
+    pub samples_per_pitch: Option<usize>,
     /// Incident polarisation: "x", "y", "rcp", "lcp". Default "x".
     #[serde(default = "default_prop_polarization")]
     pub polarization: String,
-    /// Outside the aperture: "opaque" (default) or "substrate".
+    /// Outside the aperture: "opaque" (default) or "substrate" (bare substrate, Fresnel
+    /// transmission: `metalens propagate --outside bare`).
     #[serde(default = "default_aperture")]
     pub aperture: String,
-    /// Efficiency circle radii in units of the FWHM. Default [1.5, 3.0].
+    /// Efficiency circle radii in units of the FWHM. Default [1.5, 3.0] (the report's table
+    /// has a row for each).
     #[serde(default = "default_efficiency_radii")]
     pub efficiency_radii: Vec<f64>,
-    /// Extra planes (µm from the lens) besides the focal plane.
+    /// Extra planes (µm from the lens) at which the on-axis and peak intensity are reported,
+    /// besides the focal plane.
     #[serde(default)]
     pub planes: Vec<f64>,
 }
@@ -377,7 +437,7 @@ pub struct PropagationSection {
 impl Default for PropagationSection {
     fn default() -> Self {
         PropagationSection {
-            samples_per_pitch: default_samples_per_pitch(),
+            samples_per_pitch: None,
             polarization: default_prop_polarization(),
             aperture: default_aperture(),
             efficiency_radii: default_efficiency_radii(),
@@ -433,9 +493,6 @@ fn default_gds_vertices() -> usize {
 fn default_gds_dbu() -> f64 {
     0.001
 }
-fn default_samples_per_pitch() -> usize {
-    4
-}
 fn default_prop_polarization() -> String {
     "x".into()
 }
@@ -459,10 +516,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 impl Design {
     /// Parse and validate a design from TOML text. `origin` names the source in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
-        let d: Design = toml::from_str(text).map_err(|e| Error::Parse {
-            path: origin.to_string(),
-            message: e.message().replace('\n', " "),
-        })?;
+        let d: Design = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
         d.validate()?;
         Ok(d)
     }
@@ -472,6 +526,30 @@ impl Design {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let d = Self::from_toml(&text, &path.display().to_string())?;
         Ok((d, text))
+    }
+
+    /// A design argument as every subcommand reads it: an existing file is that file (a note
+    /// says so when it shadows a built-in name); otherwise a built-in name (mk1, mk2,
+    /// pitch-sweep). Returns the design and its text.
+    pub fn resolve(arg: &Path) -> Result<(Self, String)> {
+        let builtin = BUILTIN.iter().any(|(n, _)| Path::new(n) == arg);
+        if arg.is_file() {
+            if builtin {
+                eprintln!(
+                    "note: using the file {} in this folder, not the built-in design of that name",
+                    arg.display()
+                );
+            }
+            return Self::load(arg);
+        }
+        if builtin {
+            return Self::builtin(&arg.display().to_string());
+        }
+        Err(Error::invalid(
+            "design",
+            format!("'{}'", arg.display()),
+            "no such file, and not a built-in design (mk1, mk2, pitch-sweep)",
+        ))
     }
 
     /// A built-in design by name ("mk1", "mk2", "pitch-sweep") with its text.
@@ -494,6 +572,15 @@ impl Design {
         use crate::error::check_non_negative;
         check_positive("wavelength", self.source.wavelength, "µm")?;
         self.materials.parse()?;
+        if let Some(r) = &self.reproduces {
+            if r != "mk1" && r != "mk2" {
+                return Err(Error::invalid(
+                    "reproduces",
+                    format!("'{r}'"),
+                    "must be mk1 or mk2 (the reference study's lenses)",
+                ));
+            }
+        }
         check_positive("cell height", self.cell.height, "µm")?;
         check_non_negative("min_gap", self.cell.min_gap, "µm")?;
         let pitches = self.pitches()?;
@@ -552,9 +639,72 @@ impl Design {
                 "a study needs a [lens] section (diameter and settings of the lens to sweep)",
             ));
         }
+        // a pitch where no radius fits gives a library slice without a valid cell
+        for &p in &pitches {
+            if !radii
+                .iter()
+                .any(|&r| 2.0 * r + self.cell.min_gap <= p * (1.0 + 1e-12))
+            {
+                return Err(Error::invalid(
+                    "pitch",
+                    format!("{p} µm"),
+                    format!(
+                        "no radius of the range {r_min}..{r_max} µm fits it with the minimum gap {} µm (2 r + min_gap <= pitch)",
+                        self.cell.min_gap
+                    ),
+                ));
+            }
+        }
+        let n_exit = self.materials.parse()?.2.index(self.source.wavelength)?.re;
+        if let Some(p) = &self.propagation {
+            p.validate()?;
+        }
         if let Some(lens) = &self.lens {
             check_positive("lens diameter", lens.diameter, "µm")?;
             check_positive("lens pitch", lens.pitch, "µm")?;
+            if lens.diameter < lens.pitch {
+                return Err(Error::invalid(
+                    "diameter",
+                    format!("{} µm", lens.diameter),
+                    format!("must be at least the pitch {} µm", lens.pitch),
+                ));
+            }
+            let mut nas: Vec<Option<f64>> = vec![lens.na];
+            if let Some(st) = &self.study {
+                nas.extend(st.nas.iter().map(|&x| Some(x)));
+            }
+            for na in nas {
+                let mut l = lens.clone();
+                if let Some(na) = na {
+                    if !(na.is_finite() && na > 0.0 && na < n_exit) {
+                        return Err(Error::invalid(
+                            "NA",
+                            na,
+                            format!("must be in (0, {n_exit}): NA = n_exit sin θ stays below the exit medium's index"),
+                        ));
+                    }
+                    l.na = Some(na);
+                    l.focal_length = None;
+                }
+                if na.is_none() && l.focal_length.is_none() {
+                    continue;
+                }
+                let f = l.focal_length_um(n_exit)?;
+                if f.is_finite() && f < 0.5 * self.source.wavelength {
+                    return Err(Error::invalid(
+                        "lens",
+                        format!(
+                            "NA {} with diameter {} µm",
+                            na.map_or("from focal_length".to_string(), |x| x.to_string()),
+                            lens.diameter
+                        ),
+                        format!(
+                            "the focal length {f:.3} µm is below half the wavelength {} µm: a focus that close lies in the pillars' near field, not a lens focus (lower the NA or enlarge the lens)",
+                            self.source.wavelength
+                        ),
+                    ));
+                }
+            }
             match (lens.na, lens.focal_length) {
                 (Some(_), Some(_)) => {
                     return Err(Error::invalid(
@@ -671,6 +821,132 @@ impl Design {
     }
 }
 
+/// Wavelength range (µm) within which the constant `srn` index (2.74 at 0.685 µm) is used
+/// without a warning: ±10 % around the wavelength where it was measured.
+pub const SRN_RANGE_UM: (f64, f64) = (0.62, 0.75);
+
+impl Design {
+    /// Legal but questionable settings, one line each (printed as warnings before any work):
+    /// a focal length of a few wavelengths, the constant SRN index far from where it was
+    /// measured.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.materials.pillar.trim().eq_ignore_ascii_case("srn") {
+            for &l in &self.wavelengths() {
+                if l < SRN_RANGE_UM.0 || l > SRN_RANGE_UM.1 {
+                    w.push(format!(
+                        "pillar material srn is a constant n = 2.74 measured at 0.685 µm (Opt. Mater. Express 9, 1200 (2019)); wavelength {l} µm is outside {}..{} µm where that value holds: give the measured index (pillar = \"n+ki\" or an n,k file)",
+                        SRN_RANGE_UM.0, SRN_RANGE_UM.1
+                    ));
+                }
+            }
+        }
+        if let (Some(lens), Ok((_, _, exit))) = (&self.lens, self.materials.parse()) {
+            if let Ok(n_exit) = exit.index(self.source.wavelength) {
+                let mut nas: Vec<Option<f64>> = vec![lens.na];
+                if let Some(st) = &self.study {
+                    nas = st.nas.iter().map(|&x| Some(x)).collect();
+                }
+                for na in nas {
+                    let mut l = lens.clone();
+                    if na.is_some() {
+                        l.na = na;
+                        l.focal_length = None;
+                    }
+                    if let Ok(f) = l.focal_length_um(n_exit.re) {
+                        if f < 2.0 * self.source.wavelength {
+                            w.push(format!(
+                                "lens{}: focal length {f:.3} µm is under two wavelengths: the focus is close to the pillars and the spot metrics depend on the near-field model",
+                                na.map_or(String::new(), |x| format!(" at NA {x}"))
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        w
+    }
+}
+
+impl PropagationSection {
+    /// Check every value (before any work).
+    pub fn validate(&self) -> Result<()> {
+        if let Some(n) = self.samples_per_pitch {
+            if !(2..=64).contains(&n) {
+                return Err(Error::invalid(
+                    "propagation.samples_per_pitch",
+                    n,
+                    "must be in 2..=64",
+                ));
+            }
+        }
+        crate::nearfield::Polarization::parse(&self.polarization).map_err(|_| {
+            Error::invalid(
+                "propagation.polarization",
+                format!("'{}'", self.polarization),
+                "must be x, y, rcp or lcp",
+            )
+        })?;
+        if self.aperture != "opaque" && self.aperture != "substrate" {
+            return Err(Error::invalid(
+                "propagation.aperture",
+                format!("'{}'", self.aperture),
+                "must be opaque or substrate",
+            ));
+        }
+        if self.efficiency_radii.is_empty() {
+            return Err(Error::invalid(
+                "propagation.efficiency_radii",
+                "[]",
+                "give at least one radius (in FWHM)",
+            ));
+        }
+        for &k in &self.efficiency_radii {
+            if !(k.is_finite() && k > 0.0 && k <= 100.0) {
+                return Err(Error::invalid(
+                    "propagation.efficiency_radii",
+                    k,
+                    "each must be in (0, 100] FWHM",
+                ));
+            }
+        }
+        if !self.planes.is_empty() {
+            // refused rather than ignored: the designed lens's extra planes are not computed
+            return Err(Error::invalid(
+                "propagation.planes",
+                format!("{:?}", self.planes),
+                "extra planes are not supported for a designed lens yet: remove the key (the on-axis scan and the x–z / y–z sections cover 0.5 f to 1.5 f; `metalens propagate --ideal --z` gives planes for the ideal lens)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `metalens propagate` flags these settings stand for.
+    pub fn propagate_flags(&self, pitch: f64) -> Vec<String> {
+        let mut v = vec![
+            "--polarization".to_string(),
+            self.polarization.clone(),
+            "--outside".into(),
+            if self.aperture == "substrate" {
+                "bare".into()
+            } else {
+                "opaque".into()
+            },
+            "--efficiency-k".into(),
+            self.efficiency_radii
+                .iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ];
+        if let Some(n) = self.samples_per_pitch {
+            v.push("--dx".into());
+            v.push((pitch / n as f64).to_string());
+        }
+        v
+    }
+}
+
 impl LensSection {
     /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`:
     /// NA = n_exit sin(atan(D / 2f)).
@@ -688,6 +964,42 @@ impl LensSection {
         }
         let theta = (na / n_exit).asin();
         Ok(0.5 * self.diameter / theta.tan())
+    }
+}
+
+/// A TOML error as one line naming the line number and the key (`[section] key`), e.g.
+/// `cannot parse d.toml: line 7, key cell.height: invalid type: string "high", expected f64`.
+pub fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
+    let msg = e.message().replace('\n', " ");
+    let Some(span) = e.span() else {
+        return Error::Parse {
+            path: origin.to_string(),
+            message: msg,
+        };
+    };
+    let start = span.start.min(text.len());
+    let line_no = text[..start].matches('\n').count() + 1;
+    let mut section = String::new();
+    for l in text[..start].lines() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        }
+    }
+    let line = text.lines().nth(line_no - 1).unwrap_or("");
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
+    let key = match (key, section.is_empty()) {
+        (Some(k), true) => format!(", key {k}"),
+        (Some(k), false) => format!(", key {section}.{k}"),
+        (None, false) => format!(", section [{section}]"),
+        (None, true) => String::new(),
+    };
+    Error::Parse {
+        path: origin.to_string(),
+        message: format!("line {line_no}{key}: {msg}"),
     }
 }
 

@@ -45,7 +45,12 @@ pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
 /// Write bytes to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+    // a failed write (disk full) leaves nothing behind: neither the temporary file nor a
+    // half-written result where a rerun could trust it
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
     commit_temp(&tmp, path)
 }
 
@@ -177,8 +182,17 @@ impl H5Writer {
     /// Close the file and move it to its final path.
     pub fn commit(mut self) -> Result<()> {
         let f = self.file.take().expect("file open until commit");
-        f.close()
-            .map_err(|e| fmt_err(&self.path, "cannot close HDF5 file", e))?;
+        if let Err(e) = f.close() {
+            // a failed flush (disk full): no temporary file left behind
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(Error::io(
+                &self.path,
+                std::io::Error::other(format!(
+                    "cannot write HDF5 file: {}",
+                    e.to_string().replace('\n', " ")
+                )),
+            ));
+        }
         commit_temp(&self.tmp, &self.path)
     }
 }

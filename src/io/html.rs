@@ -33,6 +33,28 @@ fn escape(s: &str) -> String {
 }
 
 /// Inline markup: `code` and **bold**, on escaped text.
+/// Markdown emphasis: `*word*` → <em>word</em> (an opening `*` followed by a non-space, a
+/// closing `*` preceded by one); any other `*` stays literal.
+fn emphasis(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < c.len() {
+        if c[i] == '*' && i + 1 < c.len() && !c[i + 1].is_whitespace() && c[i + 1] != '*' {
+            if let Some(j) = (i + 2..c.len()).find(|&j| c[j] == '*' && !c[j - 1].is_whitespace()) {
+                out += "<em>";
+                out.extend(&c[i + 1..j]);
+                out += "</em>";
+                i = j + 1;
+                continue;
+            }
+        }
+        out.push(c[i]);
+        i += 1;
+    }
+    out
+}
+
 fn inline(s: &str) -> String {
     let e = escape(s);
     let mut out = String::new();
@@ -51,7 +73,7 @@ fn inline(s: &str) -> String {
                     out += if bold { "</b>" } else { "<b>" };
                     bold = !bold;
                 }
-                out += p;
+                out += &emphasis(p);
             }
             if bold {
                 out += "</b>";

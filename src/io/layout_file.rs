@@ -342,6 +342,58 @@ impl LayoutFile {
             }),
             _ => None,
         };
+        if !(v[5].is_finite() && v[5] > 0.0) {
+            return Err(Error::format(
+                path,
+                format!("pitch {} µm is not a length > 0", v[5]),
+            ));
+        }
+        let n_ratio = incidence_index
+            .filter(|n| n.is_finite() && *n > 0.0)
+            .map(|ni| lens.n_exit / ni);
+        for i in 0..n {
+            let (c, r, t) = (centers[i], radii[i], t_achieved[i]);
+            let finite = c.iter().all(|x| x.is_finite())
+                && r.is_finite()
+                && t.iter().all(|z| z.re.is_finite() && z.im.is_finite());
+            let at = || {
+                format!(
+                    "pillar {i} at ({}, {}) µm, radius {r} µm, pitch {} µm",
+                    c[0], c[1], v[5]
+                )
+            };
+            if !finite {
+                return Err(Error::format(
+                    path,
+                    format!(
+                        "{}: non-finite value (the file was edited or is corrupt)",
+                        at()
+                    ),
+                ));
+            }
+            if !(0.0..0.5 * v[5]).contains(&r) {
+                return Err(Error::format(
+                    path,
+                    format!("{}: the radius is outside [0, pitch/2) (the file was edited or is corrupt)", at()),
+                ));
+            }
+            // a passive cell's zeroth order carries at most the incident power (1e-3: rounding
+            // of the interpolation, far below any edit that matters)
+            if let Some(q) = n_ratio {
+                for z in t {
+                    if q * z.norm_sqr() > 1.0 + 1e-3 {
+                        return Err(Error::format(
+                            path,
+                            format!(
+                                "{}: n_exit/n_inc·|t|² = {:.4} exceeds 1, more power than a passive cell transmits (the file was edited or is corrupt)",
+                                at(),
+                                q * z.norm_sqr()
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         Ok(LayoutFile {
             lens,
             pillar,

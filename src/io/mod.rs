@@ -1,7 +1,9 @@
 //! Input and output: design files (TOML) and HDF5 helpers with units and convention attributes.
 
+pub mod budget;
 pub mod design;
 pub mod gds;
+pub mod guard;
 pub mod hdf5;
 pub mod html;
 pub mod layout_file;

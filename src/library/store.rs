@@ -235,6 +235,7 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
         ),
         None => None,
     };
+    check_physical(path, &lib, &spec)?;
     let meta = LibraryMeta {
         design_text: r.attr_string_opt("design").unwrap_or_default(),
         shard,
@@ -243,6 +244,72 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
         spec,
     };
     Ok((lib, meta))
+}
+
+/// Tolerance of the energy checks on a stored cell: the solver conserves energy to rounding
+/// in a lossless cell (symmetrised normal-vector factorisation, validation/rcwa/), so 1e-3 of
+/// the incident power flags only edited, corrupt or foreign values.
+const ENERGY_TOL: f64 = 1e-3;
+
+/// Refuse values no passive cell can have: non-finite numbers, T or R below 0, T + R above 1
+/// (more power than the cell receives; a lossy cell only has less), or a zeroth order carrying
+/// more than T (n_exit/n_inc · |t|² > T). Names the cell by radius and pitch.
+fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<()> {
+    let sub = crate::material::Material::parse(&spec.substrate).ok();
+    let ext = crate::material::Material::parse(&spec.exit).ok();
+    for ((iw, ih, ip, ir), &v) in lib.valid.indexed_iter() {
+        if !v {
+            continue;
+        }
+        let w = lib.wavelengths[iw];
+        let ratio = match (&sub, &ext) {
+            (Some(s), Some(e)) => match (s.index(w), e.index(w)) {
+                (Ok(ns), Ok(ne)) if ns.re > 0.0 => Some(ne.re / ns.re),
+                _ => None,
+            },
+            _ => None,
+        };
+        for pol in 0..2 {
+            let t = lib.t[[iw, ih, ip, ir, pol]];
+            let tt = lib.transmittance[[iw, ih, ip, ir, pol]];
+            let rr = lib.reflectance[[iw, ih, ip, ir, pol]];
+            let at = || {
+                format!(
+                    "cell radius {} µm, pitch {} µm (height {} µm, wavelength {} µm, {} polarisation)",
+                    lib.radii[ir],
+                    lib.pitches[ip],
+                    lib.heights[ih],
+                    w,
+                    ["x", "y"][pol]
+                )
+            };
+            let bad = if !(t.re.is_finite() && t.im.is_finite() && tt.is_finite() && rr.is_finite())
+            {
+                Some(format!("non-finite value (t = {t}, T = {tt}, R = {rr})"))
+            } else if tt < -ENERGY_TOL || rr < -ENERGY_TOL {
+                Some(format!("negative power (T = {tt}, R = {rr})"))
+            } else if tt + rr > 1.0 + ENERGY_TOL {
+                Some(format!(
+                    "T + R = {:.6} exceeds 1: a passive cell cannot carry more power than it receives",
+                    tt + rr
+                ))
+            } else if ratio.is_some_and(|q| q * t.norm_sqr() > tt + ENERGY_TOL) {
+                Some(format!(
+                    "the zeroth order carries n_exit/n_inc·|t|² = {:.6}, more than the transmittance T = {tt:.6}",
+                    ratio.unwrap_or(1.0) * t.norm_sqr()
+                ))
+            } else {
+                None
+            };
+            if let Some(b) = bad {
+                return Err(Error::format(
+                    path,
+                    format!("{}: {b} (the file was edited or is corrupt; recompute it with `metalens library`)", at()),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Merge shard files of one sweep into a whole library. Refuses files that are not shards,

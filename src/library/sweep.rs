@@ -479,6 +479,20 @@ where
     let results: Vec<(usize, Result<CellResult>)> = groups
         .par_iter()
         .flat_map_iter(|group| {
+            if crate::io::guard::interrupted() {
+                // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
+                return group
+                    .iter()
+                    .map(|&i| {
+                        (
+                            i,
+                            Err(Error::Interrupted {
+                                message: String::new(),
+                            }),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+            }
             let pts: Vec<CellPoint> = group.iter().map(|&i| spec.point(i)).collect();
             let mut rs = solver(&pts);
             if rs.len() != pts.len() {
@@ -530,6 +544,21 @@ where
         return Err(e);
     }
 
+    if crate::io::guard::interrupted() {
+        let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
+        let where_ = opts
+            .checkpoint
+            .as_ref()
+            .map_or("memory only (no checkpoint)".to_string(), |p| {
+                p.display().to_string()
+            });
+        return Err(Error::Interrupted {
+            message: format!(
+                "{saved} of {} cells saved in {where_}; rerun the same command to resume",
+                todo.len()
+            ),
+        });
+    }
     let mut failed = Vec::new();
     let mut first_err = None;
     let mut solved = 0;

@@ -13,6 +13,10 @@ type DrawResult<DB> =
 
 const SIZE: (u32, u32) = (900, 700);
 
+/// Colour-bar names: the fields are those of a unit-amplitude incident wave in the substrate.
+const E2_LABEL: &str = "|E|² (incident |E|² = 1)";
+const SZ_LABEL: &str = "Sz (|E_inc|²/η₀)";
+
 #[allow(clippy::too_many_arguments)]
 fn heat<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
@@ -23,18 +27,24 @@ fn heat<DB: DrawingBackend>(
     xlabel: &str,
     ylabel: &str,
     circles: &[(f64, f64, f64)],
+    bar_label: &str,
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
     let qmax = q.iter().cloned().fold(0.0, f64::max).max(1e-300);
     let (x0, x1, y0, y1) = (xs[0], xs[xs.len() - 1], ys[0], ys[ys.len() - 1]);
-    let (main, bar) = root.split_horizontally(SIZE.0 - 110);
-    // focal-plane maps (the ones with circles) keep equal x and y scales, so circles are round:
-    // plot area ≈ 685 − 60 (y labels) − 24 (margins) wide, 700 − 45 − 24 − caption ≈ 600 tall
-    let main = if circles.is_empty() {
-        main
-    } else {
-        main.split_horizontally(685).0
-    };
+
+    // every map keeps equal x and y scales (round circles, an x–z section not stretched in
+    // z): the plot area is shrunk to the data's aspect ratio. Pixels taken by the axes: 60
+    // (y labels) + 24 (margins) across, 45 (x labels) + 24 + ≈ 36 (caption) down.
+    let (w_avail, h_avail) = ((SIZE.0 - 130 - 84) as f64, (SIZE.1 - 105) as f64);
+    let (dx, dy) = ((x1 - x0).abs().max(1e-12), (y1 - y0).abs().max(1e-12));
+    let scale = (w_avail / dx).min(h_avail / dy);
+    let (w_px, h_px) = ((dx * scale) as u32 + 84, (dy * scale) as u32 + 105);
+    // the colour bar right beside the map
+    let (main, rest) = root.split_horizontally(w_px);
+    let main = main.split_vertically(h_px).0;
+    let bar = rest.split_horizontally(130).0;
+    let bar_bottom = SIZE.1.saturating_sub(h_px) + 57;
     let mut chart = ChartBuilder::on(&main)
         .caption(title, ("sans-serif", 22))
         .margin(12)
@@ -76,28 +86,7 @@ fn heat<DB: DrawingBackend>(
             WHITE.stroke_width(2),
         )))?;
     }
-    // colour bar
-    let mut cb = ChartBuilder::on(&bar)
-        .margin_top(50)
-        .margin_bottom(57)
-        .margin_right(50)
-        .y_label_area_size(0)
-        .right_y_label_area_size(45)
-        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
-    cb.configure_mesh()
-        .disable_mesh()
-        .disable_x_axis()
-        .y_desc("relative")
-        .label_style(("sans-serif", 13))
-        .draw()?;
-    cb.draw_series((0..100).map(|k| {
-        let t = k as f64 / 100.0;
-        Rectangle::new(
-            [(0.0, t), (1.0, t + 0.01)],
-            super::viridis(t + 0.005).filled(),
-        )
-    }))?;
-    Ok(())
+    super::colour_bar(&bar, 0.0, qmax, bar_label, 50, bar_bottom)
 }
 
 fn lines<DB: DrawingBackend>(
@@ -166,13 +155,17 @@ fn both(
     super::init_fonts();
     let png = dir.join(format!("{name}.png"));
     let tmp = dir.join(format!(".{name}.tmp.png"));
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
         draw(&root).map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
         root.present()
-            .map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
+            .map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, &png).map_err(|e| Error::io(&png, e))?;
+    crate::io::hdf5::commit_temp(&tmp, &png)?;
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
@@ -220,6 +213,7 @@ pub fn write_all(
                 "x (µm)",
                 "y (µm)",
                 &circles,
+                E2_LABEL,
             )
         },
         &|r| {
@@ -232,6 +226,7 @@ pub fn write_all(
                 "x (µm)",
                 "y (µm)",
                 &circles,
+                E2_LABEL,
             )
         },
     )?;
@@ -244,11 +239,13 @@ pub fn write_all(
         &|r| {
             heat(
                 r, &title_sz, &d.map.xs, &d.map.ys, &d.map_sz, "x (µm)", "y (µm)", &circles,
+                SZ_LABEL,
             )
         },
         &|r| {
             heat(
                 r, &title_sz, &d.map.xs, &d.map.ys, &d.map_sz, "x (µm)", "y (µm)", &circles,
+                SZ_LABEL,
             )
         },
     )?;
@@ -316,8 +313,8 @@ pub fn write_all(
     both(
         dir,
         "xz_section",
-        &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[]),
-        &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[]),
+        &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[], E2_LABEL),
+        &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[], E2_LABEL),
     )?;
     // 3b. y–z section (for x polarisation the plane without |Ez|² lobes)
     let ny = s.ys.len();
@@ -332,8 +329,8 @@ pub fn write_all(
     both(
         dir,
         "yz_section",
-        &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[]),
-        &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[]),
+        &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[], E2_LABEL),
+        &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[], E2_LABEL),
     )?;
     // 4. on-axis intensity
     let mut series: Vec<(&str, &[f64], &[f64], RGBColor)> =

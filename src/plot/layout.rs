@@ -66,8 +66,9 @@ pub fn pillar_map(layout: &Layout, path: &Path, window: [f64; 4], title: &str) -
     super::init_fonts();
     let e = perr(path);
     let (px, py) = (800u32, 800u32);
-    let root = BitMapBackend::new(path, (px, py)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
+    let full = BitMapBackend::new(path, (px + 130, py)).into_drawing_area();
+    full.fill(&WHITE).map_err(&e)?;
+    let (root, bar) = full.split_horizontally(px);
     let mut chart = ChartBuilder::on(&root)
         .caption(title, ("sans-serif", 22))
         .margin(10)
@@ -84,6 +85,7 @@ pub fn pillar_map(layout: &Layout, path: &Path, window: [f64; 4], title: &str) -
         .map_err(&e)?;
     let rmin = layout.table.cells.first().map(|c| c.radius).unwrap_or(0.0);
     let rmx = layout.table.cells.last().map(|c| c.radius).unwrap_or(1.0);
+    super::colour_bar(&bar, rmin, rmx, "pillar radius (µm)", 40, 50).map_err(&e)?;
     let scale = (px as f64 - 70.0) / (window[1] - window[0]);
     let m = layout.settings.pitch;
     let shown = layout
@@ -124,7 +126,7 @@ pub fn pillar_map(layout: &Layout, path: &Path, window: [f64; 4], title: &str) -
                 .map(|p| Pixel::new(p, RED)),
         )
         .map_err(&e)?;
-    root.present().map_err(&e)?;
+    full.present().map_err(&e)?;
     Ok(())
 }
 
@@ -259,8 +261,11 @@ pub fn raster_map(
     } else {
         (0.0, 1.0)
     };
-    let root = BitMapBackend::new(path, (800, 800)).into_drawing_area();
-    root.fill(&WHITE).map_err(&e)?;
+    let full = BitMapBackend::new(path, (930, 800)).into_drawing_area();
+    full.fill(&WHITE).map_err(&e)?;
+    let (root, bar) = full.split_horizontally(800);
+    let quantity = title.split(',').next().unwrap_or(title);
+    super::colour_bar(&bar, lo, hi, quantity, 40, 50).map_err(&e)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
             format!("{title}: {lo:.4} (dark) to {hi:.4} (yellow)"),
@@ -290,6 +295,6 @@ pub fn raster_map(
             )
         }))
         .map_err(&e)?;
-    root.present().map_err(&e)?;
+    full.present().map_err(&e)?;
     Ok(())
 }

@@ -44,6 +44,44 @@ pub fn viridis(t: f64) -> plotters::style::RGBColor {
     ViridisRGB.get_color(t as f32)
 }
 
+/// A vertical viridis colour bar from `lo` to `hi` on `area` (a strip ≈ 110 px wide right of a
+/// map), its axis named `label` (quantity and unit).
+pub fn colour_bar<DB: plotters::prelude::DrawingBackend>(
+    area: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    lo: f64,
+    hi: f64,
+    label: &str,
+    margin_top: u32,
+    margin_bottom: u32,
+) -> Result<(), plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>> {
+    use plotters::prelude::*;
+    let hi = if hi > lo { hi } else { lo + 1.0 };
+    let mut cb = ChartBuilder::on(area)
+        .margin_top(margin_top)
+        .margin_bottom(margin_bottom)
+        .margin_right(8)
+        .y_label_area_size(0)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d(0.0..1.0, lo..hi)?;
+    cb.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc(label)
+        .y_labels(6)
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 14))
+        .draw()?;
+    let d = (hi - lo) / 100.0;
+    cb.draw_series((0..100).map(|k| {
+        let v = lo + k as f64 * d;
+        Rectangle::new(
+            [(0.0, v), (1.0, v + d)],
+            viridis((k as f64 + 0.5) / 100.0).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use plotters::prelude::*;

@@ -51,8 +51,38 @@ fn draw<DB: DrawingBackend>(
     legend: Legend,
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
+    let _ = legend; // the legend has its own strip below the plot: it hides no curve
     let areas = root.split_evenly((1, panels.len().max(1)));
-    for (area, panel) in areas.iter().zip(panels) {
+    for (whole, panel) in areas.iter().zip(panels) {
+        let (w, h) = whole.dim_in_pixel();
+        let rows = legend_rows(panel);
+        let (area, key) = whole.split_vertically(h - (LEGEND_ROW * rows + 16).min(h / 2));
+        // the legend: two columns, dashed entries drawn dashed
+        for (i, s) in panel.series.iter().enumerate() {
+            let c = PALETTE[s.colour % PALETTE.len()];
+            let x = 20 + (i % 2) as i32 * (w as i32 / 2);
+            let y = 8 + (i / 2) as i32 * LEGEND_ROW as i32;
+            if s.dashed {
+                for k in 0..3 {
+                    key.draw(&PathElement::new(
+                        vec![(x + 10 * k, y), (x + 10 * k + 6, y)],
+                        c.stroke_width(2),
+                    ))?;
+                }
+            } else {
+                key.draw(&PathElement::new(
+                    vec![(x, y), (x + 26, y)],
+                    c.stroke_width(2),
+                ))?;
+                key.draw(&Circle::new((x + 13, y), 4, c.filled()))?;
+            }
+            key.draw(&Text::new(
+                s.label.clone(),
+                (x + 34, y - 7),
+                ("sans-serif", 13).into_font(),
+            ))?;
+        }
+        let area = &area;
         let all: Vec<(f64, f64)> = panel
             .series
             .iter()
@@ -95,30 +125,22 @@ fn draw<DB: DrawingBackend>(
                 .filter(|p| p.1.is_finite())
                 .collect();
             if s.dashed {
-                chart
-                    .draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))?
-                    .label(&s.label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c));
+                chart.draw_series(DashedLineSeries::new(pts, 8, 6, c.stroke_width(2)))?;
             } else {
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
-                    .label(&s.label)
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c));
+                chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
                 chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))?;
             }
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 13))
-            .position(match legend {
-                Legend::UpperRight => SeriesLabelPosition::UpperRight,
-                Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
-            })
-            .draw()?;
     }
     Ok(())
+}
+
+/// Height (px) of one legend row.
+const LEGEND_ROW: u32 = 18;
+
+/// Legend rows of a panel (two entries per row).
+fn legend_rows(p: &Panel) -> u32 {
+    p.series.len().div_ceil(2) as u32
 }
 
 /// Write `stem.png` and `stem.svg`: the panels side by side, 560 px wide each.
@@ -131,16 +153,24 @@ pub fn write_panels(
     legend: Legend,
 ) -> Result<()> {
     super::init_fonts();
-    let size = (560 * panels.len().max(1) as u32, 480);
+    let rows = panels.iter().map(legend_rows).max().unwrap_or(0);
+    let size = (
+        560 * panels.len().max(1) as u32,
+        480 + LEGEND_ROW * rows + 16,
+    );
     let png = stem.with_extension("png");
     let tmp = stem.with_extension("tmp.png");
     let err = |e: String| Error::numerical("plot", format!("{}: {e}", png.display()));
-    {
+    let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         draw(&root, panels, xlabel, ylabel, y_range, legend).map_err(|e| err(e.to_string()))?;
-        root.present().map_err(|e| err(e.to_string()))?;
+        root.present().map_err(|e| err(e.to_string()))
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, &png).map_err(|e| Error::io(&png, e))?;
+    crate::io::hdf5::commit_temp(&tmp, &png)?;
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, size).into_drawing_area();
