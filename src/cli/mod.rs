@@ -5,4 +5,5 @@ pub mod fullwave;
 pub mod layout;
 pub mod library;
 pub mod propagate;
+pub mod propagate_nearfield;
 pub mod reproduce;

@@ -5,6 +5,7 @@ pub mod gds;
 pub mod hdf5;
 pub mod html;
 pub mod layout_file;
+pub mod nearfield_file;
 
 pub use design::Design;
 pub use hdf5::write_atomic;
