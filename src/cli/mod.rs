@@ -1,6 +1,7 @@
 //! clap subcommands, one file each. Each exposes `Args` and `run(Args) -> Result<()>`.
 
 pub mod cell;
+pub mod export;
 pub mod fullwave;
 pub mod layout;
 pub mod library;

@@ -1,6 +1,7 @@
 //! Input and output: design files (TOML) and HDF5 helpers with units and convention attributes.
 
 pub mod design;
+pub mod export;
 pub mod gds;
 pub mod hdf5;
 pub mod html;

@@ -84,9 +84,11 @@ pub struct Resampling {
     pub dx_um: f64,
     /// Sub-sample shift applied along x and y, in samples (0 ≤ s < 1).
     pub shift_samples: [f64; 2],
-    /// Estimated relative rms error of the resampled E (0 when exact): the square root of the
-    /// spectral power fraction in the outer 10 % of the band (where a shift of sampled data is
-    /// ambiguous) plus that of the power the shift moved outside the grid.
+    /// Estimated relative rms error of the resampled E as far as it reaches the focus (0 when
+    /// exact): the square root of the spectral power fraction that is both propagating
+    /// (|k| ≤ 2π n/λ) and in the outer 10 % of the sampled band (where a shift of sampled data
+    /// is ambiguous), plus that of the power the shift moved outside the grid. Evanescent
+    /// content is left out: it does not reach the focal region.
     pub error_estimate: f64,
     /// Fraction of |E|² in the outermost row/column of the file: a field not decayed at the
     /// file's edge is cut there (the propagation treats the outside as zero).
@@ -473,8 +475,10 @@ impl NearFieldFile {
         } else {
             method = "zero padding + band-limited Fourier shift";
             let shifter = FourierShift::new(m, fx, fy);
+            // propagating limit in FFT bins: |k| = 2π s/(N dx) ≤ 2π n/λ
+            let k_bins = shifter.n as f64 * dx * self.medium_index / self.wavelengths_um[iw];
             for (k, c) in comps.iter_mut().enumerate() {
-                let (shifted, nyq, lost) = shifter.apply(c);
+                let (shifted, nyq, lost) = shifter.apply(c, k_bins);
                 *c = shifted;
                 if k < 2 {
                     // the worse of Ex and Ey (an all-zero component contributes 0)
@@ -593,9 +597,10 @@ impl FourierShift {
         }
     }
 
-    /// The shifted field, the fraction of the spectral power in the outer 10 % of the band
-    /// (|k| or |l| > 0.9 N/2) and the fraction of power shifted outside the m × m window.
-    fn apply(&self, field: &[C64]) -> (Vec<C64>, f64, f64) {
+    /// The shifted field, the fraction of the spectral power that is propagating (within
+    /// `k_bins` bins of the origin) and in the outer 10 % of the band (|k| or |l| > 0.9 N/2),
+    /// and the fraction of power shifted outside the m × m window.
+    fn apply(&self, field: &[C64], k_bins: f64) -> (Vec<C64>, f64, f64) {
         let (m, n) = (self.m, self.n);
         let off = (n - m) / 2;
         let mut buf = vec![C64::new(0.0, 0.0); n * n];
@@ -610,10 +615,11 @@ impl FourierShift {
         for l in 0..n {
             let sl = signed_index(l, n).unsigned_abs() as f64;
             for k in 0..n {
+                let sk = signed_index(k, n).unsigned_abs() as f64;
                 let v = &mut buf[l * n + k];
                 let p = v.norm_sqr();
                 total += p;
-                if sl > lim || signed_index(k, n).unsigned_abs() as f64 > lim {
+                if (sl > lim || sk > lim) && sl * sl + sk * sk <= k_bins * k_bins {
                     outer += p;
                 }
                 *v *= self.ramp_x[k] * self.ramp_y[l];
