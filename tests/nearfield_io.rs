@@ -3,34 +3,15 @@
 //! with one line and exit code 2.
 
 mod layout_common;
-use layout_common::*;
+mod nearfield_common;
+use nearfield_common::{dir, metalens, small_layout};
 
-use metalens::cell::LatticeKind;
 use metalens::io::hdf5::H5Writer;
 use metalens::io::nearfield_file::{LensInfo, NearFieldFile};
 use metalens::metrics::pipeline::{run_field_plane_with_ideal, run_ideal, LensSpec, RunOptions};
 use metalens::nearfield::{hyperbolic_phase, Polarization};
 use metalens::C64;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("metalens-nf-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn metalens(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_metalens"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::Path;
 
 /// Every number in a JSON value, by path.
 fn numbers(v: &serde_json::Value, path: String, out: &mut Vec<(String, f64)>) {
@@ -83,43 +64,6 @@ fn same_metrics(a: &serde_json::Value, b: &serde_json::Value) {
     }
 }
 
-fn small_layout(d: &Path) -> PathBuf {
-    let lib_path = d.join("lib.h5");
-    let cells: Vec<(f64, C64)> = (0..16)
-        .map(|k| {
-            (
-                (51 + 4 * k) as f64 / 1024.0,
-                C64::from_polar(0.9, 2.0 * std::f64::consts::PI * k as f64 / 16.0),
-            )
-        })
-        .collect();
-    library(LatticeKind::Square, &cells)
-        .save(&lib_path)
-        .unwrap();
-    let design = d.join("design.toml");
-    std::fs::write(
-        &design,
-        format!(
-            "[source]\nwavelength = {WAVELENGTH}\n[cell]\nlattice = \"square\"\nheight = {HEIGHT}\nmin_gap = 0.05\n\
-             [library]\npitches = [{PITCH}]\nradius = {{ start = 0.05, stop = 0.11, count = 7 }}\n\
-             [lens]\nna = 0.7\ndiameter = 6.0\npitch = {PITCH}\n"
-        ),
-    )
-    .unwrap();
-    let out = d.join("lens");
-    let (code, _, err) = metalens(&[
-        "layout",
-        design.to_str().unwrap(),
-        "--library",
-        lib_path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    d.join("lens.h5")
-}
-
 #[test]
 fn saved_near_fields_give_the_same_metrics_to_1e_12() {
     let d = dir("roundtrip");
@@ -166,7 +110,7 @@ fn saved_near_fields_give_the_same_metrics_to_1e_12() {
     same_metrics(&ja, &jb["ideal"]);
 
     // a layout: LPA saved, read back beside the same layout
-    let layout = small_layout(&d);
+    let layout = small_layout(&d, 6.0, 0.7);
     let lpa_nf = d.join("lpa_nf.h5");
     let (code, out_a, err) = metalens(&[
         "propagate",
@@ -401,7 +345,7 @@ fn bad_near_field_files_are_refused_with_one_line_and_exit_2() {
     write_variant(&p, "", Some(nan), 0.1);
     check(&p, &[], "non-finite value at flat index 77");
     // a foreign HDF5 file: a layout file given as a near field
-    let layout = small_layout(&d);
+    let layout = small_layout(&d, 6.0, 0.7);
     check(&layout, &[], "kind is 'metalens layout'");
     // a wavelength that does not match the layout (file 0.5 µm, layout 0.6 µm)
     check(

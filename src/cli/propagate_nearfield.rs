@@ -143,9 +143,9 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         eprintln!("{}", resampling.describe());
     }
     let mut notes = Vec::new();
-    if resampling.error_estimate > 1e-3 {
+    if resampling.error_estimate > 1e-2 {
         notes.push(format!(
-            "resampling error estimate {:.2e} exceeds 1e-3: the file's field has content near its Nyquist frequency or runs off its grid",
+            "resampling error estimate {:.2e} exceeds 1e-2: the file's field has content near its Nyquist frequency or runs off its grid",
             resampling.error_estimate
         ));
     }

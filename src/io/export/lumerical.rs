@@ -27,7 +27,11 @@ pub fn script(lens: &ExportLens, s: &ExportSettings) -> String {
     let w = lens.inner_width(s);
     let h = lens.pillar.height;
     let z_hi = h + s.plane_height_um + (0.5 * lens.wavelength_um / lens.n_exit).max(0.25);
-    let pol = if s.polarization == Polarization::Y { 90 } else { 0 };
+    let pol = if s.polarization == Polarization::Y {
+        90
+    } else {
+        0
+    };
     let loss_note = if lens.pillar.index.im > 0.0 {
         format!(
             "# pillar index {}+{}i: the object-defined dielectric below takes the real part only;\n# define a material with this n,k in the material database for the loss.\n",

@@ -1,22 +1,10 @@
 //! `metalens export meep`: a self-contained Meep (Python) script for a laid-out lens.
 
-use super::{num, py_complex, ExportLens, ExportSettings};
+use super::{num, py_complex, py_pillars, ExportLens, ExportSettings, PY_WRITE_NEAR_FIELD};
 use crate::nearfield::Polarization;
 
 /// The script text.
 pub fn script(lens: &ExportLens, s: &ExportSettings) -> String {
-    let mut centers = String::new();
-    let mut radii = String::new();
-    for (k, (c, r)) in lens.centers.iter().zip(&lens.radii).enumerate() {
-        centers.push_str(&format!("{}, {}, ", num(c[0]), num(c[1])));
-        radii.push_str(&format!("{}, ", num(*r)));
-        if k % 4 == 3 {
-            centers.push_str("\n    ");
-        }
-        if k % 8 == 7 {
-            radii.push_str("\n    ");
-        }
-    }
     let pol = match s.polarization {
         Polarization::Y => "y",
         _ => "x",
@@ -76,11 +64,7 @@ MARGIN = {margin}  # µm between the outermost pillar and the PML
 PML = {pml}  # µm
 INNER_WIDTH = {inner_width}  # µm, lateral size without PML
 
-CENTERS = np.array([
-    {centers}]).reshape(-1, 2)
-RADII = np.array([
-    {radii}])
-"#,
+{pillars}"#,
         version = crate::VERSION,
         source = s.source,
         count = lens.radii.len(),
@@ -101,8 +85,9 @@ RADII = np.array([
         margin = num(s.margin_um),
         pml = num(s.pml_um),
         inner_width = num(lens.inner_width(s)),
+        pillars = py_pillars(lens),
     );
-    header + BODY
+    header + PY_WRITE_NEAR_FIELD + BODY
 }
 
 /// The part of the script that does not depend on the lens.
@@ -197,30 +182,6 @@ def run(args, with_lens):
     return np.asarray(x, float), np.asarray(y, float), fields, plane_height
 
 
-def write_near_field(path, x, y, fields, plane_height, source):
-    import h5py
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w") as f:
-        f.attrs["kind"] = "metalens near field"
-        f.attrs["format_version"] = "1"
-        f.attrs["conventions"] = CONVENTIONS
-        f.attrs["units"] = "lengths in micrometres; E in units of the incident plane-wave amplitude; H in units of 1/eta0"
-        f.attrs["polarization"] = POLARIZATION
-        f.attrs["version"] = "meep " + str(getattr(mp, "__version__", "?"))
-        f.attrs["source"] = source
-        for name, v in (("x", x), ("y", y), ("wavelength", np.array([WAVELENGTH]))):
-            f.create_dataset(name, data=np.asarray(v, dtype=np.float64)).attrs["units"] = "um"
-        for name in ("Ex", "Ey", "Hx", "Hy"):
-            f.create_dataset(name, data=fields[name][None, :, :].astype(np.complex128))
-        f.create_dataset("plane_height", data=np.array([plane_height])).attrs["units"] = "um"
-        f.create_dataset("medium_index", data=np.array([N_EXIT]))
-        f.create_dataset("incident_index", data=np.array([N_INCIDENT]))
-        f.create_dataset("incident_amplitude", data=np.array([1.0]))
-        f.create_dataset("lens_numerical_aperture", data=np.array([NUMERICAL_APERTURE]))
-        f.create_dataset("lens_diameter", data=np.array([DIAMETER])).attrs["units"] = "um"
-    os.replace(tmp, path)
-
-
 def main():
     args = parse_args()
     t0 = time.time()
@@ -240,7 +201,7 @@ def main():
     if mp.am_master():
         src = "meep %s, %s, resolution %g, %d process(es), plane %g um above the pillar tops" % (
             getattr(mp, "__version__", "?"), SOURCE_LAYOUT, args.resolution, mp.count_processors(), plane_height)
-        write_near_field(args.output, x, y, fields, plane_height, src)
+        write_near_field(args.output, x, y, fields, plane_height, "meep " + str(getattr(mp, "__version__", "?")), src)
         print("metalens-meep: incident field at the pillar base %.6g%+.6gj (max deviation over the lens disc %.2e);"
               " H/E of the incident wave %.4f%+.4fj (expected %g for %s)" % (
                   e_inc.real, e_inc.imag, spread, impedance.real, impedance.imag,

@@ -135,6 +135,56 @@ pub(crate) fn py_complex(z: C64) -> String {
     format!("complex({}, {})", num(z.re), num(z.im))
 }
 
+/// The pillar centres and radii as two numpy arrays (`CENTERS` [N, 2], `RADII` [N]), µm.
+pub(crate) fn py_pillars(lens: &ExportLens) -> String {
+    let mut centers = String::new();
+    let mut radii = String::new();
+    for (k, (c, r)) in lens.centers.iter().zip(&lens.radii).enumerate() {
+        centers.push_str(&format!("{}, {}, ", num(c[0]), num(c[1])));
+        radii.push_str(&format!("{}, ", num(*r)));
+        if k % 4 == 3 {
+            centers.push_str("\n    ");
+        }
+        if k % 8 == 7 {
+            radii.push_str("\n    ");
+        }
+    }
+    format!(
+        "CENTERS = np.array([\n    {centers}]).reshape(-1, 2)\nRADII = np.array([\n    {radii}])\n"
+    )
+}
+
+/// The Python writer of the near-field file (h5py), shared by the Meep and Tidy3D scripts; it
+/// uses the script's constants CONVENTIONS, POLARIZATION, WAVELENGTH, N_EXIT, N_INCIDENT,
+/// NUMERICAL_APERTURE, DIAMETER.
+pub(crate) const PY_WRITE_NEAR_FIELD: &str = r#"
+
+def write_near_field(path, x, y, fields, plane_height, version, source):
+    """Write the metalens near-field file (docs/near-field-format.md): fields maps Ex, Ey, Hx,
+    Hy to 2-D arrays [y, x] for a unit-amplitude incident wave (H as eta0 * H)."""
+    import h5py
+    tmp = path + ".tmp"
+    with h5py.File(tmp, "w") as f:
+        f.attrs["kind"] = "metalens near field"
+        f.attrs["format_version"] = "1"
+        f.attrs["conventions"] = CONVENTIONS
+        f.attrs["units"] = "lengths in micrometres; E in units of the incident plane-wave amplitude; H in units of 1/eta0"
+        f.attrs["polarization"] = POLARIZATION
+        f.attrs["version"] = version
+        f.attrs["source"] = source
+        for name, v in (("x", x), ("y", y), ("wavelength", np.array([WAVELENGTH]))):
+            f.create_dataset(name, data=np.asarray(v, dtype=np.float64)).attrs["units"] = "um"
+        for name in ("Ex", "Ey", "Hx", "Hy"):
+            f.create_dataset(name, data=np.asarray(fields[name])[None, :, :].astype(np.complex128))
+        f.create_dataset("plane_height", data=np.array([plane_height])).attrs["units"] = "um"
+        f.create_dataset("medium_index", data=np.array([N_EXIT]))
+        f.create_dataset("incident_index", data=np.array([N_INCIDENT]))
+        f.create_dataset("incident_amplitude", data=np.array([1.0]))
+        f.create_dataset("lens_numerical_aperture", data=np.array([NUMERICAL_APERTURE]))
+        f.create_dataset("lens_diameter", data=np.array([DIAMETER])).attrs["units"] = "um"
+    os.replace(tmp, path)
+"#;
+
 /// Check the settings.
 pub fn check_settings(s: &ExportSettings) -> Result<()> {
     crate::error::check_positive("resolution", s.resolution, "points per µm")?;

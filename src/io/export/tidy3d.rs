@@ -1,23 +1,11 @@
 //! `metalens export tidy3d`: a Tidy3D (Python) script building the same simulation as the
 //! Meep export, and a converter from its field-monitor data to the near-field file.
 
-use super::{num, ExportLens, ExportSettings};
+use super::{num, py_pillars, ExportLens, ExportSettings, PY_WRITE_NEAR_FIELD};
 use crate::nearfield::Polarization;
 
 /// The script text.
 pub fn script(lens: &ExportLens, s: &ExportSettings) -> String {
-    let mut centers = String::new();
-    let mut radii = String::new();
-    for (k, (c, r)) in lens.centers.iter().zip(&lens.radii).enumerate() {
-        centers.push_str(&format!("{}, {}, ", num(c[0]), num(c[1])));
-        radii.push_str(&format!("{}, ", num(*r)));
-        if k % 4 == 3 {
-            centers.push_str("\n    ");
-        }
-        if k % 8 == 7 {
-            radii.push_str("\n    ");
-        }
-    }
     let pol = match s.polarization {
         Polarization::Y => "y",
         _ => "x",
@@ -72,11 +60,7 @@ PLANE_HEIGHT = {plane_height}  # µm above the pillar tops
 PML_LAYERS = {pml_layers}  # PML thickness in grid cells (Tidy3D adds the PML outside the domain)
 INNER_WIDTH = {inner_width}  # µm, lateral size of the domain
 
-CENTERS = np.array([
-    {centers}]).reshape(-1, 2)
-RADII = np.array([
-    {radii}])
-"#,
+{pillars}"#,
         version = crate::VERSION,
         source = s.source,
         count = lens.radii.len(),
@@ -96,8 +80,9 @@ RADII = np.array([
         plane_height = num(s.plane_height_um),
         pml_layers = (s.pml_um * s.resolution).ceil().max(8.0) as usize,
         inner_width = num(lens.inner_width(s)),
+        pillars = py_pillars(lens),
     );
-    header + BODY
+    header + PY_WRITE_NEAR_FIELD + BODY
 }
 
 const BODY: &str = r#"
@@ -164,7 +149,6 @@ def _plane(data, name):
 
 def to_metalens_near_field(sim_data, path, reference_data=None):
     """Write the near-field file (docs/near-field-format.md) from Tidy3D SimulationData."""
-    import h5py
     from tidy3d.constants import ETA_0
     comp = "Ex" if POLARIZATION == "x" else "Ey"
     data = sim_data["near_field"]
@@ -178,26 +162,8 @@ def to_metalens_near_field(sim_data, path, reference_data=None):
         e_inc = e[X ** 2 + Y ** 2 <= (0.5 * DIAMETER) ** 2].mean()
     else:
         e_inc = np.exp(1j * 2 * np.pi / WAVELENGTH * N_INCIDENT * (0.0 - Z_SOURCE))
-    tmp = path + ".tmp"
-    with h5py.File(tmp, "w") as f:
-        f.attrs["kind"] = "metalens near field"
-        f.attrs["format_version"] = "1"
-        f.attrs["conventions"] = CONVENTIONS
-        f.attrs["units"] = "lengths in micrometres; E in units of the incident plane-wave amplitude; H in units of 1/eta0"
-        f.attrs["polarization"] = POLARIZATION
-        f.attrs["version"] = "tidy3d " + td.__version__
-        f.attrs["source"] = "tidy3d, %s, uniform grid %g um" % (SOURCE_LAYOUT, 1.0 / RESOLUTION)
-        for name, v in (("x", x), ("y", y), ("wavelength", np.array([WAVELENGTH]))):
-            f.create_dataset(name, data=np.asarray(v, dtype=np.float64)).attrs["units"] = "um"
-        for name, v in fields.items():
-            f.create_dataset(name, data=(v / e_inc)[None, :, :].astype(np.complex128))
-        f.create_dataset("plane_height", data=np.array([PLANE_HEIGHT])).attrs["units"] = "um"
-        f.create_dataset("medium_index", data=np.array([N_EXIT]))
-        f.create_dataset("incident_index", data=np.array([N_INCIDENT]))
-        f.create_dataset("incident_amplitude", data=np.array([1.0]))
-        f.create_dataset("lens_numerical_aperture", data=np.array([NUMERICAL_APERTURE]))
-        f.create_dataset("lens_diameter", data=np.array([DIAMETER])).attrs["units"] = "um"
-    os.replace(tmp, path)
+    write_near_field(path, x, y, {n: v / e_inc for n, v in fields.items()}, PLANE_HEIGHT,
+                     "tidy3d " + td.__version__, "tidy3d, %s, uniform grid %g um" % (SOURCE_LAYOUT, 1.0 / RESOLUTION))
 
 
 def main():
