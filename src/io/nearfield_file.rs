@@ -44,6 +44,9 @@ pub struct LensInfo {
     pub diameter_um: f64,
 }
 
+/// One field component for every wavelength: `[wavelength][y * nx + x]`.
+pub type PerWavelength = Vec<Vec<C64>>;
+
 /// A near-field file in memory: one plane, one polarisation, one or several wavelengths.
 #[derive(Clone, Debug)]
 pub struct NearFieldFile {
@@ -56,7 +59,7 @@ pub struct NearFieldFile {
     pub ex: Vec<Vec<C64>>,
     pub ey: Vec<Vec<C64>>,
     /// (Hx, Hy) per wavelength, units 1/η0, when known.
-    pub h: Option<(Vec<Vec<C64>>, Vec<Vec<C64>>)>,
+    pub h: Option<(PerWavelength, PerWavelength)>,
     /// Height of the plane above the pillar tops (µm).
     pub plane_height_um: f64,
     /// Index of the medium the plane lies in (the exit medium).
@@ -580,7 +583,7 @@ impl FourierShift {
             (0..n)
                 .map(|k| {
                     let s = signed_index(k, n);
-                    if n % 2 == 0 && s.unsigned_abs() == n / 2 {
+                    if n.is_multiple_of(2) && s.unsigned_abs() == n / 2 {
                         C64::new(0.0, 0.0)
                     } else {
                         C64::from_polar(1.0, -2.0 * std::f64::consts::PI * s as f64 * f / n as f64)
