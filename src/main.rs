@@ -30,6 +30,8 @@ enum Command {
     Run(metalens::cli::reproduce::Args),
     /// Full-wave (supercell RCWA) check of the local periodic approximation on a 1-D lens.
     Fullwave(metalens::cli::fullwave::Args),
+    /// A Meep, Tidy3D or Lumerical script for a laid-out lens.
+    Export(metalens::cli::export::Args),
 }
 
 fn main() {
@@ -42,6 +44,7 @@ fn main() {
         Command::Propagate(a) => metalens::cli::propagate::run(a),
         Command::Reproduce(a) | Command::Run(a) => metalens::cli::reproduce::run(a),
         Command::Fullwave(a) => metalens::cli::fullwave::run(a),
+        Command::Export(a) => metalens::cli::export::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -1,8 +1,10 @@
 //! clap subcommands, one file each. Each exposes `Args` and `run(Args) -> Result<()>`.
 
 pub mod cell;
+pub mod export;
 pub mod fullwave;
 pub mod layout;
 pub mod library;
 pub mod propagate;
+pub mod propagate_nearfield;
 pub mod reproduce;

@@ -74,9 +74,19 @@ pub struct Args {
     /// No progress bar and no summary (`--json` still prints the JSON document).
     #[arg(long)]
     pub quiet: bool,
+    /// Propagate this near-field file (docs/near-field-format.md) instead of the LPA field;
+    /// with a layout (LAYOUT or --layout) its LPA result and the ideal lens beside it.
+    #[arg(long = "near-field")]
+    pub near_field: Option<PathBuf>,
+    /// The layout a --near-field file belongs to (same as the LAYOUT argument).
+    #[arg(long = "layout")]
+    pub layout_flag: Option<PathBuf>,
+    /// Write the near field used (LPA, ideal or resampled file) to this HDF5 file.
+    #[arg(long = "save-near-field")]
+    pub save_near_field: Option<PathBuf>,
 }
 
-fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
+pub(crate) fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
     let polarization = Polarization::parse(&args.polarization)?;
     let outside = match args.outside.as_str() {
         "opaque" => Outside::Opaque,
@@ -191,6 +201,9 @@ pub fn document(
 
 /// Run `metalens propagate`.
 pub fn run(args: Args) -> Result<()> {
+    if let Some(path) = &args.near_field {
+        return super::propagate_nearfield::run(&args, path);
+    }
     if let Some(path) = &args.layout {
         if args.ideal {
             return Err(Error::invalid(
@@ -227,6 +240,17 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
+    if let Some(out) = &args.save_near_field {
+        let dx = opts.dx.unwrap_or(spec.wavelength_um / (4.0 * spec.n_exit));
+        let nf = crate::metrics::pipeline::ideal_nearfield(&spec, dx, opts.outside)?;
+        super::propagate_nearfield::save(
+            out,
+            &nf,
+            &spec,
+            opts.polarization,
+            "metalens propagate --ideal",
+        )?;
+    }
     let result = run_ideal(&spec, &opts)?;
     for w in &result.warnings {
         eprintln!("warning: {w}");
@@ -280,7 +304,7 @@ fn extra_planes(spec: &LensSpec, opts: &RunOptions, zs: &[f64]) -> Result<Vec<se
     Ok(out)
 }
 
-fn summary(spec: &LensSpec, r: &LensResult) {
+pub(crate) fn summary(spec: &LensSpec, r: &LensResult) {
     let rep = &r.report;
     let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.4}"));
     println!(
@@ -332,45 +356,17 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         None => None,
     };
     let layout = crate::io::layout_file::LayoutFile::load(path)?;
-    let lens = &layout.lens;
-    let n_incident = match layout.incidence_index {
-        Some(n) => n,
-        None => args.n_incident,
-    };
-    let spec = LensSpec {
-        wavelength_um: lens.wavelength,
-        na: lens.numerical_aperture(),
-        diameter_um: lens.diameter,
-        n_exit: lens.n_exit,
-        n_incident,
-    };
+    let spec = layout_spec(args, &layout);
     spec.validate()?;
     let opts = options(args, &spec)?;
-    let sites: Vec<crate::nearfield::Site> = layout
-        .centers
-        .iter()
-        .zip(&layout.t_achieved)
-        .map(|(c, t)| crate::nearfield::Site {
-            x: c[0],
-            y: c[1],
-            tx: t[0],
-            ty: t[1],
-        })
-        .collect();
-    // a few samples per pitch, at least 4 and fine enough for the NA (λ/(2·NA·1.25) spacing)
-    let needed = (2.5 * spec.na * layout.pitch / spec.wavelength_um).ceil() as usize;
-    let samples = args
-        .dx_um
-        .map(|dx| (layout.pitch / dx).round().max(2.0) as usize)
-        .unwrap_or(needed.max(4));
-    crate::io::budget::check_lens(spec.diameter_um, layout.pitch, samples, opts.padding)?;
-    let nf = crate::nearfield::NearField::from_sites(
-        &sites,
-        layout.pitch,
-        samples,
-        0.5 * spec.diameter_um,
-        opts.outside,
-    )?;
+    let nf = layout_near_field(args.dx_um, &layout, &spec, &opts)?;
+    if let Some(out) = &args.save_near_field {
+        let source = format!(
+            "metalens propagate {} (local periodic approximation)",
+            path.display()
+        );
+        super::propagate_nearfield::save(out, &nf, &spec, opts.polarization, &source)?;
+    }
     crate::io::guard::check_interrupt(|| "nothing saved (propagation not started)".into())?;
     let (mut designed, ideal) = crate::metrics::pipeline::run_designed(&nf, &spec, &opts)?;
     if let Some(st) = designed.report.strehl.filter(|&x| x > 1.0 + 1e-3) {
@@ -405,4 +401,53 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         summary(&spec, &ideal);
     }
     Ok(())
+}
+
+/// The lens of a layout file (the incidence index from the file when it records it).
+pub(crate) fn layout_spec(args: &Args, layout: &crate::io::layout_file::LayoutFile) -> LensSpec {
+    let lens = &layout.lens;
+    let n_incident = match layout.incidence_index {
+        Some(n) => n,
+        None => args.n_incident,
+    };
+    LensSpec {
+        wavelength_um: lens.wavelength,
+        na: lens.numerical_aperture(),
+        diameter_um: lens.diameter,
+        n_exit: lens.n_exit,
+        n_incident,
+    }
+}
+
+/// The LPA near field of a layout file: every pillar's cell carries the library t.
+pub(crate) fn layout_near_field(
+    dx_um: Option<f64>,
+    layout: &crate::io::layout_file::LayoutFile,
+    spec: &LensSpec,
+    opts: &RunOptions,
+) -> Result<crate::nearfield::NearField> {
+    let sites: Vec<crate::nearfield::Site> = layout
+        .centers
+        .iter()
+        .zip(&layout.t_achieved)
+        .map(|(c, t)| crate::nearfield::Site {
+            x: c[0],
+            y: c[1],
+            tx: t[0],
+            ty: t[1],
+        })
+        .collect();
+    // a few samples per pitch, at least 4 and fine enough for the NA (λ/(2·NA·1.25) spacing)
+    let needed = (2.5 * spec.na * layout.pitch / spec.wavelength_um).ceil() as usize;
+    let samples = dx_um
+        .map(|dx| (layout.pitch / dx).round().max(2.0) as usize)
+        .unwrap_or(needed.max(4));
+    crate::io::budget::check_lens(spec.diameter_um, layout.pitch, samples, opts.padding)?;
+    crate::nearfield::NearField::from_sites(
+        &sites,
+        layout.pitch,
+        samples,
+        0.5 * spec.diameter_um,
+        opts.outside,
+    )
 }

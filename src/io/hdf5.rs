@@ -259,6 +259,17 @@ impl H5Reader {
         self.file.attr_string(name).ok()
     }
 
+    /// A string attribute of a dataset, or None when the dataset or the attribute is absent.
+    pub fn dataset_attr_string(&self, dataset: &str, name: &str) -> Option<String> {
+        self.file
+            .dataset(dataset)
+            .ok()?
+            .attr(name)
+            .ok()?
+            .read_string()
+            .ok()
+    }
+
     /// Whether a dataset exists.
     pub fn has(&self, name: &str) -> bool {
         self.file.dataset(name).is_ok()

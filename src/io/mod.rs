@@ -2,11 +2,13 @@
 
 pub mod budget;
 pub mod design;
+pub mod export;
 pub mod gds;
 pub mod guard;
 pub mod hdf5;
 pub mod html;
 pub mod layout_file;
+pub mod nearfield_file;
 
 pub use design::Design;
 pub use hdf5::write_atomic;
