@@ -1,0 +1,1 @@
+//! Whole pillar lenses (to be filled).
