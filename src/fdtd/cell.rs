@@ -17,6 +17,9 @@ use super::{
 use crate::cell::{Shape, Stack};
 use crate::{Error, Result, C64};
 
+/// Pulse length τ ω0 of a cell run (see [`Pulse::covering`]).
+pub const CELL_PULSE_PERIODS: f64 = 20.0;
+
 /// Incident polarisation of a unit-cell run (normal incidence).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CellPolarization {
@@ -153,6 +156,7 @@ pub fn solve_cell(
         &wls.iter()
             .map(|w| 2.0 * std::f64::consts::PI / w)
             .collect::<Vec<_>>(),
+        CELL_PULSE_PERIODS,
     )
     .omega0;
     let grid_index = |n: f64| {
@@ -215,7 +219,7 @@ pub fn solve_cell(
         dx,
         origin: [-0.5 * px, -0.5 * py, -(k0 as f64) * dx],
     };
-    let perm = material::build(&geom, &frame);
+    let perm = material::build(&geom, &frame, settings.subpixel);
     let omegas: Vec<f64> = wls
         .iter()
         .map(|w| 2.0 * std::f64::consts::PI / w)
@@ -240,7 +244,7 @@ pub fn solve_cell(
     let sheet = Sheet {
         comp,
         k: k_src,
-        pulse: Pulse::covering(&omegas),
+        pulse: Pulse::covering(&omegas, CELL_PULSE_PERIODS),
     };
     let inc = normalisation_run(
         nz,

@@ -176,7 +176,13 @@ struct XyAvg {
     my: f64,
 }
 
-fn xy_map(layer: &LayerGeom, index: &ShapeIndex, fr: &Frame, off: [f64; 3]) -> Vec<XyAvg> {
+fn xy_map(
+    layer: &LayerGeom,
+    index: &ShapeIndex,
+    fr: &Frame,
+    off: [f64; 3],
+    s: usize,
+) -> Vec<XyAvg> {
     let (nx, ny, dx) = (fr.nx, fr.ny, fr.dx);
     let eb = layer.eps_background;
     let uniform = XyAvg {
@@ -185,7 +191,6 @@ fn xy_map(layer: &LayerGeom, index: &ShapeIndex, fr: &Frame, off: [f64; 3]) -> V
         mx: 0.0,
         my: 0.0,
     };
-    let s = SUBSAMPLES;
     let reach = dx * std::f64::consts::FRAC_1_SQRT_2;
     let mut out = vec![uniform; nx * ny];
     out.par_chunks_mut(nx).enumerate().for_each(|(j, row)| {
@@ -231,7 +236,11 @@ fn xy_map(layer: &LayerGeom, index: &ShapeIndex, fr: &Frame, off: [f64; 3]) -> V
 }
 
 /// Averaged inverse permittivity of every E component on every plane of the frame.
-pub fn build(geom: &Geometry, fr: &Frame) -> Permittivity {
+///
+/// With `subpixel` false every component takes 1/ε at its own Yee position (staircasing; for
+/// the convergence comparison only).
+pub fn build(geom: &Geometry, fr: &Frame, subpixel: bool) -> Permittivity {
+    let s = if subpixel { SUBSAMPLES } else { 1 };
     let (nx, ny, nz, dx) = (fr.nx, fr.ny, fr.nz, fr.dx);
     let indices: Vec<ShapeIndex> = geom
         .layers
@@ -249,7 +258,7 @@ pub fn build(geom: &Geometry, fr: &Frame) -> Permittivity {
                 if l.shapes.is_empty() {
                     Vec::new()
                 } else {
-                    xy_map(l, ix, fr, *off)
+                    xy_map(l, ix, fr, *off, s)
                 }
             })
             .collect();
@@ -283,14 +292,14 @@ pub fn build(geom: &Geometry, fr: &Frame) -> Permittivity {
                 && (fr.origin[2] + k as f64 * dx).abs() < 1e-9 * dx;
             let all_uniform = regions.iter().all(|r| matches!(r.2, Region::Uniform(_)));
             if all_uniform && !screen {
-                let v = combine(&regions, &[], 0, c);
+                let v = combine(&regions, &[], 0, c, subpixel);
                 planes[c].push(PlaneEps::Uniform(v as f32));
                 continue;
             }
             let mut map = vec![0f32; nx * ny];
             map.par_chunks_mut(nx).enumerate().for_each(|(j, row)| {
                 for (i, v) in row.iter_mut().enumerate() {
-                    *v = combine(&regions, &layer_maps, j * nx + i, c) as f32;
+                    *v = combine(&regions, &layer_maps, j * nx + i, c, subpixel) as f32;
                 }
             });
             if screen {
@@ -330,7 +339,32 @@ enum Region {
 }
 
 /// The averaged 1/ε_cc of one voxel from its z regions.
-fn combine(regions: &[(f64, f64, Region)], layer_maps: &[Vec<XyAvg>], idx: usize, c: usize) -> f64 {
+fn combine(
+    regions: &[(f64, f64, Region)],
+    layer_maps: &[Vec<XyAvg>],
+    idx: usize,
+    c: usize,
+    subpixel: bool,
+) -> f64 {
+    let at = |r: Region| match r {
+        Region::Uniform(eps) => XyAvg {
+            e: eps,
+            einv: 1.0 / eps,
+            mx: 0.0,
+            my: 0.0,
+        },
+        Region::Layer(l) => layer_maps[l][idx],
+    };
+    if !subpixel {
+        // the region holding the voxel centre (the larger weight; the lower one on a tie)
+        let mut best = regions[0];
+        for &r in regions {
+            if r.0 > best.0 + 1e-12 {
+                best = r;
+            }
+        }
+        return 1.0 / at(best.2).e;
+    }
     let (mut e, mut einv, mut m) = (0.0, 0.0, [0.0f64; 3]);
     for &(w, mz, r) in regions {
         let a = match r {
