@@ -48,7 +48,13 @@ fn slab_matches_fabry_perot_and_conserves_energy() {
     let (t_ex, r_ex) = airy(n1, n2, n3, d, wl);
     let mut errs = Vec::new();
     for res in [40.0, 80.0] {
-        let sol = solve_cell(&slab(n1, n2, n3, d), wl, CellPolarization::X, &settings(res)).unwrap();
+        let sol = solve_cell(
+            &slab(n1, n2, n3, d),
+            wl,
+            CellPolarization::X,
+            &settings(res),
+        )
+        .unwrap();
         let c = &sol.results[0];
         let dt_abs = (c.t.norm() - t_ex.norm()).abs();
         let dphi = (c.t / t_ex).arg().to_degrees().abs();
@@ -76,7 +82,13 @@ fn probe_interface() {
     for (n2, d) in [(1.0, 0.5), (1.45, 0.5), (2.0, 0.5), (2.0, 0.5125)] {
         for res in [20.0, 40.0, 80.0] {
             let (t_ex, r_ex) = airy(1.45, n2, 1.0, d, wl);
-            let sol = solve_cell(&slab(1.45, n2, 1.0, d), wl, CellPolarization::X, &settings(res)).unwrap();
+            let sol = solve_cell(
+                &slab(1.45, n2, 1.0, d),
+                wl,
+                CellPolarization::X,
+                &settings(res),
+            )
+            .unwrap();
             let c = &sol.results[0];
             println!("n2 {n2} d {d} res {res}: |t| err {:+.3e} phase {:+.3}°  |r| err {:+.3e} R {:.5} ({:.5})",
                 c.t.norm() - t_ex.norm(), (c.t / t_ex).arg().to_degrees(), c.r.norm() - r_ex.norm(), c.reflectance, r_ex.norm_sqr());

@@ -15,7 +15,7 @@ use metalens::C64;
 const WL: f64 = 0.685;
 const PITCH: f64 = 0.22;
 
-/// A 4 µm NA 0.9 Mk-style lens (SRN n 2.74, h 1.0 µm, p 0.22 µm) laid out from an RCWA
+/// A 3 µm NA 0.9 Mk-style lens (SRN n 2.74, h 1.0 µm, p 0.22 µm) laid out from an RCWA
 /// table of 14 radii, written and read back as a layout file.
 fn small_lens(dir: &std::path::Path) -> LayoutFile {
     let cells: Vec<Cell> = (0..14)
@@ -46,7 +46,7 @@ fn small_lens(dir: &std::path::Path) -> LayoutFile {
         })
         .collect();
     let table = CellTable::new(cells, vec!["test".into()]).unwrap();
-    let lens = HyperbolicLens::from_na(WL, 0.9, 1.0, 4.0).unwrap();
+    let lens = HyperbolicLens::from_na(WL, 0.9, 1.0, 3.0).unwrap();
     let settings = LayoutSettings {
         lattice: LatticeKind::Square,
         pitch: PITCH,
@@ -74,18 +74,15 @@ fn tmpdir(name: &str) -> std::path::PathBuf {
 }
 
 /// The lens focuses at its design focal length; every efficiency is below the ideal lens's;
-/// the Poynting flux of the exported plane equals the solver's own flux; the quarter grid
-/// (mirror planes) gives the same answer as the full grid.
+/// the Poynting flux of the exported plane equals the solver's own flux. Measured (20 px/µm,
+/// 44 × 44 × 53 quarter grid, 3052 steps): T 0.767 (ideal 0.879), incident_r3 0.635 (ideal
+/// 0.768), transmitted_r3 0.828 (ideal 0.874), plane flux within 0.6 % of the solver's.
 #[test]
 fn small_lens_focuses_through_the_pipeline() {
     let dir = tmpdir("lens");
     let lf = small_lens(&dir);
     let prob = LensProblem::from_layout(&lf, None).unwrap();
-    let s = FdtdSettings {
-        resolution: 25.0,
-        decay: 1e-6,
-        ..FdtdSettings::default()
-    };
+    let s = settings();
     let est = estimate(&prob, &s).unwrap();
     let sol = solve_lens(&prob, &s, &|_| {}).unwrap();
     let f = &sol.facts[0];
@@ -102,41 +99,39 @@ fn small_lens_focuses_through_the_pipeline() {
         "FDTD: T {:.4} eff {:?} fwhm {:?} strehl {:?} focal shift {:.3}",
         m.transmission_efficiency, m.efficiency, m.fwhm, m.strehl, m.focal_shift_um
     );
-    println!("ideal: T {:.4} eff {:?}", i.transmission_efficiency, i.efficiency);
+    println!(
+        "ideal: T {:.4} eff {:?}",
+        i.transmission_efficiency, i.efficiency
+    );
     println!(
         "fluxes: T {:.4} R {:.4} (of the aperture's incident power)",
         sol.transmitted_flux[0] / sol.incident_power,
         sol.reflected_flux[0] / sol.incident_power
     );
     // focus within a wavelength of the design focal length (f = 0.97 µm... scaled by NA)
-    assert!(m.focal_shift_um.abs() < WL, "focal shift {}", m.focal_shift_um);
+    assert!(
+        m.focal_shift_um.abs() < WL,
+        "focal shift {}",
+        m.focal_shift_um
+    );
     for (k, v) in &m.efficiency {
         if k.starts_with("transmitted") || k.starts_with("incident") {
-            assert!(*v > 0.05 && *v < i.efficiency[k] + 1e-9, "{k}: {v} vs ideal {}", i.efficiency[k]);
+            assert!(
+                *v > 0.05 && *v < i.efficiency[k] + 1e-9,
+                "{k}: {v} vs ideal {}",
+                i.efficiency[k]
+            );
         }
     }
     assert!(m.transmission_efficiency > 0.3 && m.transmission_efficiency < 1.0);
     // the plane's flux (after interpolation to the nodes) against the solver's own flux:
-    // the interpolation is a low-pass of cos(kx dx/2) ≥ 0.97 at NA 0.9 and 25 px/µm
+    // the interpolation is a low-pass of cos(kx dx/2) ≥ 0.95 at NA 0.9 and 20 px/µm
     let p_plane = fp.poynting_flux().unwrap();
     assert!(
-        (p_plane - sol.transmitted_flux[0]).abs() < 0.03 * sol.transmitted_flux[0],
+        (p_plane - sol.transmitted_flux[0]).abs() < 0.05 * sol.transmitted_flux[0],
         "plane flux {p_plane} vs solver flux {}",
         sol.transmitted_flux[0]
     );
-    // full grid without mirror planes: same near field
-    let s_full = FdtdSettings {
-        symmetry: false,
-        ..s.clone()
-    };
-    let full = solve_lens(&prob, &s_full, &|_| {}).unwrap();
-    let (a, b) = (&sol.planes[0], &full.planes[0]);
-    let n = a.ex.len().min(b.ex.len());
-    assert_eq!(a.m, b.m);
-    let num: f64 = (0..n).map(|q| (a.ex[q] - b.ex[q]).norm_sqr()).sum();
-    let den: f64 = (0..n).map(|q| b.ex[q].norm_sqr()).sum();
-    println!("quarter vs full grid: relative L2 difference of Ex {:.2e}", (num / den).sqrt());
-    assert!((num / den).sqrt() < 1e-3);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -152,9 +147,9 @@ fn bad_input_is_refused_with_one_line() {
         assert!(!m.contains('\n'), "{m}");
         m
     };
-    // resolution too coarse for the 0.03 µm gaps
+    // resolution too coarse for the smallest pillar (0.06 µm across: needs 8.3 px/µm)
     let coarse = FdtdSettings {
-        resolution: 10.0,
+        resolution: 5.0,
         ..s.clone()
     };
     let m = msg(solve_lens(&ok, &coarse, &|_| {}).unwrap_err());
@@ -191,5 +186,45 @@ fn bad_input_is_refused_with_one_line() {
     old.pillar = None;
     let m = msg(LensProblem::from_layout(&old, None).unwrap_err());
     assert!(m.contains("pillar height"), "{m}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn settings() -> FdtdSettings {
+    FdtdSettings {
+        resolution: 20.0,
+        decay: 1e-6,
+        lateral_margin_um: 0.3,
+        lateral_pml_um: 0.4,
+        ..FdtdSettings::default()
+    }
+}
+
+/// The quarter grid (PEC/PMC mirror planes) against the full grid on the same lens: relative
+/// L2 difference of Ex measured 3.8e-6 (rounding of f32 fields). About 2 minutes (the full
+/// grid is 4× the quarter): `cargo test --release --test fdtd_lens -- --ignored`.
+#[test]
+#[ignore]
+fn quarter_grid_equals_full_grid() {
+    let dir = tmpdir("sym");
+    let lf = small_lens(&dir);
+    let prob = LensProblem::from_layout(&lf, None).unwrap();
+    let s = settings();
+    let sol = solve_lens(&prob, &s, &|_| {}).unwrap();
+    // full grid without mirror planes: same near field
+    let s_full = FdtdSettings {
+        symmetry: false,
+        ..s.clone()
+    };
+    let full = solve_lens(&prob, &s_full, &|_| {}).unwrap();
+    let (a, b) = (&sol.planes[0], &full.planes[0]);
+    let n = a.ex.len().min(b.ex.len());
+    assert_eq!(a.m, b.m);
+    let num: f64 = (0..n).map(|q| (a.ex[q] - b.ex[q]).norm_sqr()).sum();
+    let den: f64 = (0..n).map(|q| b.ex[q].norm_sqr()).sum();
+    println!(
+        "quarter vs full grid: relative L2 difference of Ex {:.2e}",
+        (num / den).sqrt()
+    );
+    assert!((num / den).sqrt() < 1e-3);
     std::fs::remove_dir_all(&dir).ok();
 }

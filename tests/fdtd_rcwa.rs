@@ -45,7 +45,10 @@ fn fdtd(stack: &Stack, wl: f64, res: f64, subpixel: bool) -> metalens::fdtd::cel
         subpixel,
         ..FdtdSettings::default()
     };
-    solve_cell(stack, wl, CellPolarization::X, &s).unwrap().results[0].clone()
+    solve_cell(stack, wl, CellPolarization::X, &s)
+        .unwrap()
+        .results[0]
+        .clone()
 }
 
 /// At the default resolution (40 px/µm) Mk cells agree with converged RCWA within 1 % in |t|
@@ -96,12 +99,20 @@ fn shared_reference_cell_p035_r009() {
     for res in [40.0, 60.0, 80.0] {
         let c = fdtd(&st, 0.633, res, true);
         let c2 = fdtd(&st, 0.633, res, false);
-        println!("res {res}: fdtd {:.5} staircase {:.5} R+T-1 {:.1e}", c.t, c2.t, c.transmittance + c.reflectance - 1.0);
+        println!(
+            "res {res}: fdtd {:.5} staircase {:.5} R+T-1 {:.1e}",
+            c.t,
+            c2.t,
+            c.transmittance + c.reflectance - 1.0
+        );
     }
     let c = fdtd(&st, 0.633, metalens::fdtd::DEFAULT_RESOLUTION, true);
     let da = (c.t.norm() - t_ref.norm()).abs() / t_ref.norm();
     let dp = (c.t / t_ref).arg().to_degrees().abs();
-    println!("fdtd t {:.5} reference {t_ref:.5}: |t| rel {da:.2e} phase {dp:.3}°", c.t);
+    println!(
+        "fdtd t {:.5} reference {t_ref:.5}: |t| rel {da:.2e} phase {dp:.3}°",
+        c.t
+    );
     assert!(da < 0.01 && dp < 1.5);
 }
 
@@ -161,13 +172,17 @@ fn cell_convergence_study() {
     for &radius in &radii {
         let pick = |res: f64, key: &str| {
             rows.iter()
-                .find(|r| r["radius_um"] == radius && r["resolution"] == res && r["method"] == "sub-pixel")
+                .find(|r| {
+                    r["radius_um"] == radius && r["resolution"] == res && r["method"] == "sub-pixel"
+                })
                 .map(|r| r[key].as_f64().unwrap().abs())
                 .unwrap()
         };
         let pa = (pick(40.0, "abs_t_rel_error") / pick(80.0, "abs_t_rel_error")).log2();
         let pp = (pick(40.0, "phase_error_deg") / pick(80.0, "phase_error_deg")).log2();
-        md.push_str(&format!("- r {radius}: |t| order {pa:.2}, phase order {pp:.2}\n"));
+        md.push_str(&format!(
+            "- r {radius}: |t| order {pa:.2}, phase order {pp:.2}\n"
+        ));
     }
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/fullwave3d");
     std::fs::create_dir_all(&dir).unwrap();

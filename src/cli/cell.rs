@@ -187,7 +187,11 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// `metalens cell --solver fdtd`: the same JSON fields as the RCWA path where they exist.
-fn run_fdtd(a: &Args, stack: &crate::cell::Stack, incidence: &crate::cell::Incidence) -> Result<()> {
+fn run_fdtd(
+    a: &Args,
+    stack: &crate::cell::Stack,
+    incidence: &crate::cell::Incidence,
+) -> Result<()> {
     use crate::fdtd::cell::{solve_cell, CellPolarization};
     if incidence.theta != 0.0 {
         return Err(Error::invalid(

@@ -11,8 +11,8 @@
 use super::grid::{Axis, Grid, Side};
 use super::material::{self, Frame, Geometry, LayerGeom};
 use super::{
-    dispersion_corrected_index, normalisation_run, numerical_k, pml_params, real_index, run, FdtdSettings, Monitor, Pulse,
-    RunFacts, Sheet,
+    dispersion_corrected_index, normalisation_run, numerical_k, pml_params, real_index, run,
+    FdtdSettings, Monitor, Pulse, RunFacts, Sheet,
 };
 use crate::cell::{Shape, Stack};
 use crate::{Error, Result, C64};
@@ -220,10 +220,7 @@ pub fn solve_cell(
         origin: [-0.5 * px, -0.5 * py, -(k0 as f64) * dx],
     };
     let perm = material::build(&geom, &frame, settings.subpixel);
-    let omegas: Vec<f64> = wls
-        .iter()
-        .map(|w| 2.0 * std::f64::consts::PI / w)
-        .collect();
+    let omegas: Vec<f64> = wls.iter().map(|w| 2.0 * std::f64::consts::PI / w).collect();
     let ax = [
         Axis::periodic(nxc),
         Axis::periodic(nyc),

@@ -425,20 +425,47 @@ impl Grid {
             let p = &self.prof[2];
             let ps = &mut self.psi[2];
             correct_z(&g, p, true, &mut f.hx, &f.ey, &mut ps.h1, c, Deriv::Forward);
-            correct_z(&g, p, true, &mut f.hy, &f.ex, &mut ps.h2, -c, Deriv::Forward);
+            correct_z(
+                &g,
+                p,
+                true,
+                &mut f.hy,
+                &f.ex,
+                &mut ps.h2,
+                -c,
+                Deriv::Forward,
+            );
         }
         // axis x: Hy += c ∂x Ez, Hz −= c ∂x Ey
         if self.prof[0].n_slab > 0 {
             let p = &self.prof[0];
             let ps = &mut self.psi[0];
             correct_x(&g, p, true, &mut f.hy, &f.ez, &mut ps.h1, c, Deriv::Forward);
-            correct_x(&g, p, true, &mut f.hz, &f.ey, &mut ps.h2, -c, Deriv::Forward);
+            correct_x(
+                &g,
+                p,
+                true,
+                &mut f.hz,
+                &f.ey,
+                &mut ps.h2,
+                -c,
+                Deriv::Forward,
+            );
         }
         // axis y: Hx −= c ∂y Ez, Hz += c ∂y Ex
         if self.prof[1].n_slab > 0 {
             let p = &self.prof[1];
             let ps = &mut self.psi[1];
-            correct_y(&g, p, true, &mut f.hx, &f.ez, &mut ps.h1, -c, Deriv::Forward);
+            correct_y(
+                &g,
+                p,
+                true,
+                &mut f.hx,
+                &f.ez,
+                &mut ps.h1,
+                -c,
+                Deriv::Forward,
+            );
             correct_y(&g, p, true, &mut f.hz, &f.ex, &mut ps.h2, c, Deriv::Forward);
         }
     }
@@ -458,22 +485,76 @@ impl Grid {
         if self.prof[2].n_slab > 0 {
             let p = &self.prof[2];
             let ps = &mut self.psi[2];
-            correct_z(&g, p, false, &mut f.ex, &f.hy, &mut ps.e1, -c, Deriv::Backward(eps, 0));
-            correct_z(&g, p, false, &mut f.ey, &f.hx, &mut ps.e2, c, Deriv::Backward(eps, 1));
+            correct_z(
+                &g,
+                p,
+                false,
+                &mut f.ex,
+                &f.hy,
+                &mut ps.e1,
+                -c,
+                Deriv::Backward(eps, 0),
+            );
+            correct_z(
+                &g,
+                p,
+                false,
+                &mut f.ey,
+                &f.hx,
+                &mut ps.e2,
+                c,
+                Deriv::Backward(eps, 1),
+            );
         }
         // axis x: Ey −= c ε⁻¹ ∂x Hz, Ez += c ε⁻¹ ∂x Hy
         if self.prof[0].n_slab > 0 {
             let p = &self.prof[0];
             let ps = &mut self.psi[0];
-            correct_x(&g, p, false, &mut f.ey, &f.hz, &mut ps.e1, -c, Deriv::Backward(eps, 1));
-            correct_x(&g, p, false, &mut f.ez, &f.hy, &mut ps.e2, c, Deriv::Backward(eps, 2));
+            correct_x(
+                &g,
+                p,
+                false,
+                &mut f.ey,
+                &f.hz,
+                &mut ps.e1,
+                -c,
+                Deriv::Backward(eps, 1),
+            );
+            correct_x(
+                &g,
+                p,
+                false,
+                &mut f.ez,
+                &f.hy,
+                &mut ps.e2,
+                c,
+                Deriv::Backward(eps, 2),
+            );
         }
         // axis y: Ex += c ε⁻¹ ∂y Hz, Ez −= c ε⁻¹ ∂y Hx
         if self.prof[1].n_slab > 0 {
             let p = &self.prof[1];
             let ps = &mut self.psi[1];
-            correct_y(&g, p, false, &mut f.ex, &f.hz, &mut ps.e1, c, Deriv::Backward(eps, 0));
-            correct_y(&g, p, false, &mut f.ez, &f.hx, &mut ps.e2, -c, Deriv::Backward(eps, 2));
+            correct_y(
+                &g,
+                p,
+                false,
+                &mut f.ex,
+                &f.hz,
+                &mut ps.e1,
+                c,
+                Deriv::Backward(eps, 0),
+            );
+            correct_y(
+                &g,
+                p,
+                false,
+                &mut f.ez,
+                &f.hx,
+                &mut ps.e2,
+                -c,
+                Deriv::Backward(eps, 2),
+            );
         }
         self.enforce_pec();
     }
@@ -600,20 +681,42 @@ fn correct_z(
                 return;
             }
             let o = k * plane;
-            for idx in 0..plane {
-                let dv = if half {
-                    let up = if k + 1 < nz { src[o + plane + idx] } else { 0.0 };
-                    up - src[o + idx]
-                } else {
-                    let dn = if k > 0 { src[o - plane + idx] } else { 0.0 };
-                    src[o + idx] - dn
+            for j in 0..ny {
+                let r = j * nx;
+                let inv: Option<&[f32]> = match d {
+                    Deriv::Forward => None,
+                    Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
+                        PlaneEps::Uniform(_) => None,
+                        PlaneEps::Map(m) => Some(&eps.maps[m][r..r + nx]),
+                    },
                 };
-                let inc = cpml(coef, &mut ps[idx], dv);
-                let scale = match d {
+                let uni = match d {
                     Deriv::Forward => c,
-                    Deriv::Backward(eps, comp) => c * inv_at(eps, comp, nx, idx % nx, idx / nx, k),
+                    Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
+                        PlaneEps::Uniform(v) => c * v,
+                        PlaneEps::Map(_) => c,
+                    },
                 };
-                t[idx] += scale * inc;
+                for i in 0..nx {
+                    let idx = r + i;
+                    let dv = if half {
+                        let up = if k + 1 < nz {
+                            src[o + plane + idx]
+                        } else {
+                            0.0
+                        };
+                        up - src[o + idx]
+                    } else {
+                        let dn = if k > 0 { src[o - plane + idx] } else { 0.0 };
+                        src[o + idx] - dn
+                    };
+                    let inc = cpml(coef, &mut ps[idx], dv);
+                    let scale = match inv {
+                        Some(m) => c * m[i],
+                        None => uni,
+                    };
+                    t[idx] += scale * inc;
+                }
             }
         });
 }

@@ -208,9 +208,10 @@ pub struct Estimate {
     pub seconds: f64,
 }
 
-/// Throughput assumed by [`estimate`] (cell-updates per second on this 2-core machine,
-/// measured by benches/fdtd.rs; see validation/fullwave3d/README.md).
-pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 1.0e8;
+/// Throughput assumed by [`estimate`] (cell-updates per second on this 2-core machine under
+/// load; the small-lens test measured 10.6e6 with four concurrent compilers, see
+/// validation/fullwave3d/README.md).
+pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 3.0e7;
 
 /// The grid layout of a lens run.
 #[derive(Clone, Copy, Debug)]
@@ -280,15 +281,16 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
     // fields 24 B/cell; ε maps (≈ 4 distinct planes × 3 components × 4 B); CPML ψ (4 arrays of
     // f32 per axis over its slabs); two monitor planes (4 components × nf × 16 B); set-up
     // temporaries (layer x-y averages: 32 B per plane point per component, freed after).
-    let psi = 16 * (2 * l.npml_z * plane
-        + (1 + usize::from(!s.symmetry)) * 2 * l.npml_xy * l.ny * l.nz);
+    let psi =
+        16 * (2 * l.npml_z * plane + (1 + usize::from(!s.symmetry)) * 2 * l.npml_xy * l.ny * l.nz);
     let bytes = 24 * cells + 48 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
     let dt = s.courant * l.dx;
     let n_max = p.n_incident.max(p.pillar_index);
     let travel = l.nz as f64 * l.dx * n_max + 0.5 * p.diameter_um;
     let period = 2.0 * std::f64::consts::PI / om.iter().cloned().fold(f64::MAX, f64::min);
-    let steps = ((pulse.end() + travel + 15.0 * period) / dt) as usize;
+    // ring-down: the 3 µm test lens needed ~80 periods after the pulse to reach 1e-6
+    let steps = ((pulse.end() + travel + 80.0 * period) / dt) as usize;
     let runs = p.polarizations.len().max(1);
     Ok(Estimate {
         cells,
@@ -327,12 +329,20 @@ pub fn solve_lens(
         let scale = (s.memory_limit_bytes as f64 / est.bytes as f64).cbrt();
         return Err(Error::invalid(
             "memory",
-            format!("estimate {:.2} GB for {} cells", est.bytes as f64 / 1e9, est.cells),
+            format!(
+                "estimate {:.2} GB for {} cells",
+                est.bytes as f64 / 1e9,
+                est.cells
+            ),
             format!(
                 "exceeds the limit {:.2} GB: lower the resolution to ≤ {:.1} px/µm{}",
                 s.memory_limit_bytes as f64 / 1e9,
                 s.resolution * scale * 0.98,
-                if s.symmetry { "" } else { " or use the mirror symmetry" }
+                if s.symmetry {
+                    ""
+                } else {
+                    " or use the mirror symmetry"
+                }
             ),
         ));
     }
@@ -463,15 +473,9 @@ pub fn solve_lens(
             Monitor::new(l.k_ref, (i0, i1), (i0, i1), om.len()),
             Monitor::new(l.k_mon, (i0, i1), (i0, i1), om.len()),
         ];
-        let f = run(
-            &mut g,
-            &sheet,
-            &mut mons,
-            &om,
-            s.decay,
-            10_000_000,
-            &|x| progress((ri as f64 + x) / runs as f64),
-        )?;
+        let f = run(&mut g, &sheet, &mut mons, &om, s.decay, 10_000_000, &|x| {
+            progress((ri as f64 + x) / runs as f64)
+        })?;
         let mut per_w = Vec::new();
         for (fi, &w) in om.iter().enumerate() {
             let (e0, _) = inc[fi][0];
@@ -506,8 +510,7 @@ pub fn solve_lens(
                     let wx = if s.symmetry && ii == 0 { 0.5 } else { 1.0 };
                     acc += 0.5 * (wy * ex * hy.conj() - wx * ey * hx.conj()).re;
                 }
-                acc * l.dx * l.dx * if s.symmetry { 4.0 } else { 1.0 } / e0.norm_sqr()
-                    * h_scale
+                acc * l.dx * l.dx * if s.symmetry { 4.0 } else { 1.0 } / e0.norm_sqr() * h_scale
             };
             tflux.push(flux(d, None));
             rflux.push(-flux(&mons[0].dft[fi], Some((er, hr))));

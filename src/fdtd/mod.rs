@@ -221,6 +221,7 @@ impl Monitor {
                     .zip(dey.par_chunks_mut(w))
                     .zip(dhx.par_chunks_mut(w))
                     .zip(dhy.par_chunks_mut(w))
+                    .with_min_len(32)
                     .enumerate()
                     .map(|(jj, (((a, b), c), d))| {
                         let r = o + (j0 + jj) * nx + i0;
@@ -282,9 +283,9 @@ pub fn run(
     let start = std::time::Instant::now();
     let dt = g.dt;
     let (nx, ny) = (g.nx, g.ny);
-    let period_steps = (2.0 * std::f64::consts::PI / omegas.iter().cloned().fold(f64::MAX, f64::min)
-        / dt)
-        .ceil() as usize;
+    let period_steps =
+        (2.0 * std::f64::consts::PI / omegas.iter().cloned().fold(f64::MAX, f64::min) / dt).ceil()
+            as usize;
     let expected = (sheet.pulse.end() / dt) as usize + 20 * period_steps;
     let (mut emax, mut block_max) = (0.0f64, 0.0f64);
     let mut steps = 0;
@@ -309,10 +310,7 @@ pub fn run(
                 PlaneEps::Uniform(v) => plane.iter_mut().for_each(|e| *e -= c * v * j),
                 PlaneEps::Map(m) => {
                     let map = &g.eps.maps[m];
-                    plane
-                        .iter_mut()
-                        .zip(map)
-                        .for_each(|(e, v)| *e -= c * v * j)
+                    plane.iter_mut().zip(map).for_each(|(e, v)| *e -= c * v * j)
                 }
             }
         }
