@@ -492,6 +492,7 @@ pub fn solve_lens(
             // full-plane flux (quarter × 4 with symmetry), discrete pairing E(k), H(k+½)
             let flux = |dd: &[Vec<C64>; 4], sub: Option<(C64, C64)>| -> f64 {
                 let mut acc = 0.0;
+                #[allow(clippy::needless_range_loop)]
                 for idx in 0..dd[0].len() {
                     let (mut ex, mut ey, mut hx, mut hy) =
                         (dd[0][idx], dd[1][idx], dd[2][idx], dd[3][idx]);

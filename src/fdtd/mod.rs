@@ -383,6 +383,7 @@ pub fn numerical_k(omega: f64, n: f64, dx: f64, dt: f64) -> f64 {
 /// The incident wave as the grid sees it: a 1 × 1 × nz column of bare substrate with the same
 /// z layout, CPML, dt and sheet. Returns per frequency (E at each requested plane, H at the
 /// plane + ½) for the sheet's component.
+#[allow(clippy::too_many_arguments)]
 pub fn normalisation_run(
     nz: usize,
     dx: f64,
