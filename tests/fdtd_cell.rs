@@ -64,8 +64,12 @@ fn slab_matches_fabry_perot_and_conserves_energy() {
             c.transmittance, c.reflectance, c.transmittance + c.reflectance - 1.0
         );
         assert!((c.transmittance + c.reflectance - 1.0).abs() < 1e-4);
-        // T from the fluxes against the field amplitude: n3/n1 |t|² (independent paths)
-        assert!((c.transmittance - n3 / n1 * c.t.norm_sqr()).abs() < 1e-3 * c.transmittance);
+        // T from the fluxes against the field amplitude n3/n1 |t|² (independent paths): they
+        // differ by the grid's O(dx²) admittances (the staggered E(k)·H(k+½) pairing carries
+        // cos(k dz/2), 0.9934 in air vs 0.9862 in the substrate at 40 px/µm): 1 % at 40,
+        // 0.25 % at 80 px/µm.
+        let rel = (c.transmittance - n3 / n1 * c.t.norm_sqr()).abs() / c.transmittance;
+        assert!(rel < 0.02 * (40.0 / res) * (40.0 / res), "T vs |t|²: {rel}");
         assert!(c.t_cross.norm() < 1e-6);
         errs.push((dt_abs, dphi, dr));
     }
