@@ -34,6 +34,7 @@
 pub mod cell;
 pub mod cli;
 pub mod error;
+pub mod fdtd;
 pub mod fullwave;
 pub mod io;
 pub mod layout;

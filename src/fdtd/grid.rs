@@ -1,0 +1,836 @@
+//! The Yee grid, its fields and the leap-frog kernel (with convolutional PML).
+//!
+//! # Units and staggering
+//! Lengths in µm, c = 1 (time in µm of light travel), ε0 = μ0 = 1, so H is in units of 1/η0.
+//! Uniform cubic cells of side `dx`; cell (i, j, k) holds, at the Yee positions (in cells),
+//! Ex (i+½, j, k), Ey (i, j+½, k), Ez (i, j, k+½), Hx (i, j+½, k+½), Hy (i+½, j, k+½),
+//! Hz (i+½, j+½, k). Storage is x-fastest: index = (k·ny + j)·nx + i.
+//!
+//! # Update (one step n → n+1)
+//! H^{n+½} = H^{n−½} − dt ∇×E^n;  E^{n+1} = E^n + dt ε⁻¹ (∇×H^{n+½} − J^{n+½}), with a diagonal
+//! ε⁻¹ per E component (sub-pixel averaged, see [`super::material`]).
+//!
+//! # Boundaries (per axis, low and high side)
+//! Periodic; open (a CPML slab backed by a PEC wall); on the low side also a mirror plane
+//! through the integer nodes (PEC: tangential E = 0 there; PMC: the tangential H one half cell
+//! outside is the negative image of the one inside).
+//!
+//! # CPML (Roden & Gedney, Microw. Opt. Technol. Lett. 27, 334 (2000))
+//! In a slab the derivative ∂u becomes (1/κ) ∂u + ψ with ψ ← b ψ + a ∂u F,
+//! b = exp(−(σ/κ + α) dt), a = σ (b − 1)/(σ κ + κ² α); σ, κ graded as the cube of the depth, α
+//! linearly the other way. The main kernel applies the plain derivative everywhere; a second
+//! pass adds ((1/κ) − 1) ∂u F + ψ inside the slabs only, so the auxiliary ψ arrays exist only
+//! there.
+
+use rayon::prelude::*;
+
+/// What bounds an axis at one side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Periodic (both sides must be periodic).
+    Periodic,
+    /// CPML slab (the given number of cells thick, may be 0) ending on a PEC wall.
+    Pml(usize),
+    /// Low side only: mirror plane through the integer nodes where tangential E vanishes.
+    Pec,
+    /// Low side only: mirror plane through the integer nodes where tangential H vanishes.
+    Pmc,
+}
+
+/// One axis of the grid.
+#[derive(Clone, Copy, Debug)]
+pub struct Axis {
+    pub n: usize,
+    pub lo: Side,
+    pub hi: Side,
+}
+
+impl Axis {
+    pub fn periodic(n: usize) -> Self {
+        Axis {
+            n,
+            lo: Side::Periodic,
+            hi: Side::Periodic,
+        }
+    }
+    fn pml_lo(&self) -> usize {
+        match self.lo {
+            Side::Pml(p) => p,
+            _ => 0,
+        }
+    }
+    fn pml_hi(&self) -> usize {
+        match self.hi {
+            Side::Pml(p) => p,
+            _ => 0,
+        }
+    }
+    /// (row scale, wrap) for the "minus one" neighbour of index 0 of an H component
+    /// tangential to this axis's planes: the value used is scale · H[wrap].
+    fn minus_neighbour(&self) -> (f32, usize) {
+        match self.lo {
+            Side::Periodic => (1.0, self.n - 1),
+            Side::Pml(_) => (0.0, 0),
+            Side::Pec => (1.0, 0),
+            Side::Pmc => (-1.0, 0),
+        }
+    }
+    /// (scale, index) for the "plus one" neighbour of the last index of an E component.
+    fn plus_neighbour(&self) -> (f32, usize) {
+        match self.hi {
+            Side::Periodic => (1.0, 0),
+            _ => (0.0, 0),
+        }
+    }
+}
+
+/// Inverse relative permittivity of one E component on one z plane.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PlaneEps {
+    /// The same value everywhere on the plane.
+    Uniform(f32),
+    /// A map (index into [`Permittivity::maps`]) of nx·ny values.
+    Map(usize),
+}
+
+/// Inverse permittivity of the three E components, plane by plane; planes with the same map
+/// share it (all planes inside one pillar layer do).
+#[derive(Clone, Debug)]
+pub struct Permittivity {
+    pub planes: [Vec<PlaneEps>; 3],
+    pub maps: Vec<Vec<f32>>,
+}
+
+impl Permittivity {
+    pub fn bytes(&self) -> usize {
+        self.maps.iter().map(|m| m.len() * 4).sum::<usize>() + 3 * self.planes[0].len() * 8
+    }
+}
+
+/// CPML coefficients along one axis, at integer and half-integer node positions.
+#[derive(Clone, Debug, Default)]
+struct Profile {
+    /// For each index i: Some((b, a, 1/κ − 1)) inside a slab.
+    int: Vec<Option<(f32, f32, f32)>>,
+    half: Vec<Option<(f32, f32, f32)>>,
+    /// Slab-local index of each i (the same for int and half positions), or usize::MAX.
+    slab: Vec<usize>,
+    n_slab: usize,
+}
+
+/// Grading of the CPML.
+#[derive(Clone, Copy, Debug)]
+pub struct PmlParams {
+    /// Polynomial order of σ and κ.
+    pub order: f64,
+    /// Peak κ.
+    pub kappa_max: f64,
+    /// Peak α (1/µm of light travel).
+    pub alpha_max: f64,
+    /// Refractive index used for the optimal σ (σ_opt = 0.8 (m+1)/(n dx)).
+    pub index: f64,
+}
+
+fn profile(axis: &Axis, dx: f64, dt: f64, p: &PmlParams) -> Profile {
+    let n = axis.n;
+    let (lo, hi) = (axis.pml_lo(), axis.pml_hi());
+    let sigma_max = 0.8 * (p.order + 1.0) / (p.index * dx);
+    let coef = |u: f64| -> Option<(f32, f32, f32)> {
+        // depth ρ ∈ (0, 1] inside a slab (u in cells)
+        let rho = if lo > 0 && u < lo as f64 {
+            (lo as f64 - u) / lo as f64
+        } else if hi > 0 && u > (n - hi) as f64 {
+            (u - (n - hi) as f64) / hi as f64
+        } else {
+            return None;
+        };
+        let rho = rho.min(1.0);
+        let sigma = sigma_max * rho.powf(p.order);
+        let kappa = 1.0 + (p.kappa_max - 1.0) * rho.powf(p.order);
+        let alpha = p.alpha_max * (1.0 - rho);
+        let b = (-(sigma / kappa + alpha) * dt).exp();
+        let a = if sigma > 0.0 {
+            sigma * (b - 1.0) / (sigma * kappa + kappa * kappa * alpha)
+        } else {
+            0.0
+        };
+        Some((b as f32, a as f32, (1.0 / kappa - 1.0) as f32))
+    };
+    let mut pr = Profile::default();
+    let mut s = 0;
+    for i in 0..n {
+        let ci = coef(i as f64);
+        let ch = coef(i as f64 + 0.5);
+        pr.int.push(ci);
+        pr.half.push(ch);
+        if ci.is_some() || ch.is_some() {
+            pr.slab.push(s);
+            s += 1;
+        } else {
+            pr.slab.push(usize::MAX);
+        }
+    }
+    pr.n_slab = s;
+    pr
+}
+
+/// The six field components.
+#[derive(Clone, Debug)]
+pub struct Fields {
+    pub ex: Vec<f32>,
+    pub ey: Vec<f32>,
+    pub ez: Vec<f32>,
+    pub hx: Vec<f32>,
+    pub hy: Vec<f32>,
+    pub hz: Vec<f32>,
+}
+
+/// CPML auxiliaries of one axis: four ψ arrays over the slab cells (two for the H update,
+/// two for the E update), each laid out plane by plane in k.
+#[derive(Clone, Debug, Default)]
+struct Psi {
+    h1: Vec<f32>,
+    h2: Vec<f32>,
+    e1: Vec<f32>,
+    e2: Vec<f32>,
+}
+
+/// A grid with its fields, material and boundaries, ready to step.
+pub struct Grid {
+    pub nx: usize,
+    pub ny: usize,
+    pub nz: usize,
+    pub ax: [Axis; 3],
+    pub dx: f64,
+    pub dt: f64,
+    pub f: Fields,
+    pub eps: Permittivity,
+    prof: [Profile; 3],
+    psi: [Psi; 3],
+    zero_row: Vec<f32>,
+}
+
+impl Grid {
+    /// Fields zero; `pml[a]` the grading for axis a.
+    pub fn new(
+        ax: [Axis; 3],
+        dx: f64,
+        courant: f64,
+        eps: Permittivity,
+        pml: [PmlParams; 3],
+    ) -> Self {
+        let (nx, ny, nz) = (ax[0].n, ax[1].n, ax[2].n);
+        let n = nx * ny * nz;
+        let dt = courant * dx;
+        let prof = [0, 1, 2].map(|a| profile(&ax[a], dx, dt, &pml[a]));
+        let psi = [0, 1, 2].map(|a| {
+            let len = match a {
+                0 => prof[0].n_slab * ny * nz,
+                1 => prof[1].n_slab * nx * nz,
+                _ => prof[2].n_slab * nx * ny,
+            };
+            Psi {
+                h1: vec![0.0; len],
+                h2: vec![0.0; len],
+                e1: vec![0.0; len],
+                e2: vec![0.0; len],
+            }
+        });
+        let z = || vec![0f32; n];
+        Grid {
+            nx,
+            ny,
+            nz,
+            ax,
+            dx,
+            dt,
+            f: Fields {
+                ex: z(),
+                ey: z(),
+                ez: z(),
+                hx: z(),
+                hy: z(),
+                hz: z(),
+            },
+            eps,
+            prof,
+            psi,
+            zero_row: vec![0.0; nx],
+        }
+    }
+
+    /// Bytes held by the grid (fields, permittivity, CPML auxiliaries).
+    pub fn bytes(&self) -> usize {
+        let fields = 6 * 4 * self.nx * self.ny * self.nz;
+        let psi: usize = self
+            .psi
+            .iter()
+            .map(|p| 4 * (p.h1.len() + p.h2.len() + p.e1.len() + p.e2.len()))
+            .sum();
+        fields + psi + self.eps.bytes()
+    }
+
+    pub fn cells(&self) -> usize {
+        self.nx * self.ny * self.nz
+    }
+
+    /// H^{n−½} → H^{n+½}.
+    pub fn step_h(&mut self) {
+        let (nx, ny, nz) = (self.nx, self.ny, self.nz);
+        let plane = nx * ny;
+        let c = (self.dt / self.dx) as f32;
+        let (sx, wx) = self.ax[0].plus_neighbour();
+        let (sy, wy) = self.ax[1].plus_neighbour();
+        let f = &mut self.f;
+        let (ex, ey, ez) = (&f.ex, &f.ey, &f.ez);
+        let zero = &self.zero_row;
+        f.hx.par_chunks_mut(plane)
+            .zip(f.hy.par_chunks_mut(plane))
+            .zip(f.hz.par_chunks_mut(plane))
+            .enumerate()
+            .for_each(|(k, ((hxp, hyp), hzp))| {
+                for j in 0..ny {
+                    let (jp, syj) = if j + 1 < ny { (j + 1, 1.0) } else { (wy, sy) };
+                    let ex0 = row(ex, nx, ny, j, k);
+                    let ey0 = row(ey, nx, ny, j, k);
+                    let ez0 = row(ez, nx, ny, j, k);
+                    let ex_jp = row(ex, nx, ny, jp, k);
+                    let ez_jp = row(ez, nx, ny, jp, k);
+                    let (ex_kp, ey_kp) = if k + 1 < nz {
+                        (row(ex, nx, ny, j, k + 1), row(ey, nx, ny, j, k + 1))
+                    } else {
+                        (&zero[..], &zero[..])
+                    };
+                    let o = j * nx;
+                    let hx = &mut hxp[o..o + nx];
+                    let hy = &mut hyp[o..o + nx];
+                    let hz = &mut hzp[o..o + nx];
+                    for i in 0..nx {
+                        // ∂y Ez − ∂z Ey
+                        let cx = (syj * ez_jp[i] - ez0[i]) - (ey_kp[i] - ey0[i]);
+                        hx[i] -= c * cx;
+                    }
+                    let ez_last = sx * ez0[wx];
+                    let ey_last = sx * ey0[wx];
+                    for i in 0..nx {
+                        let ezp = if i + 1 < nx { ez0[i + 1] } else { ez_last };
+                        let eyp = if i + 1 < nx { ey0[i + 1] } else { ey_last };
+                        // ∂z Ex − ∂x Ez
+                        let cy = (ex_kp[i] - ex0[i]) - (ezp - ez0[i]);
+                        hy[i] -= c * cy;
+                        // ∂x Ey − ∂y Ex
+                        let cz = (eyp - ey0[i]) - (syj * ex_jp[i] - ex0[i]);
+                        hz[i] -= c * cz;
+                    }
+                }
+            });
+        self.pml_h();
+    }
+
+    /// E^n → E^{n+1} (sources are added by the caller afterwards).
+    pub fn step_e(&mut self) {
+        let (nx, ny) = (self.nx, self.ny);
+        let plane = nx * ny;
+        let c = (self.dt / self.dx) as f32;
+        let (sx, wx) = self.ax[0].minus_neighbour();
+        let (sy, wy) = self.ax[1].minus_neighbour();
+        let pec_x = self.ax[0].lo == Side::Pec;
+        let pec_y = self.ax[1].lo == Side::Pec;
+        let f = &mut self.f;
+        let (hx, hy, hz) = (&f.hx, &f.hy, &f.hz);
+        let zero = &self.zero_row;
+        let eps = &self.eps;
+        f.ex.par_chunks_mut(plane)
+            .zip(f.ey.par_chunks_mut(plane))
+            .zip(f.ez.par_chunks_mut(plane))
+            .enumerate()
+            .for_each(|(k, ((exp, eyp), ezp))| {
+                let inv = |comp: usize, j: usize| -> InvRow<'_> {
+                    match eps.planes[comp][k] {
+                        PlaneEps::Uniform(v) => InvRow::Uniform(v),
+                        PlaneEps::Map(m) => InvRow::Map(&eps.maps[m][j * nx..(j + 1) * nx]),
+                    }
+                };
+                for j in 0..ny {
+                    let (jm, syj) = if j > 0 { (j - 1, 1.0) } else { (wy, sy) };
+                    let hx0 = row(hx, nx, ny, j, k);
+                    let hy0 = row(hy, nx, ny, j, k);
+                    let hz0 = row(hz, nx, ny, j, k);
+                    let hx_jm = row(hx, nx, ny, jm, k);
+                    let hz_jm = row(hz, nx, ny, jm, k);
+                    let (hx_km, hy_km) = if k > 0 {
+                        (row(hx, nx, ny, j, k - 1), row(hy, nx, ny, j, k - 1))
+                    } else {
+                        (&zero[..], &zero[..])
+                    };
+                    let o = j * nx;
+                    {
+                        // Ex: ∂y Hz − ∂z Hy
+                        let e = &mut exp[o..o + nx];
+                        let skip = pec_y && j == 0;
+                        let curl = |i: usize| (hz0[i] - syj * hz_jm[i]) - (hy0[i] - hy_km[i]);
+                        if skip {
+                            e.fill(0.0);
+                        } else {
+                            apply(e, inv(0, j), c, curl);
+                        }
+                    }
+                    {
+                        // Ey: ∂z Hx − ∂x Hz
+                        let e = &mut eyp[o..o + nx];
+                        let hz_first = sx * hz0[wx];
+                        let curl = |i: usize| {
+                            let hzm = if i > 0 { hz0[i - 1] } else { hz_first };
+                            (hx0[i] - hx_km[i]) - (hz0[i] - hzm)
+                        };
+                        apply(e, inv(1, j), c, curl);
+                        if pec_x {
+                            e[0] = 0.0;
+                        }
+                    }
+                    {
+                        // Ez: ∂x Hy − ∂y Hx
+                        let e = &mut ezp[o..o + nx];
+                        let hy_first = sx * hy0[wx];
+                        let curl = |i: usize| {
+                            let hym = if i > 0 { hy0[i - 1] } else { hy_first };
+                            (hy0[i] - hym) - (hx0[i] - syj * hx_jm[i])
+                        };
+                        if pec_y && j == 0 {
+                            e.fill(0.0);
+                        } else {
+                            apply(e, inv(2, j), c, curl);
+                            if pec_x {
+                                e[0] = 0.0;
+                            }
+                        }
+                    }
+                }
+            });
+        self.pml_e();
+    }
+
+    /// CPML corrections of the H update.
+    fn pml_h(&mut self) {
+        let c = (self.dt / self.dx) as f32;
+        let g = GridView {
+            nx: self.nx,
+            ny: self.ny,
+            nz: self.nz,
+            ax: self.ax,
+        };
+        let f = &mut self.f;
+        // axis z: Hx += c ∂z Ey, Hy −= c ∂z Ex (half positions in z)
+        if self.prof[2].n_slab > 0 {
+            let p = &self.prof[2];
+            let ps = &mut self.psi[2];
+            correct_z(&g, p, true, &mut f.hx, &f.ey, &mut ps.h1, c, Deriv::Forward);
+            correct_z(
+                &g,
+                p,
+                true,
+                &mut f.hy,
+                &f.ex,
+                &mut ps.h2,
+                -c,
+                Deriv::Forward,
+            );
+        }
+        // axis x: Hy += c ∂x Ez, Hz −= c ∂x Ey
+        if self.prof[0].n_slab > 0 {
+            let p = &self.prof[0];
+            let ps = &mut self.psi[0];
+            correct_x(&g, p, true, &mut f.hy, &f.ez, &mut ps.h1, c, Deriv::Forward);
+            correct_x(
+                &g,
+                p,
+                true,
+                &mut f.hz,
+                &f.ey,
+                &mut ps.h2,
+                -c,
+                Deriv::Forward,
+            );
+        }
+        // axis y: Hx −= c ∂y Ez, Hz += c ∂y Ex
+        if self.prof[1].n_slab > 0 {
+            let p = &self.prof[1];
+            let ps = &mut self.psi[1];
+            correct_y(
+                &g,
+                p,
+                true,
+                &mut f.hx,
+                &f.ez,
+                &mut ps.h1,
+                -c,
+                Deriv::Forward,
+            );
+            correct_y(&g, p, true, &mut f.hz, &f.ex, &mut ps.h2, c, Deriv::Forward);
+        }
+    }
+
+    /// CPML corrections of the E update (scaled by ε⁻¹ of the component).
+    fn pml_e(&mut self) {
+        let c = (self.dt / self.dx) as f32;
+        let g = GridView {
+            nx: self.nx,
+            ny: self.ny,
+            nz: self.nz,
+            ax: self.ax,
+        };
+        let f = &mut self.f;
+        let eps = &self.eps;
+        // axis z: Ex −= c ε⁻¹ ∂z Hy, Ey += c ε⁻¹ ∂z Hx (integer positions in z)
+        if self.prof[2].n_slab > 0 {
+            let p = &self.prof[2];
+            let ps = &mut self.psi[2];
+            correct_z(
+                &g,
+                p,
+                false,
+                &mut f.ex,
+                &f.hy,
+                &mut ps.e1,
+                -c,
+                Deriv::Backward(eps, 0),
+            );
+            correct_z(
+                &g,
+                p,
+                false,
+                &mut f.ey,
+                &f.hx,
+                &mut ps.e2,
+                c,
+                Deriv::Backward(eps, 1),
+            );
+        }
+        // axis x: Ey −= c ε⁻¹ ∂x Hz, Ez += c ε⁻¹ ∂x Hy
+        if self.prof[0].n_slab > 0 {
+            let p = &self.prof[0];
+            let ps = &mut self.psi[0];
+            correct_x(
+                &g,
+                p,
+                false,
+                &mut f.ey,
+                &f.hz,
+                &mut ps.e1,
+                -c,
+                Deriv::Backward(eps, 1),
+            );
+            correct_x(
+                &g,
+                p,
+                false,
+                &mut f.ez,
+                &f.hy,
+                &mut ps.e2,
+                c,
+                Deriv::Backward(eps, 2),
+            );
+        }
+        // axis y: Ex += c ε⁻¹ ∂y Hz, Ez −= c ε⁻¹ ∂y Hx
+        if self.prof[1].n_slab > 0 {
+            let p = &self.prof[1];
+            let ps = &mut self.psi[1];
+            correct_y(
+                &g,
+                p,
+                false,
+                &mut f.ex,
+                &f.hz,
+                &mut ps.e1,
+                c,
+                Deriv::Backward(eps, 0),
+            );
+            correct_y(
+                &g,
+                p,
+                false,
+                &mut f.ez,
+                &f.hx,
+                &mut ps.e2,
+                -c,
+                Deriv::Backward(eps, 2),
+            );
+        }
+        self.enforce_pec();
+    }
+
+    /// Tangential E on a PEC mirror plane stays zero (the CPML passes may have touched it).
+    fn enforce_pec(&mut self) {
+        let (nx, ny) = (self.nx, self.ny);
+        if self.ax[0].lo == Side::Pec {
+            for r in 0..ny * self.nz {
+                self.f.ey[r * nx] = 0.0;
+                self.f.ez[r * nx] = 0.0;
+            }
+        }
+        if self.ax[1].lo == Side::Pec {
+            for k in 0..self.nz {
+                let o = k * nx * ny;
+                self.f.ex[o..o + nx].fill(0.0);
+                self.f.ez[o..o + nx].fill(0.0);
+            }
+        }
+    }
+
+    /// Inverse permittivity of component `comp` at (i, j, k).
+    pub fn inv_eps(&self, comp: usize, i: usize, j: usize, k: usize) -> f32 {
+        inv_at(&self.eps, comp, self.nx, i, j, k)
+    }
+}
+
+#[inline(always)]
+fn row(a: &[f32], nx: usize, ny: usize, j: usize, k: usize) -> &[f32] {
+    let o = (k * ny + j) * nx;
+    &a[o..o + nx]
+}
+
+fn inv_at(eps: &Permittivity, comp: usize, nx: usize, i: usize, j: usize, k: usize) -> f32 {
+    match eps.planes[comp][k] {
+        PlaneEps::Uniform(v) => v,
+        PlaneEps::Map(m) => eps.maps[m][j * nx + i],
+    }
+}
+
+#[derive(Clone, Copy)]
+struct GridView {
+    nx: usize,
+    ny: usize,
+    nz: usize,
+    ax: [Axis; 3],
+}
+
+/// Difference used by a correction: forward (E → H, target at half positions along the axis)
+/// or backward (H → E, target at integer positions, scaled by the component's ε⁻¹).
+#[derive(Clone, Copy)]
+enum Deriv<'a> {
+    Forward,
+    Backward(&'a Permittivity, usize),
+}
+
+/// ε⁻¹ of one row of an E component: uniform or a map row.
+enum InvRow<'a> {
+    Uniform(f32),
+    Map(&'a [f32]),
+}
+
+#[inline(always)]
+fn apply(e: &mut [f32], inv: InvRow<'_>, c: f32, curl: impl Fn(usize) -> f32) {
+    match inv {
+        InvRow::Uniform(v) => {
+            let cv = c * v;
+            for (i, ei) in e.iter_mut().enumerate() {
+                *ei += cv * curl(i);
+            }
+        }
+        InvRow::Map(m) => {
+            let m = &m[..e.len()];
+            for (i, ei) in e.iter_mut().enumerate() {
+                *ei += c * m[i] * curl(i);
+            }
+        }
+    }
+}
+
+/// One ψ update and field correction: returns the increment to add.
+#[inline(always)]
+fn cpml(coef: Option<(f32, f32, f32)>, psi: &mut f32, d: f32) -> f32 {
+    match coef {
+        Some((b, a, kinv)) => {
+            *psi = b * *psi + a * d;
+            kinv * d + *psi
+        }
+        None => 0.0,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn correct_z(
+    g: &GridView,
+    p: &Profile,
+    half: bool,
+    target: &mut [f32],
+    src: &[f32],
+    psi: &mut [f32],
+    c: f32,
+    d: Deriv<'_>,
+) {
+    let (nx, ny, nz) = (g.nx, g.ny, g.nz);
+    let plane = nx * ny;
+    let coefs = if half { &p.half } else { &p.int };
+    let ks: Vec<usize> = (0..nz).filter(|&k| p.slab[k] != usize::MAX).collect();
+    // psi planes are in slab order; split target by plane
+    let mut targets: Vec<(usize, &mut [f32])> = target
+        .chunks_mut(plane)
+        .enumerate()
+        .filter(|(k, _)| p.slab[*k] != usize::MAX)
+        .collect();
+    let mut psis: Vec<&mut [f32]> = psi.chunks_mut(plane).collect();
+    debug_assert_eq!(ks.len(), psis.len());
+    targets
+        .par_iter_mut()
+        .zip(psis.par_iter_mut())
+        .for_each(|((k, t), ps)| {
+            let k = *k;
+            let coef = coefs[k];
+            if coef.is_none() {
+                return;
+            }
+            let o = k * plane;
+            for j in 0..ny {
+                let r = j * nx;
+                let inv: Option<&[f32]> = match d {
+                    Deriv::Forward => None,
+                    Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
+                        PlaneEps::Uniform(_) => None,
+                        PlaneEps::Map(m) => Some(&eps.maps[m][r..r + nx]),
+                    },
+                };
+                let uni = match d {
+                    Deriv::Forward => c,
+                    Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
+                        PlaneEps::Uniform(v) => c * v,
+                        PlaneEps::Map(_) => c,
+                    },
+                };
+                for i in 0..nx {
+                    let idx = r + i;
+                    let dv = if half {
+                        let up = if k + 1 < nz {
+                            src[o + plane + idx]
+                        } else {
+                            0.0
+                        };
+                        up - src[o + idx]
+                    } else {
+                        let dn = if k > 0 { src[o - plane + idx] } else { 0.0 };
+                        src[o + idx] - dn
+                    };
+                    let inc = cpml(coef, &mut ps[idx], dv);
+                    let scale = match inv {
+                        Some(m) => c * m[i],
+                        None => uni,
+                    };
+                    t[idx] += scale * inc;
+                }
+            }
+        });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn correct_x(
+    g: &GridView,
+    p: &Profile,
+    half: bool,
+    target: &mut [f32],
+    src: &[f32],
+    psi: &mut [f32],
+    c: f32,
+    d: Deriv<'_>,
+) {
+    let (nx, ny) = (g.nx, g.ny);
+    let plane = nx * ny;
+    let ns = p.n_slab;
+    let (sm, wm) = g.ax[0].minus_neighbour();
+    let (sp, wp) = g.ax[0].plus_neighbour();
+    let coefs = if half { &p.half } else { &p.int };
+    target
+        .par_chunks_mut(plane)
+        .zip(psi.par_chunks_mut(ny * ns))
+        .enumerate()
+        .for_each(|(k, (t, ps))| {
+            let o = k * plane;
+            for j in 0..ny {
+                let r = o + j * nx;
+                for i in 0..nx {
+                    let s = p.slab[i];
+                    if s == usize::MAX || coefs[i].is_none() {
+                        continue;
+                    }
+                    let dv = if half {
+                        let up = if i + 1 < nx {
+                            src[r + i + 1]
+                        } else {
+                            sp * src[r + wp]
+                        };
+                        up - src[r + i]
+                    } else {
+                        let dn = if i > 0 {
+                            src[r + i - 1]
+                        } else {
+                            sm * src[r + wm]
+                        };
+                        src[r + i] - dn
+                    };
+                    let inc = cpml(coefs[i], &mut ps[j * ns + s], dv);
+                    let scale = match d {
+                        Deriv::Forward => c,
+                        Deriv::Backward(eps, comp) => c * inv_at(eps, comp, nx, i, j, k),
+                    };
+                    t[j * nx + i] += scale * inc;
+                }
+            }
+        });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn correct_y(
+    g: &GridView,
+    p: &Profile,
+    half: bool,
+    target: &mut [f32],
+    src: &[f32],
+    psi: &mut [f32],
+    c: f32,
+    d: Deriv<'_>,
+) {
+    let (nx, ny) = (g.nx, g.ny);
+    let plane = nx * ny;
+    let ns = p.n_slab;
+    let (sm, wm) = g.ax[1].minus_neighbour();
+    let (sp, wp) = g.ax[1].plus_neighbour();
+    let coefs = if half { &p.half } else { &p.int };
+    target
+        .par_chunks_mut(plane)
+        .zip(psi.par_chunks_mut(ns * nx))
+        .enumerate()
+        .for_each(|(k, (t, ps))| {
+            let o = k * plane;
+            for j in 0..ny {
+                let s = p.slab[j];
+                if s == usize::MAX || coefs[j].is_none() {
+                    continue;
+                }
+                let coef = coefs[j];
+                let r = o + j * nx;
+                let (rn, sn) = if half {
+                    if j + 1 < ny {
+                        (o + (j + 1) * nx, 1.0)
+                    } else {
+                        (o + wp * nx, sp)
+                    }
+                } else if j > 0 {
+                    (o + (j - 1) * nx, 1.0)
+                } else {
+                    (o + wm * nx, sm)
+                };
+                for i in 0..nx {
+                    let dv = if half {
+                        sn * src[rn + i] - src[r + i]
+                    } else {
+                        src[r + i] - sn * src[rn + i]
+                    };
+                    let inc = cpml(coef, &mut ps[s * nx + i], dv);
+                    let scale = match d {
+                        Deriv::Forward => c,
+                        Deriv::Backward(eps, comp) => c * inv_at(eps, comp, nx, i, j, k),
+                    };
+                    t[j * nx + i] += scale * inc;
+                }
+            }
+        });
+}

@@ -1,0 +1,597 @@
+//! Whole pillar lenses by FDTD: the near field ([`FieldPlane`]) a little above the pillars,
+//! for the existing angular spectrum and metrics.
+//!
+//! # Set-up
+//! The lens is centred at x = y = 0 on a grid node. Pillars (circles of one height and index)
+//! stand on the substrate (z < 0) in the exit medium. Along x and y: a free margin beyond the
+//! aperture, then CPML; with `symmetry` the quarter x, y ≥ 0 only, the planes x = 0 and
+//! y = 0 being PEC or PMC as the polarisation requires (x-polarised: Ey = Ez = 0 on x = 0,
+//! tangential H = 0 on y = 0; y-polarised the other way round), allowed only on a layout that
+//! is mirror-symmetric in both axes (checked pillar by pillar).
+//!
+//! # Aperture
+//! The plane wave comes from a current sheet over the whole substrate plane. "Opaque" (the
+//! LPA pipeline's default) is a zero-thickness PEC screen on z = 0 outside the aperture disc
+//! of radius D/2: the incident field on the aperture is the unit plane wave (from the
+//! normalisation run), the incident power ½ n_inc π R², as in the LPA and ideal-lens
+//! pipelines. "Bare" leaves the substrate open.
+//!
+//! # Near field
+//! Running DFTs of Ex, Ey on the monitor plane (E nodes, `monitor_height_um` above the pillar
+//! tops, rounded up to the grid) and Hx, Hy half a cell above, averaged to the cell corners
+//! (the nodes x = i dx, y = j dx), divided by the incident amplitude at z = 0. H is scaled so
+//! that the discrete incident flux equals ½ n_inc per unit area: the flux of the plane
+//! divided by ½ n_inc π R² is then the grid's own transmitted fraction.
+
+use super::cell::check_resolution;
+use super::grid::{Axis, Grid, Side};
+use super::material::{self, Frame, Geometry, LayerGeom};
+use super::{
+    dispersion_corrected_index, normalisation_run, pml_params, real_index, run, FdtdSettings,
+    Monitor, Pulse, RunFacts, Sheet,
+};
+use crate::cell::Shape;
+use crate::io::layout_file::LayoutFile;
+use crate::layout::PillarSpec;
+use crate::metrics::pipeline::LensSpec;
+use crate::nearfield::{FieldPlane, Polarization};
+use crate::{Error, Result, C64};
+
+/// Pulse length τ ω0 of a lens run.
+pub const LENS_PULSE_PERIODS: f64 = 8.0;
+
+/// What lies outside the aperture at z = 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Aperture {
+    /// PEC screen outside the disc (the LPA default, "opaque").
+    Opaque,
+    /// Bare substrate.
+    Bare,
+}
+
+/// A lens to solve.
+#[derive(Clone, Debug)]
+pub struct LensProblem {
+    pub wavelength_um: f64,
+    pub na: f64,
+    pub diameter_um: f64,
+    pub n_incident: f64,
+    pub n_exit: f64,
+    pub pillar_height_um: f64,
+    pub pillar_index: f64,
+    pub pitch_um: f64,
+    pub centers: Vec<[f64; 2]>,
+    pub radii: Vec<f64>,
+    pub polarizations: Vec<Polarization>,
+    pub aperture: Aperture,
+}
+
+impl LensProblem {
+    /// From a layout file; `pillar` overrides (or supplies, for older files) the pillar
+    /// height and index.
+    pub fn from_layout(lf: &LayoutFile, pillar: Option<PillarSpec>) -> Result<Self> {
+        let spec = pillar.or(lf.pillar).ok_or_else(|| {
+            Error::invalid(
+                "layout",
+                "no pillar height/index recorded",
+                "layout files written before the pillar record lack them: give the pillar height and index (e.g. --pillar-height 1.0 --pillar-index 2.74) or re-run `metalens layout`",
+            )
+        })?;
+        let n_inc = lf.incidence_index.ok_or_else(|| {
+            Error::invalid(
+                "layout",
+                "no incidence index recorded",
+                "re-run `metalens layout` (the file must record the substrate index)",
+            )
+        })?;
+        let l = &lf.lens;
+        let r = 0.5 * l.diameter;
+        let na = l.n_exit * r / r.hypot(l.focal_length);
+        Ok(LensProblem {
+            wavelength_um: l.wavelength,
+            na,
+            diameter_um: l.diameter,
+            n_incident: n_inc,
+            n_exit: l.n_exit,
+            pillar_height_um: spec.height,
+            pillar_index: real_index("pillar index", spec.index)?,
+            pitch_um: lf.pitch,
+            centers: lf.centers.clone(),
+            radii: lf.radii.clone(),
+            polarizations: vec![Polarization::X],
+            aperture: Aperture::Opaque,
+        })
+    }
+
+    /// The lens as the metrics pipeline sees it.
+    pub fn spec(&self) -> LensSpec {
+        LensSpec {
+            wavelength_um: self.wavelength_um,
+            na: self.na,
+            diameter_um: self.diameter_um,
+            n_exit: self.n_exit,
+            n_incident: self.n_incident,
+        }
+    }
+
+    fn validate(&self, s: &FdtdSettings) -> Result<()> {
+        s.validate()?;
+        crate::error::check_positive("pillar height", self.pillar_height_um, "µm")?;
+        crate::error::check_positive("diameter", self.diameter_um, "µm")?;
+        if self.centers.len() != self.radii.len() || self.centers.is_empty() {
+            return Err(Error::invalid(
+                "layout",
+                format!("{} centres, {} radii", self.centers.len(), self.radii.len()),
+                "needs one radius per pillar and at least one pillar",
+            ));
+        }
+        for p in &self.polarizations {
+            if !matches!(p, Polarization::X | Polarization::Y) {
+                return Err(Error::invalid(
+                    "polarization",
+                    p.name(),
+                    "the FDTD lens driver solves x and y (circular is their combination)",
+                ));
+            }
+        }
+        // smallest gap and feature, on a bin grid of one pitch
+        let feat = smallest_gap(&self.centers, &self.radii, self.pitch_um);
+        check_resolution(feat, s.resolution, "smallest pillar gap or diameter")?;
+        if s.symmetry {
+            check_mirror_symmetric(&self.centers, &self.radii, self.pitch_um)?;
+        }
+        Ok(())
+    }
+}
+
+/// Smallest pillar diameter or edge-to-edge gap between neighbours (µm).
+fn smallest_gap(centers: &[[f64; 2]], radii: &[f64], pitch: f64) -> f64 {
+    use std::collections::HashMap;
+    let key = |p: [f64; 2]| ((p[0] / pitch).floor() as i64, (p[1] / pitch).floor() as i64);
+    let mut bins: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    for (n, c) in centers.iter().enumerate() {
+        bins.entry(key(*c)).or_default().push(n);
+    }
+    let mut best = radii.iter().fold(f64::INFINITY, |a, r| a.min(2.0 * r));
+    for (n, c) in centers.iter().enumerate() {
+        let (bx, by) = key(*c);
+        for dy in -2..=2 {
+            for dx in -2..=2 {
+                if let Some(v) = bins.get(&(bx + dx, by + dy)) {
+                    for &m in v {
+                        if m != n {
+                            let d = (centers[m][0] - c[0]).hypot(centers[m][1] - c[1]);
+                            best = best.min(d - radii[n] - radii[m]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+fn check_mirror_symmetric(centers: &[[f64; 2]], radii: &[f64], pitch: f64) -> Result<()> {
+    use std::collections::HashMap;
+    let q = 1e-4 * pitch;
+    let key = |x: f64, y: f64| ((x / q).round() as i64, (y / q).round() as i64);
+    let map: HashMap<(i64, i64), f64> = centers
+        .iter()
+        .zip(radii)
+        .map(|(c, r)| (key(c[0], c[1]), *r))
+        .collect();
+    for (c, r) in centers.iter().zip(radii) {
+        for (x, y) in [(-c[0], c[1]), (c[0], -c[1])] {
+            match map.get(&key(x, y)) {
+                Some(r2) if (r2 - r).abs() <= 1e-6 * pitch.max(*r) => {}
+                _ => {
+                    return Err(Error::invalid(
+                        "symmetry",
+                        format!("pillar at ({:.4}, {:.4}) µm, r {:.4} µm", c[0], c[1], r),
+                        format!(
+                            "has no mirror image at ({x:.4}, {y:.4}) µm: the layout is not mirror-symmetric; run without symmetry"
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run-size estimate, computed before anything is allocated.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Estimate {
+    pub cells: usize,
+    pub bytes: u64,
+    pub steps: usize,
+    pub seconds: f64,
+}
+
+/// Throughput assumed by [`estimate`] (cell-updates per second on this 2-core machine under
+/// load; the small-lens test measured 10.6e6 with four concurrent compilers, see
+/// validation/fullwave3d/README.md).
+pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 3.0e7;
+
+/// The grid layout of a lens run.
+#[derive(Clone, Copy, Debug)]
+struct Layout3 {
+    nx: usize,
+    ny: usize,
+    nz: usize,
+    dx: f64,
+    npml_z: usize,
+    npml_xy: usize,
+    k_src: usize,
+    k_ref: usize,
+    k0: usize,
+    k_mon: usize,
+    /// Index of the node x = 0 (and y = 0).
+    centre: usize,
+}
+
+fn layout3(p: &LensProblem, s: &FdtdSettings) -> Layout3 {
+    let dx = 1.0 / s.resolution;
+    let cells = |um: f64| (um / dx).ceil() as usize;
+    let npml_z = cells(s.pml_um).max(8);
+    let npml_xy = cells(s.lateral_pml_um).max(8);
+    let half = cells(0.5 * p.diameter_um + s.lateral_margin_um);
+    let (n, centre) = if s.symmetry {
+        (half + npml_xy, 0)
+    } else {
+        (2 * (half + npml_xy), half + npml_xy)
+    };
+    let k_src = npml_z + 1;
+    let k_ref = k_src + 2;
+    let k0 = k_ref + cells(0.2).max(4);
+    let k_mon = k0 + cells(p.pillar_height_um + s.monitor_height_um);
+    let nz = k_mon + cells(0.1).max(3) + npml_z;
+    Layout3 {
+        nx: n,
+        ny: n,
+        nz,
+        dx,
+        npml_z,
+        npml_xy,
+        k_src,
+        k_ref,
+        k0,
+        k_mon,
+        centre,
+    }
+}
+
+fn omegas(p: &LensProblem, s: &FdtdSettings) -> Vec<f64> {
+    let w: Vec<f64> = if s.wavelengths.is_empty() {
+        vec![p.wavelength_um]
+    } else {
+        s.wavelengths.clone()
+    };
+    w.iter().map(|w| 2.0 * std::f64::consts::PI / w).collect()
+}
+
+/// Cells, bytes, steps and seconds of a run (all polarisations), before any allocation.
+pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
+    s.validate()?;
+    let l = layout3(p, s);
+    let cells = l.nx * l.ny * l.nz;
+    let plane = l.nx * l.ny;
+    let om = omegas(p, s);
+    let nf = om.len();
+    // fields 24 B/cell; ε maps (≈ 4 distinct planes × 3 components × 4 B); CPML ψ (4 arrays of
+    // f32 per axis over its slabs); two monitor planes (4 components × nf × 16 B); set-up
+    // temporaries (layer x-y averages: 32 B per plane point per component, freed after).
+    let psi =
+        16 * (2 * l.npml_z * plane + (1 + usize::from(!s.symmetry)) * 2 * l.npml_xy * l.ny * l.nz);
+    let bytes = 24 * cells + 48 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
+    let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
+    let dt = s.courant * l.dx;
+    let n_max = p.n_incident.max(p.pillar_index);
+    let travel = l.nz as f64 * l.dx * n_max + 0.5 * p.diameter_um;
+    let period = 2.0 * std::f64::consts::PI / om.iter().cloned().fold(f64::MAX, f64::min);
+    // ring-down: the 3 µm test lens needed ~80 periods after the pulse to reach 1e-6
+    let steps = ((pulse.end() + travel + 80.0 * period) / dt) as usize;
+    let runs = p.polarizations.len().max(1);
+    Ok(Estimate {
+        cells,
+        bytes: bytes as u64,
+        steps: steps * runs,
+        seconds: cells as f64 * (steps * runs) as f64 / ASSUMED_CELL_UPDATES_PER_S,
+    })
+}
+
+/// Results of a lens run.
+#[derive(Clone, Debug)]
+pub struct LensSolution {
+    /// One plane per (wavelength, polarisation), wavelength-major.
+    pub planes: Vec<FieldPlane>,
+    /// One per polarisation.
+    pub facts: Vec<RunFacts>,
+    pub estimate: Estimate,
+    /// Transmitted flux through the monitor plane and reflected flux through the plane below
+    /// the lens, per plane, in units |E_inc|²·µm²/η0 (the incident power on the aperture is
+    /// ½ n_inc π R²).
+    pub transmitted_flux: Vec<f64>,
+    pub reflected_flux: Vec<f64>,
+    pub incident_power: f64,
+    pub resolution: f64,
+}
+
+/// Solve the lens for every requested polarisation and wavelength.
+pub fn solve_lens(
+    p: &LensProblem,
+    s: &FdtdSettings,
+    progress: &dyn Fn(f64),
+) -> Result<LensSolution> {
+    p.validate(s)?;
+    let est = estimate(p, s)?;
+    if est.bytes > s.memory_limit_bytes {
+        let scale = (s.memory_limit_bytes as f64 / est.bytes as f64).cbrt();
+        return Err(Error::invalid(
+            "memory",
+            format!(
+                "estimate {:.2} GB for {} cells",
+                est.bytes as f64 / 1e9,
+                est.cells
+            ),
+            format!(
+                "exceeds the limit {:.2} GB: lower the resolution to ≤ {:.1} px/µm{}",
+                s.memory_limit_bytes as f64 / 1e9,
+                s.resolution * scale * 0.98,
+                if s.symmetry {
+                    ""
+                } else {
+                    " or use the mirror symmetry"
+                }
+            ),
+        ));
+    }
+    let l = layout3(p, s);
+    let om = omegas(p, s);
+    let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
+    let dt = s.courant * l.dx;
+    let grid_index = |n: f64| {
+        if s.dispersion_correction {
+            dispersion_corrected_index(n, pulse.omega0, l.dx, dt)
+        } else {
+            n
+        }
+    };
+    let (n_sub, n_exit, n_pil) = (
+        grid_index(p.n_incident),
+        grid_index(p.n_exit),
+        grid_index(p.pillar_index),
+    );
+    let shapes: Vec<(Shape, f64)> = p
+        .centers
+        .iter()
+        .zip(&p.radii)
+        .filter(|(c, r)| {
+            // with symmetry only the pillars reaching into the quarter matter
+            !s.symmetry || (c[0] + **r >= -l.dx && c[1] + **r >= -l.dx)
+        })
+        .map(|(c, r)| {
+            (
+                Shape::Circle {
+                    center: *c,
+                    radius: *r,
+                },
+                n_pil * n_pil,
+            )
+        })
+        .collect();
+    let geom = Geometry {
+        eps_substrate: n_sub * n_sub,
+        layers: vec![LayerGeom {
+            z0: 0.0,
+            z1: p.pillar_height_um,
+            eps_background: n_exit * n_exit,
+            shapes,
+        }],
+        eps_exit: n_exit * n_exit,
+        period: None,
+        screen_radius: match p.aperture {
+            Aperture::Opaque => Some(0.5 * p.diameter_um),
+            Aperture::Bare => None,
+        },
+    };
+    let frame = Frame {
+        nx: l.nx,
+        ny: l.ny,
+        nz: l.nz,
+        dx: l.dx,
+        origin: [
+            -(l.centre as f64) * l.dx,
+            -(l.centre as f64) * l.dx,
+            -(l.k0 as f64) * l.dx,
+        ],
+    };
+    let perm = material::build(&geom, &frame, s.subpixel);
+    // monitor region: inside the lateral CPML
+    let (i0, i1) = if s.symmetry {
+        (0, l.nx - l.npml_xy)
+    } else {
+        (l.npml_xy, l.nx - l.npml_xy)
+    };
+    let m_half = if s.symmetry {
+        i1 - 1
+    } else {
+        l.centre - l.npml_xy - 1
+    };
+    let m = 2 * m_half;
+    let runs = p.polarizations.len();
+    let mut planes_by_pol = Vec::new();
+    let mut facts = Vec::new();
+    let mut tflux = Vec::new();
+    let mut rflux = Vec::new();
+    for (ri, &pol) in p.polarizations.iter().enumerate() {
+        let comp = if pol == Polarization::X { 0 } else { 1 };
+        let (lo_x, lo_y) = if !s.symmetry {
+            (Side::Pml(l.npml_xy), Side::Pml(l.npml_xy))
+        } else if comp == 0 {
+            (Side::Pec, Side::Pmc)
+        } else {
+            (Side::Pmc, Side::Pec)
+        };
+        let ax = [
+            Axis {
+                n: l.nx,
+                lo: lo_x,
+                hi: Side::Pml(l.npml_xy),
+            },
+            Axis {
+                n: l.ny,
+                lo: lo_y,
+                hi: Side::Pml(l.npml_xy),
+            },
+            Axis {
+                n: l.nz,
+                lo: Side::Pml(l.npml_z),
+                hi: Side::Pml(l.npml_z),
+            },
+        ];
+        let pz = pml_params(n_sub.min(n_exit), 1.0, &om);
+        let pxy = pml_params(n_exit, 2.0, &om);
+        let mut g = Grid::new(ax, l.dx, s.courant, perm.clone(), [pxy, pxy, pz]);
+        let sheet = Sheet {
+            comp,
+            k: l.k_src,
+            pulse,
+        };
+        let inc = normalisation_run(
+            l.nz,
+            l.dx,
+            s.courant,
+            n_sub,
+            (l.npml_z, l.npml_z),
+            &sheet,
+            &[l.k0, l.k_ref],
+            &om,
+            s.decay,
+        )?;
+        let mut mons = vec![
+            Monitor::new(l.k_ref, (i0, i1), (i0, i1), om.len()),
+            Monitor::new(l.k_mon, (i0, i1), (i0, i1), om.len()),
+        ];
+        let f = run(&mut g, &sheet, &mut mons, &om, s.decay, 10_000_000, &|x| {
+            progress((ri as f64 + x) / runs as f64)
+        })?;
+        let mut per_w = Vec::new();
+        for (fi, &w) in om.iter().enumerate() {
+            let (e0, _) = inc[fi][0];
+            let (er, hr) = inc[fi][1];
+            let p_inc_disc = if comp == 0 {
+                0.5 * (er * hr.conj()).re
+            } else {
+                -0.5 * (er * hr.conj()).re
+            } / e0.norm_sqr();
+            let h_scale = 0.5 * p.n_incident / p_inc_disc;
+            let top = &mons[1];
+            let wdt = top.width();
+            let d = &top.dft[fi];
+            // full-plane flux (quarter × 4 with symmetry), discrete pairing E(k), H(k+½)
+            let flux = |dd: &[Vec<C64>; 4], sub: Option<(C64, C64)>| -> f64 {
+                let mut acc = 0.0;
+                #[allow(clippy::needless_range_loop)]
+                for idx in 0..dd[0].len() {
+                    let (mut ex, mut ey, mut hx, mut hy) =
+                        (dd[0][idx], dd[1][idx], dd[2][idx], dd[3][idx]);
+                    if let Some((e, h)) = sub {
+                        if comp == 0 {
+                            ex -= e;
+                            hy -= h;
+                        } else {
+                            ey -= e;
+                            hx -= h;
+                        }
+                    }
+                    // on a mirror plane the nodes lying in it count half
+                    let (ii, jj) = (idx % wdt, idx / wdt);
+                    let wy = if s.symmetry && jj == 0 { 0.5 } else { 1.0 };
+                    let wx = if s.symmetry && ii == 0 { 0.5 } else { 1.0 };
+                    acc += 0.5 * (wy * ex * hy.conj() - wx * ey * hx.conj()).re;
+                }
+                acc * l.dx * l.dx * if s.symmetry { 4.0 } else { 1.0 } / e0.norm_sqr() * h_scale
+            };
+            tflux.push(flux(d, None));
+            rflux.push(-flux(&mons[0].dft[fi], Some((er, hr))));
+            // interpolate to the nodes of the centred m × m grid
+            let get = |c: usize, a: i64, b: i64| -> C64 {
+                // c: 0 Ex, 1 Ey, 2 Hx, 3 Hy; half position along x for Ex, Hy; along y for Ey, Hx
+                let hx_half = c == 0 || c == 3;
+                let even = (c == 0 || c == 3) == (comp == 0);
+                let (mut a, mut b, mut sign) = (a, b, 1.0);
+                if s.symmetry {
+                    if a < 0 {
+                        a = if hx_half { -a - 1 } else { -a };
+                        if !even {
+                            sign = -sign;
+                        }
+                    }
+                    if b < 0 {
+                        b = if hx_half { -b } else { -b - 1 };
+                        if !even {
+                            sign = -sign;
+                        }
+                    }
+                }
+                let ii = a + l.centre as i64 - i0 as i64;
+                let jj = b + l.centre as i64 - i0 as i64;
+                if ii < 0 || jj < 0 || ii >= wdt as i64 || jj >= wdt as i64 {
+                    return C64::new(0.0, 0.0);
+                }
+                d[c][jj as usize * wdt + ii as usize] * sign
+            };
+            let n = m * m;
+            let mut ex = vec![C64::new(0.0, 0.0); n];
+            let mut ey = ex.clone();
+            let mut hx = ex.clone();
+            let mut hy = ex.clone();
+            for jy in 0..m {
+                let b = jy as i64 - m_half as i64;
+                for ix in 0..m {
+                    let a = ix as i64 - m_half as i64;
+                    let q = jy * m + ix;
+                    ex[q] = 0.5 * (get(0, a - 1, b) + get(0, a, b)) / e0;
+                    ey[q] = 0.5 * (get(1, a, b - 1) + get(1, a, b)) / e0;
+                    hx[q] = 0.5 * (get(2, a, b - 1) + get(2, a, b)) / e0 * h_scale;
+                    hy[q] = 0.5 * (get(3, a - 1, b) + get(3, a, b)) / e0 * h_scale;
+                }
+            }
+            per_w.push(FieldPlane {
+                m,
+                dx: l.dx,
+                wavelength_um: 2.0 * std::f64::consts::PI / w,
+                n_medium: p.n_exit,
+                z_um: (l.k_mon - l.k0) as f64 * l.dx - p.pillar_height_um,
+                polarization: pol,
+                ex,
+                ey,
+                h: Some((hx, hy)),
+            });
+        }
+        planes_by_pol.push(per_w);
+        facts.push(f);
+    }
+    // wavelength-major ordering
+    let mut planes = Vec::new();
+    let mut tf = Vec::new();
+    let mut rf = Vec::new();
+    for fi in 0..om.len() {
+        for (ri, pp) in planes_by_pol.iter().enumerate() {
+            planes.push(pp[fi].clone());
+            tf.push(tflux[ri * om.len() + fi]);
+            rf.push(rflux[ri * om.len() + fi]);
+        }
+    }
+    let rr = 0.5 * p.diameter_um;
+    Ok(LensSolution {
+        planes,
+        facts,
+        estimate: est,
+        transmitted_flux: tf,
+        reflected_flux: rf,
+        incident_power: 0.5 * p.n_incident * std::f64::consts::PI * rr * rr,
+        resolution: s.resolution,
+    })
+}
