@@ -93,7 +93,10 @@ fn example_cli_run() {
     .unwrap();
     let exe = std::env::current_exe().unwrap();
     let bin = exe.parent().unwrap().parent().unwrap().join("metalens");
-    assert!(bin.exists(), "build the binary first: cargo build --release");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release"
+    );
     let run = std::process::Command::new(bin)
         .args([
             "layout",

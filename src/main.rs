@@ -28,7 +28,8 @@ enum Command {
     Reproduce(metalens::cli::reproduce::Args),
     /// Same as `reproduce`, for any design file: `metalens run DESIGN.toml`.
     Run(metalens::cli::reproduce::Args),
-    /// Full-wave (supercell RCWA) check of the local periodic approximation on a 1-D lens.
+    /// Full-wave check of the local periodic approximation: a 1-D lens by supercell RCWA, or a
+    /// laid-out 2-D pillar lens (layout file) by the built-in 3-D FDTD.
     Fullwave(metalens::cli::fullwave::Args),
     /// A Meep, Tidy3D or Lumerical script for a laid-out lens.
     Export(metalens::cli::export::Args),

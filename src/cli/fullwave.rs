@@ -12,14 +12,36 @@ use std::path::{Path, PathBuf};
 /// Arguments of `metalens fullwave`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// 1-D design file (TOML), e.g. designs/fullwave-mk1.toml.
+    /// A 1-D design file (TOML, e.g. designs/fullwave-mk1.toml: supercell RCWA) or a layout
+    /// file (HDF5, written by `metalens layout` / `reproduce`: 3-D FDTD).
     pub design: PathBuf,
-    /// Output folder (default out/fullwave-<name>).
+    /// Output folder (default out/fullwave-<name>, or out/fullwave3d-<layout name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Polarisation: te (E along the ridges), tm (H along the ridges) or both.
-    #[arg(long, default_value = "both")]
-    pub pol: String,
+    /// Polarisation. 1-D: te (E along the ridges), tm (H along the ridges) or both (default).
+    /// Layout (3-D): x (default), y or both.
+    #[arg(long)]
+    pub pol: Option<String>,
+    /// 3-D FDTD grid resolution, cells per µm (default 40).
+    #[arg(long = "resolution")]
+    pub resolution: Option<f64>,
+    /// 3-D: what lies outside the lens aperture at the substrate surface: opaque (a PEC
+    /// screen, as the LPA's default opaque stop) or bare substrate.
+    #[arg(long, default_value = "opaque")]
+    pub outside: String,
+    /// 3-D: solve the whole grid instead of a quarter with the mirror planes x = 0 and y = 0.
+    #[arg(long)]
+    pub no_symmetry: bool,
+    /// 3-D, for layout files written before the pillar record: pillar height, µm.
+    #[arg(long = "pillar-height")]
+    pub pillar_height_um: Option<f64>,
+    /// 3-D, with --pillar-height: pillar material (index "2.74", preset "srn", or a file).
+    #[arg(long = "pillar-index")]
+    pub pillar_index: Option<String>,
+    /// 3-D: write the FDTD near field (Ex, Ey, Hx, Hy) as a near-field file
+    /// (docs/near-field-format.md), readable by `metalens propagate --near-field`.
+    #[arg(long = "save-near-field")]
+    pub save_near_field: Option<PathBuf>,
     /// No progress bar and no text summary.
     #[arg(long)]
     pub quiet: bool,
@@ -173,7 +195,14 @@ pub fn summary(r: &PolarizationResult) -> String {
 
 /// Run `metalens fullwave`.
 pub fn run(args: Args) -> Result<()> {
-    let pols = polarizations(&args.pol)?;
+    let is_h5 = args
+        .design
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("h5"));
+    if is_h5 {
+        return super::fullwave3d::run(&args, &args.design);
+    }
+    let pols = polarizations(args.pol.as_deref().unwrap_or("both"))?;
     let (d, text) = FullwaveDesign::load(&args.design)?;
     let dir = args.out.clone().unwrap_or_else(|| {
         // out/<name>, with "fullwave-" in front unless the name already starts with it

@@ -3,6 +3,7 @@
 pub mod cell;
 pub mod export;
 pub mod fullwave;
+pub mod fullwave3d;
 pub mod layout;
 pub mod library;
 pub mod propagate;

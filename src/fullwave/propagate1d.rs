@@ -27,8 +27,8 @@
 //! * transmission efficiency P_t / P_inc; Strehl = total intensity at the focal point (the Sz maximum) ÷ the ideal lens's.
 
 use super::solver1d::Polarization;
-use crate::propagate::{signed_index, EVANESCENT_CUTOFF};
 use crate::numeric::{golden_section_max, linspace};
+use crate::propagate::{signed_index, EVANESCENT_CUTOFF};
 use crate::{Error, Result, C64};
 use rustfft::FftPlanner;
 use serde::Serialize;

@@ -22,8 +22,8 @@
 
 use crate::cell::LatticeKind;
 use crate::lens::{wrap_phase, HyperbolicLens};
-use crate::numeric::golden_section_max;
 use crate::library::PhaseLibrary;
+use crate::numeric::golden_section_max;
 use crate::{Error, Result, C64};
 use rayon::prelude::*;
 use std::f64::consts::PI;

@@ -490,8 +490,7 @@ mod tests {
                 });
             }
         }
-        let nf = NearField::from_sites(&sites, 1.0, 4, 1.6, Outside::Opaque)
-            .unwrap();
+        let nf = NearField::from_sites(&sites, 1.0, 4, 1.6, Outside::Opaque).unwrap();
         assert_eq!(nf.dx, 0.25);
         let at = |x: f64, y: f64| {
             let i = (x / nf.dx).round() as isize + (nf.m / 2) as isize;

@@ -1,0 +1,317 @@
+//! `metalens fullwave LAYOUT.h5`: a laid-out 2-D pillar lens solved full-wave by the built-in
+//! 3-D FDTD ([`crate::fdtd`]), its near field propagated by the same vectorial angular
+//! spectrum and measured by the same metrics as the local periodic approximation (LPA) of the
+//! same layout and the ideal lens of the same NA and size, side by side.
+//!
+//! JSON contract (`--json`, and `fullwave.json` in the output folder): `fullwave`, `lpa` and
+//! `ideal` blocks, each with the fields of `metalens propagate --json`
+//! (`efficiency.transmitted_r3`, `fwhm.transverse.x_um`, `transmission_efficiency`, …), for
+//! the first polarisation asked; `polarizations` holds the same three blocks for each; then
+//! `resolution_px_per_um`, `wall_s`, `peak_memory_bytes` and the FDTD run facts (`fdtd`).
+
+use super::fullwave::Args;
+use super::propagate::{document, layout_near_field};
+use crate::fdtd::lens::{estimate, solve_lens, Aperture, LensProblem};
+use crate::fdtd::FdtdSettings;
+use crate::io::layout_file::LayoutFile;
+use crate::io::write_atomic;
+use crate::layout::PillarSpec;
+use crate::metrics::pipeline::{run_designed, run_field_plane_with_ideal, LensResult, RunOptions};
+use crate::nearfield::{Outside, Polarization};
+use crate::{Error, Result, C64};
+use serde_json::{json, Value};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+fn polarizations(s: Option<&str>) -> Result<Vec<Polarization>> {
+    match s.unwrap_or("x").to_ascii_lowercase().as_str() {
+        "x" => Ok(vec![Polarization::X]),
+        "y" => Ok(vec![Polarization::Y]),
+        "both" => Ok(vec![Polarization::X, Polarization::Y]),
+        other => Err(Error::invalid(
+            "--pol",
+            format!("'{other}'"),
+            "must be x, y or both for a 2-D lens (te/tm are the 1-D supercell's)",
+        )),
+    }
+}
+
+/// The pillar record given on the command line (for layouts written before it was stored),
+/// the material evaluated at the layout's wavelength (µm).
+fn pillar_override(args: &Args, wavelength: f64) -> Result<Option<PillarSpec>> {
+    match (args.pillar_height_um, &args.pillar_index) {
+        (None, None) => Ok(None),
+        (Some(height), Some(index)) => {
+            crate::error::check_positive("--pillar-height", height, "µm")?;
+            let index = crate::material::Material::parse(index)?.index(wavelength)?;
+            Ok(Some(PillarSpec { height, index }))
+        }
+        _ => Err(Error::invalid(
+            "--pillar-height / --pillar-index",
+            "only one given",
+            "give both, or neither (then the layout file's record is used)",
+        )),
+    }
+}
+
+/// One polarisation's three results.
+struct PolResult {
+    pol: Polarization,
+    fullwave: LensResult,
+    ideal: LensResult,
+    lpa: LensResult,
+    transmitted_flux: f64,
+    reflected_flux: f64,
+}
+
+/// Run `metalens fullwave` on a layout file.
+pub fn run(args: &Args, path: &Path) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let pols = polarizations(args.pol.as_deref())?;
+    let outside = match args.outside.as_str() {
+        "opaque" => Aperture::Opaque,
+        "bare" => Aperture::Bare,
+        other => {
+            return Err(Error::invalid(
+                "--outside",
+                format!("'{other}'"),
+                "must be opaque or bare",
+            ))
+        }
+    };
+    let layout = LayoutFile::load(path)?;
+    let pillar = pillar_override(args, layout.lens.wavelength)?;
+    let mut problem = LensProblem::from_layout(&layout, pillar)?;
+    problem.polarizations = pols.clone();
+    problem.aperture = outside;
+    let settings = FdtdSettings {
+        resolution: args.resolution.unwrap_or(crate::fdtd::DEFAULT_RESOLUTION),
+        symmetry: !args.no_symmetry,
+        ..FdtdSettings::default()
+    };
+    settings.validate()?;
+    let est = estimate(&problem, &settings)?;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "layout".into());
+        PathBuf::from(format!("out/fullwave3d-{stem}"))
+    });
+    if !args.quiet {
+        eprintln!(
+            "FDTD: {} pillars, {:.0} px/µm, {} cells ({:.2} GB), {} steps per polarisation, {} polarisation(s); estimated {:.0} s",
+            problem.centers.len(),
+            settings.resolution,
+            est.cells,
+            est.bytes as f64 / 1e9,
+            est.steps,
+            pols.len(),
+            est.seconds
+        );
+    }
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let bar = if show {
+        let b = indicatif::ProgressBar::new(1000);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("FDTD {bar:40} {percent}% [{elapsed} < {eta}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let sol = solve_lens(&problem, &settings, &|f| {
+        bar.set_position((1000.0 * f.clamp(0.0, 1.0)) as u64)
+    })?;
+    bar.finish_and_clear();
+
+    let spec = problem.spec();
+    let lpa_outside = match outside {
+        Aperture::Opaque => Outside::Opaque,
+        // the Fresnel transmission of the bare glass–exit interface at normal incidence
+        Aperture::Bare => Outside::Bare(C64::new(
+            2.0 * spec.n_incident / (spec.n_incident + spec.n_exit),
+            0.0,
+        )),
+    };
+    let mut results = Vec::new();
+    for (k, plane) in sol.planes.iter().enumerate() {
+        // the design wavelength's planes are analysed (other wavelengths are in the file)
+        if (plane.wavelength_um - spec.wavelength_um).abs() > 1e-9 * spec.wavelength_um {
+            continue;
+        }
+        let opts = RunOptions {
+            polarization: plane.polarization,
+            outside: lpa_outside,
+            ..RunOptions::default()
+        };
+        let (fullwave, ideal) = run_field_plane_with_ideal(plane, &spec, &opts)?;
+        let nf = layout_near_field(None, &layout, &spec, &opts)?;
+        let (lpa, _) = run_designed(&nf, &spec, &opts)?;
+        if let Some(save) = &args.save_near_field {
+            let file = if sol.planes.len() > 1 {
+                save.with_extension(format!("{}.h5", plane.polarization.name()))
+            } else {
+                save.clone()
+            };
+            crate::io::nearfield_file::NearFieldFile::from_plane(
+                plane,
+                spec.n_incident,
+                Some(crate::io::nearfield_file::LensInfo {
+                    numerical_aperture: spec.na,
+                    diameter_um: spec.diameter_um,
+                }),
+                &format!("metalens fullwave {} (3-D FDTD)", path.display()),
+            )
+            .write(&file)?;
+        }
+        results.push(PolResult {
+            pol: plane.polarization,
+            fullwave,
+            ideal,
+            lpa,
+            transmitted_flux: sol.transmitted_flux[k],
+            reflected_flux: sol.reflected_flux[k],
+        });
+    }
+    let first = results.first().ok_or_else(|| {
+        Error::numerical(
+            "fullwave",
+            "the FDTD run returned no near field at the design wavelength",
+        )
+    })?;
+    let block = |kind: &str, pol: Polarization, r: &LensResult| -> Value {
+        document(kind, &spec, pol, r, None, &[])
+    };
+    let per_pol: Vec<Value> = results
+        .iter()
+        .map(|r| {
+            json!({
+                "polarization": r.pol.name(),
+                "fullwave": block("fullwave (3-D FDTD)", r.pol, &r.fullwave),
+                "lpa": block("layout (local periodic approximation)", r.pol, &r.lpa),
+                "ideal": block("ideal", r.pol, &r.ideal),
+                "fdtd_transmittance": r.transmitted_flux / sol.incident_power,
+                "fdtd_reflectance": r.reflected_flux / sol.incident_power,
+            })
+        })
+        .collect();
+    let facts: Vec<Value> = sol
+        .facts
+        .iter()
+        .map(|f| {
+            json!({
+                "grid": [f.nx, f.ny, f.nz], "cells": f.cells, "steps": f.steps,
+                "wall_s": f.wall_s, "bytes": f.bytes, "bytes_per_cell": f.bytes as f64 / f.cells as f64,
+                "cell_updates_per_s": f.cell_updates_per_s, "dx_um": f.dx_um, "dt": f.dt,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "tool": "metalens fullwave (3-D FDTD)",
+        "version": crate::VERSION,
+        "conventions": crate::CONVENTIONS,
+        "layout": path.display().to_string(),
+        "polarization": first.pol.name(),
+        "fullwave": per_pol[0]["fullwave"],
+        "lpa": per_pol[0]["lpa"],
+        "ideal": per_pol[0]["ideal"],
+        "polarizations": per_pol,
+        "resolution_px_per_um": sol.resolution,
+        "wall_s": t0.elapsed().as_secs_f64(),
+        "peak_memory_bytes": super::reproduce::peak_memory_mb().map(|mb| (mb * 1e6) as u64),
+        "fdtd": {
+            "estimate": {"cells": est.cells, "bytes": est.bytes, "steps": est.steps, "seconds": est.seconds},
+            "runs": facts,
+            "incident_power": sol.incident_power,
+            "symmetry": settings.symmetry,
+            "aperture": format!("{:?}", outside).to_lowercase(),
+            "subpixel_averaging": settings.subpixel,
+            "monitor_height_um": settings.monitor_height_um,
+        },
+    });
+    let text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    write_atomic(&dir.join("fullwave.json"), text.as_bytes())?;
+    for r in &results {
+        let sub = dir.join(format!("{}-fullwave", r.pol.name()));
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
+        crate::plot::focal::write_all(&sub, &spec, &r.fullwave, Some(&r.ideal))?;
+        let sub = dir.join(format!("{}-lpa", r.pol.name()));
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
+        crate::plot::focal::write_all(&sub, &spec, &r.lpa, Some(&r.ideal))?;
+    }
+    if args.json {
+        println!("{text}");
+    } else if !args.quiet {
+        for r in &results {
+            print!("{}", summary(r, &sol, &spec));
+        }
+        println!("wrote {}", dir.display());
+    }
+    Ok(())
+}
+
+/// The three lenses side by side for one polarisation.
+fn summary(
+    r: &PolResult,
+    sol: &crate::fdtd::lens::LensSolution,
+    spec: &crate::metrics::pipeline::LensSpec,
+) -> String {
+    let mut s = format!(
+        "{}-polarised, NA {:.3}, diameter {} µm, λ {} µm, FDTD at {:.0} px/µm: T = {:.4}, R = {:.4}, R+T = {:.4}\n",
+        r.pol.name(),
+        spec.na,
+        spec.diameter_um,
+        spec.wavelength_um,
+        sol.resolution,
+        r.transmitted_flux / sol.incident_power,
+        r.reflected_flux / sol.incident_power,
+        (r.transmitted_flux + r.reflected_flux) / sol.incident_power,
+    );
+    s += &format!(
+        "  {:<28}{:>12}{:>12}{:>12}\n",
+        "quantity", "full-wave", "LPA", "ideal"
+    );
+    let (f, l, i) = (&r.fullwave.report, &r.lpa.report, &r.ideal.report);
+    let o = |v: Option<f64>| v.map_or(f64::NAN, |v| v);
+    let mut row = |name: &str, a: f64, b: f64, c: f64| {
+        s += &format!("  {name:<28}{a:>12.4}{b:>12.4}{c:>12.4}\n");
+    };
+    for k in f.efficiency.keys().filter(|k| !k.starts_with("radius")) {
+        row(
+            &format!("efficiency {k}"),
+            f.efficiency[k],
+            l.efficiency.get(k).copied().unwrap_or(f64::NAN),
+            i.efficiency.get(k).copied().unwrap_or(f64::NAN),
+        );
+    }
+    row(
+        "transmission_efficiency",
+        f.transmission_efficiency,
+        l.transmission_efficiency,
+        i.transmission_efficiency,
+    );
+    row(
+        "fwhm transverse x (λ)",
+        o(f.fwhm.transverse.x_lambda),
+        o(l.fwhm.transverse.x_lambda),
+        o(i.fwhm.transverse.x_lambda),
+    );
+    row(
+        "fwhm transverse y (λ)",
+        o(f.fwhm.transverse.y_lambda),
+        o(l.fwhm.transverse.y_lambda),
+        o(i.fwhm.transverse.y_lambda),
+    );
+    row("strehl", o(f.strehl), o(l.strehl), 1.0);
+    row(
+        "focal_shift_um",
+        f.focal_shift_um,
+        l.focal_shift_um,
+        i.focal_shift_um,
+    );
+    s
+}
