@@ -193,7 +193,9 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
                 "lpa": block("layout (local periodic approximation)", r.pol, &r.lpa),
                 "ideal": block("ideal", r.pol, &r.ideal),
                 "fdtd_transmittance": r.transmitted_flux / sol.incident_power,
-                "fdtd_reflectance": r.reflected_flux / sol.incident_power,
+                // the source sheet spans the whole grid: with the opaque (PEC) screen this
+                // includes what the screen reflects outside the aperture, so it is not 1 − T
+                "fdtd_reflected_flux_over_aperture_power": r.reflected_flux / sol.incident_power,
             })
         })
         .collect();
@@ -261,7 +263,7 @@ fn summary(
     spec: &crate::metrics::pipeline::LensSpec,
 ) -> String {
     let mut s = format!(
-        "{}-polarised, NA {:.3}, diameter {} µm, λ {} µm, FDTD at {:.0} px/µm: T = {:.4}, R = {:.4}, R+T = {:.4}\n",
+        "{}-polarised, NA {:.3}, diameter {} µm, λ {} µm, FDTD at {:.0} px/µm: T = {:.4} (flux through the monitor / power incident on the aperture); reflected flux {:.4} of it (the sheet spans the grid, so this includes the screen's reflection outside the aperture)\n",
         r.pol.name(),
         spec.na,
         spec.diameter_um,
@@ -269,7 +271,6 @@ fn summary(
         sol.resolution,
         r.transmitted_flux / sol.incident_power,
         r.reflected_flux / sol.incident_power,
-        (r.transmitted_flux + r.reflected_flux) / sol.incident_power,
     );
     s += &format!(
         "  {:<28}{:>12}{:>12}{:>12}\n",

@@ -380,7 +380,7 @@ impl FieldPlane {
                 "must be ≥ 0 (above the pillar tops)",
             ));
         }
-        if self.m < 2 || self.m % 2 != 0 {
+        if self.m < 2 || !self.m.is_multiple_of(2) {
             return Err(Error::invalid(
                 format!("{what}: near-field grid"),
                 self.m,
