@@ -160,20 +160,8 @@ pub fn run(a: Args) -> Result<()> {
             "metalens cell  ({} harmonics, {:?}, {:.3} s)",
             sol.harmonics, settings.factorization, seconds
         );
-        println!(
-            "  t        = {:+.6} {:+.6}i   |t| = {:.6}  arg t = {:+.3}°",
-            sol.t.re,
-            sol.t.im,
-            sol.t.norm(),
-            sol.t.arg().to_degrees()
-        );
-        println!(
-            "  r        = {:+.6} {:+.6}i   |r| = {:.6}  arg r = {:+.3}°",
-            sol.r.re,
-            sol.r.im,
-            sol.r.norm(),
-            sol.r.arg().to_degrees()
-        );
+        println!("{}", coefficient_line("t", sol.t));
+        println!("{}", coefficient_line("r", sol.r));
         println!("  t_cross  = {:.3e}", sol.t_cross.norm());
         println!(
             "  T = {:.6}  R = {:.6}  R+T = {:.9}",
@@ -260,20 +248,8 @@ fn run_fdtd(
             seconds,
             sol.facts.cell_updates_per_s / 1e6
         );
-        println!(
-            "  t        = {:+.6} {:+.6}i   |t| = {:.6}  arg t = {:+.3}°",
-            res.t.re,
-            res.t.im,
-            res.t.norm(),
-            res.t.arg().to_degrees()
-        );
-        println!(
-            "  r        = {:+.6} {:+.6}i   |r| = {:.6}  arg r = {:+.3}°",
-            res.r.re,
-            res.r.im,
-            res.r.norm(),
-            res.r.arg().to_degrees()
-        );
+        println!("{}", coefficient_line("t", res.t));
+        println!("{}", coefficient_line("r", res.r));
         println!(
             "  T = {:.6}  R = {:.6}  R+T = {:.9}",
             res.transmittance,
@@ -283,4 +259,15 @@ fn run_fdtd(
         println!("  t: {}", crate::T_DEFINITION);
     }
     Ok(())
+}
+
+/// One line of the text output for a complex coefficient: value, modulus and phase (degrees).
+fn coefficient_line(name: &str, z: crate::C64) -> String {
+    format!(
+        "  {name}        = {:+.6} {:+.6}i   |{name}| = {:.6}  arg {name} = {:+.3}°",
+        z.re,
+        z.im,
+        z.norm(),
+        z.arg().to_degrees()
+    )
 }
