@@ -138,6 +138,34 @@ fn bad_fullwave_input_is_one_line_and_exit_2() {
             vec!["fullwave", l, "--pillar-height", "1.0"],
             "--pillar-index",
         ),
+        // a layout whose pillars differ from the ones asked for
+        (
+            vec![
+                "fullwave",
+                l,
+                "--pillar-height",
+                "0.8",
+                "--pillar-index",
+                "srn",
+            ],
+            "designed for pillars 1 µm tall",
+        ),
+        // a near-field plane inside the pillars, or beyond the focus
+        (
+            vec!["fullwave", l, "--monitor-height", "-0.1"],
+            "monitor height",
+        ),
+        (
+            vec!["fullwave", l, "--monitor-height", "5"],
+            "--monitor-height",
+        ),
+        // a grid too coarse for the smallest gap says the resolution it needs
+        (
+            vec!["fullwave", l, "--resolution", "8"],
+            "px/µm (half a cell across it)",
+        ),
+        // a run that would not fit in memory is refused with its estimate, before any step
+        (vec!["fullwave", l, "--resolution", "400"], "GB"),
     ] {
         let st = metalens(&args);
         let err = String::from_utf8_lossy(&st.stderr);

@@ -38,6 +38,10 @@ pub struct Args {
     /// 3-D, with --pillar-height: pillar material (index "2.74", preset "srn", or a file).
     #[arg(long = "pillar-index")]
     pub pillar_index: Option<String>,
+    /// 3-D: height of the near-field plane above the pillar tops, µm (default 0.15; it must
+    /// lie above the pillars).
+    #[arg(long = "monitor-height", allow_negative_numbers = true)]
+    pub monitor_height_um: Option<f64>,
     /// 3-D: write the FDTD near field (Ex, Ey, Hx, Hy) as a near-field file
     /// (docs/near-field-format.md), readable by `metalens propagate --near-field`.
     #[arg(long = "save-near-field")]

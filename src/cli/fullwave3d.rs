@@ -11,7 +11,7 @@
 
 use super::fullwave::Args;
 use super::propagate::{document, layout_near_field};
-use crate::fdtd::lens::{estimate, solve_lens, Aperture, LensProblem};
+use crate::fdtd::lens::{check_fits, solve_lens, Aperture, LensProblem};
 use crate::fdtd::FdtdSettings;
 use crate::io::layout_file::LayoutFile;
 use crate::io::write_atomic;
@@ -37,13 +37,34 @@ fn polarizations(s: Option<&str>) -> Result<Vec<Polarization>> {
 }
 
 /// The pillar record given on the command line (for layouts written before it was stored),
-/// the material evaluated at the layout's wavelength (µm).
-fn pillar_override(args: &Args, wavelength: f64) -> Result<Option<PillarSpec>> {
+/// the material evaluated at the layout's wavelength (µm). A layout that records its pillars
+/// keeps them: its radii were chosen from a library of exactly those pillars, so other ones
+/// given here are refused rather than silently solved.
+fn pillar_override(
+    args: &Args,
+    wavelength: f64,
+    recorded: Option<PillarSpec>,
+) -> Result<Option<PillarSpec>> {
     match (args.pillar_height_um, &args.pillar_index) {
         (None, None) => Ok(None),
         (Some(height), Some(index)) => {
             crate::error::check_positive("--pillar-height", height, "µm")?;
             let index = crate::material::Material::parse(index)?.index(wavelength)?;
+            if let Some(r) = recorded {
+                // the file stores the height and index as written: equal to rounding
+                if (r.height - height).abs() > 1e-9 * r.height
+                    || (r.index - index).norm() > 1e-9 * r.index.norm()
+                {
+                    return Err(Error::invalid(
+                        "--pillar-height / --pillar-index",
+                        format!("{height} µm, n = {index}"),
+                        format!(
+                            "the layout was designed for pillars {} µm tall of n = {} at λ {wavelength} µm; lay it out again from a library of these pillars instead",
+                            r.height, r.index
+                        ),
+                    ));
+                }
+            }
             Ok(Some(PillarSpec { height, index }))
         }
         _ => Err(Error::invalid(
@@ -80,17 +101,28 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         }
     };
     let layout = LayoutFile::load(path)?;
-    let pillar = pillar_override(args, layout.lens.wavelength)?;
+    let pillar = pillar_override(args, layout.lens.wavelength, layout.pillar)?;
     let mut problem = LensProblem::from_layout(&layout, pillar)?;
     problem.polarizations = pols.clone();
     problem.aperture = outside;
     let settings = FdtdSettings {
         resolution: args.resolution.unwrap_or(crate::fdtd::DEFAULT_RESOLUTION),
         symmetry: !args.no_symmetry,
+        monitor_height_um: args
+            .monitor_height_um
+            .unwrap_or(FdtdSettings::default().monitor_height_um),
         ..FdtdSettings::default()
     };
     settings.validate()?;
-    let est = estimate(&problem, &settings)?;
+    let f = problem.spec().focal_length();
+    if settings.monitor_height_um >= f {
+        return Err(Error::invalid(
+            "--monitor-height",
+            format!("{} µm", settings.monitor_height_um),
+            format!("must lie between the pillar tops and the focus: in (0, {f:.3}) µm"),
+        ));
+    }
+    let est = check_fits(&problem, &settings)?;
     let dir = args.out.clone().unwrap_or_else(|| {
         let stem = path
             .file_stem()

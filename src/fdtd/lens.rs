@@ -317,12 +317,10 @@ pub struct LensSolution {
     pub resolution: f64,
 }
 
-/// Solve the lens for every requested polarisation and wavelength.
-pub fn solve_lens(
-    p: &LensProblem,
-    s: &FdtdSettings,
-    progress: &dyn Fn(f64),
-) -> Result<LensSolution> {
+/// Validate the problem and its settings, and refuse a run whose memory estimate exceeds
+/// `memory_limit_bytes` (with the estimate and the resolution that would fit); the estimate
+/// otherwise. Cheap: call it before announcing a run.
+pub fn check_fits(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
     p.validate(s)?;
     let est = estimate(p, s)?;
     if est.bytes > s.memory_limit_bytes {
@@ -346,6 +344,16 @@ pub fn solve_lens(
             ),
         ));
     }
+    Ok(est)
+}
+
+/// Solve the lens for every requested polarisation and wavelength.
+pub fn solve_lens(
+    p: &LensProblem,
+    s: &FdtdSettings,
+    progress: &dyn Fn(f64),
+) -> Result<LensSolution> {
+    let est = check_fits(p, s)?;
     let l = layout3(p, s);
     let om = omegas(p, s);
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);

@@ -397,10 +397,7 @@ pub fn normalisation_run(
 ) -> Result<Vec<Vec<(C64, C64)>>> {
     let eps = n_sub * n_sub;
     let inv = (1.0 / eps) as f32;
-    let perm = grid::Permittivity {
-        planes: [0, 1, 2].map(|_| vec![PlaneEps::Uniform(inv); nz]),
-        maps: Vec::new(),
-    };
+    let perm = grid::Permittivity::uniform(inv, nz);
     let ax = [
         Axis::periodic(1),
         Axis::periodic(1),
