@@ -42,6 +42,10 @@ pub struct Args {
     /// lie above the pillars).
     #[arg(long = "monitor-height", allow_negative_numbers = true)]
     pub monitor_height_um: Option<f64>,
+    /// 3-D: stop once the field energy on the monitor planes over one period falls below this
+    /// fraction of its peak (default 1e-5, chosen by the study in validation/fullwave3d/README.md).
+    #[arg(long, allow_negative_numbers = true)]
+    pub decay: Option<f64>,
     /// 3-D: write the FDTD near field (Ex, Ey, Hx, Hy) as a near-field file
     /// (docs/near-field-format.md), readable by `metalens propagate --near-field`.
     #[arg(long = "save-near-field")]

@@ -111,6 +111,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         monitor_height_um: args
             .monitor_height_um
             .unwrap_or(FdtdSettings::default().monitor_height_um),
+        decay: args.decay.unwrap_or(crate::fdtd::lens::LENS_DECAY),
         ..FdtdSettings::default()
     };
     settings.validate()?;

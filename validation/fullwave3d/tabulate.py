@@ -47,7 +47,7 @@ def lens_line(d):
     f = d["fdtd"]["runs"][0]
     return (f"NA {l['na']:.3f}, D {l['diameter_um']} µm, f {l['focal_length_um']:.3f} µm, "
             f"{l['polarization']}-polarised, {d['resolution_px_per_um']:.0f} px/µm "
-            f"(grid {f['nx']}×{f['ny']}×{f['nz']}, {f['steps']} steps, {d['wall_s']:.0f} s, "
+            f"(grid {'×'.join(map(str, f['grid']))}, {f['steps']} steps, {d['wall_s']:.0f} s, "
             f"{f['cell_updates_per_s'] / 1e6:.1f} M cell-updates/s, peak memory "
             f"{(d['peak_memory_bytes'] or 0) / 1e9:.2f} GB)")
 
