@@ -920,31 +920,6 @@ impl PropagationSection {
         }
         Ok(())
     }
-
-    /// The `metalens propagate` flags these settings stand for.
-    pub fn propagate_flags(&self, pitch: f64) -> Vec<String> {
-        let mut v = vec![
-            "--polarization".to_string(),
-            self.polarization.clone(),
-            "--outside".into(),
-            if self.aperture == "substrate" {
-                "bare".into()
-            } else {
-                "opaque".into()
-            },
-            "--efficiency-k".into(),
-            self.efficiency_radii
-                .iter()
-                .map(|k| k.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-        ];
-        if let Some(n) = self.samples_per_pitch {
-            v.push("--dx".into());
-            v.push((pitch / n as f64).to_string());
-        }
-        v
-    }
 }
 
 impl LensSection {
