@@ -165,19 +165,8 @@ pub fn from_design(
         height: Some(design.cell.height),
         phase_offset: lens.phase_offset,
     };
-    let selection = match lens.selection.as_str() {
-        "complex" => Selection::ComplexError,
-        "nearest-phase" => Selection::NearestPhase,
-        other => {
-            return Err(Error::invalid(
-                "lens selection",
-                format!("'{other}'"),
-                "must be \"complex\" or \"nearest-phase\"",
-            ))
-        }
-    };
     let opts = LayoutOptions {
-        selection,
+        selection: lens.selection,
         interpolate: lens.interpolate,
         min_gap: design.cell.min_gap,
         gds_vertices: lens.gds_vertices,

@@ -2,8 +2,8 @@
 //! focal-spot metrics as JSON and a figure set.
 
 use crate::metrics::pipeline::{run_ideal, LensResult, LensSpec, RunOptions};
-use crate::nearfield::{Outside, Polarization};
-use crate::{Error, Result, C64};
+use crate::nearfield::{Polarization, Surround};
+use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens propagate`.
@@ -86,34 +86,12 @@ pub struct Args {
     pub save_near_field: Option<PathBuf>,
 }
 
-/// The region outside the lens aperture, as chosen (the transmission of a bare substrate
-/// depends on the lens's media, known once the lens is).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutsideKind {
-    /// Opaque screen.
-    Opaque,
-    /// Bare substrate (normal-incidence Fresnel transmission).
-    Bare,
-}
-
-impl OutsideKind {
-    /// `opaque` or `bare`.
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "opaque" => Ok(OutsideKind::Opaque),
-            "bare" => Ok(OutsideKind::Bare),
-            o => Err(Error::invalid("outside", o, "must be opaque or bare")),
-        }
-    }
-    /// The near-field region for a lens of `spec`'s media.
-    pub fn outside(self, spec: &LensSpec) -> Outside {
-        match self {
-            OutsideKind::Opaque => Outside::Opaque,
-            OutsideKind::Bare => Outside::Bare(C64::new(
-                2.0 * spec.n_incident / (spec.n_incident + spec.n_exit),
-                0.0,
-            )),
-        }
+/// `--outside opaque|bare`.
+fn parse_outside(s: &str) -> Result<Surround> {
+    match s {
+        "opaque" => Ok(Surround::Opaque),
+        "bare" => Ok(Surround::Substrate),
+        o => Err(Error::invalid("outside", o, "must be opaque or bare")),
     }
 }
 
@@ -122,7 +100,7 @@ impl OutsideKind {
 #[derive(Clone, Debug)]
 pub struct FocusSettings {
     pub polarization: Polarization,
-    pub outside: OutsideKind,
+    pub outside: Surround,
     /// Aperture grid spacing, µm (None: automatic).
     pub dx_um: Option<f64>,
     pub fft_size: Option<usize>,
@@ -149,7 +127,7 @@ impl FocusSettings {
     pub fn of_args(args: &Args) -> Result<Self> {
         Ok(FocusSettings {
             polarization: Polarization::parse(&args.polarization)?,
-            outside: OutsideKind::parse(&args.outside)?,
+            outside: parse_outside(&args.outside)?,
             dx_um: args.dx_um,
             fft_size: args.fft_size,
             padding: args.padding,
@@ -166,14 +144,10 @@ impl FocusSettings {
 
     /// A design's `[propagation]` section for a lens of pitch `pitch_um` (the defaults of
     /// `metalens propagate` for what the section does not set; no progress bar).
-    pub fn of_design(p: &crate::io::design::PropagationSection, pitch_um: f64) -> Result<Self> {
-        Ok(FocusSettings {
-            polarization: Polarization::parse(&p.polarization)?,
-            outside: if p.aperture == "substrate" {
-                OutsideKind::Bare
-            } else {
-                OutsideKind::Opaque
-            },
+    pub fn of_design(p: &crate::io::design::PropagationSection, pitch_um: f64) -> Self {
+        FocusSettings {
+            polarization: p.polarization,
+            outside: p.aperture,
             dx_um: p.samples_per_pitch.map(|n| pitch_um / n as f64),
             fft_size: None,
             padding: 2.0,
@@ -185,7 +159,7 @@ impl FocusSettings {
             z_um: Vec::new(),
             at_design_focus: false,
             progress: false,
-        })
+        }
     }
 
     /// The analysis options for the lens `spec`, every setting checked.
@@ -244,7 +218,7 @@ impl FocusSettings {
             z_range: Some((z0, z1.max(z_max))),
             n_z: self.planes,
             at_design_focus: self.at_design_focus,
-            outside: self.outside.outside(spec),
+            outside: self.outside.outside(spec.n_incident, spec.n_exit),
             progress: self.progress,
         })
     }

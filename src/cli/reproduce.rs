@@ -179,8 +179,8 @@ pub fn lpa_focus(
 )> {
     let spec = super::propagate::layout_lens_spec(layout, 1.0);
     spec.validate()?;
-    let opts = super::propagate::FocusSettings::of_design(propagation, layout.pitch)?
-        .run_options(&spec)?;
+    let opts =
+        super::propagate::FocusSettings::of_design(propagation, layout.pitch).run_options(&spec)?;
     let nf = super::propagate::layout_near_field(opts.dx, layout, &spec, &opts)?;
     crate::io::guard::check_interrupt(|| "nothing saved (propagation not started)".into())?;
     let focus = super::propagate::focus_of_near_field(&nf, &spec, &opts)?;

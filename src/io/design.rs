@@ -56,7 +56,9 @@
 
 use crate::cell::LatticeKind;
 use crate::error::check_positive;
+use crate::layout::Selection;
 use crate::material::Material;
+use crate::nearfield::{Polarization, Surround};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -398,7 +400,7 @@ pub struct LensSection {
     pub phase_offset: Option<f64>,
     /// Radius selection: "complex" (minimise |t e^{-iφ} - a|², default) or "nearest-phase".
     #[serde(default = "default_selection")]
-    pub selection: String,
+    pub selection: Selection,
     /// Interpolate the library in radius. Default true.
     #[serde(default = "default_true")]
     pub interpolate: bool,
@@ -419,11 +421,11 @@ pub struct PropagationSection {
     pub samples_per_pitch: Option<usize>,
     /// Incident polarisation: "x", "y", "rcp", "lcp". Default "x".
     #[serde(default = "default_prop_polarization")]
-    pub polarization: String,
+    pub polarization: Polarization,
     /// Outside the aperture: "opaque" (default) or "substrate" (bare substrate, Fresnel
     /// transmission: `metalens propagate --outside bare`).
     #[serde(default = "default_aperture")]
-    pub aperture: String,
+    pub aperture: Surround,
     /// Efficiency circle radii in units of the FWHM. Default [1.5, 3.0] (the report's table
     /// has a row for each).
     #[serde(default = "default_efficiency_radii")]
@@ -481,8 +483,8 @@ fn default_harmonics() -> usize {
 fn default_polarization() -> LibraryPolarization {
     LibraryPolarization::X
 }
-fn default_selection() -> String {
-    "complex".into()
+fn default_selection() -> Selection {
+    Selection::ComplexError
 }
 fn default_true() -> bool {
     true
@@ -493,11 +495,11 @@ fn default_gds_vertices() -> usize {
 fn default_gds_dbu() -> f64 {
     0.001
 }
-fn default_prop_polarization() -> String {
-    "x".into()
+fn default_prop_polarization() -> Polarization {
+    Polarization::X
 }
-fn default_aperture() -> String {
-    "opaque".into()
+fn default_aperture() -> Surround {
+    Surround::Opaque
 }
 fn default_efficiency_radii() -> Vec<f64> {
     vec![1.5, 3.0]
@@ -741,13 +743,6 @@ impl Design {
                     }
                 }
             }
-            if lens.selection != "complex" && lens.selection != "nearest-phase" {
-                return Err(Error::invalid(
-                    "lens selection",
-                    format!("'{}'", lens.selection),
-                    "must be complex or nearest-phase",
-                ));
-            }
         }
         Ok(())
     }
@@ -879,20 +874,6 @@ impl PropagationSection {
                     "must be in 2..=64",
                 ));
             }
-        }
-        crate::nearfield::Polarization::parse(&self.polarization).map_err(|_| {
-            Error::invalid(
-                "propagation.polarization",
-                format!("'{}'", self.polarization),
-                "must be x, y, rcp or lcp",
-            )
-        })?;
-        if self.aperture != "opaque" && self.aperture != "substrate" {
-            return Err(Error::invalid(
-                "propagation.aperture",
-                format!("'{}'", self.aperture),
-                "must be opaque or substrate",
-            ));
         }
         if self.efficiency_radii.is_empty() {
             return Err(Error::invalid(
@@ -1059,7 +1040,7 @@ mod tests {
             diameter: 20.0,
             pitch: 0.25,
             phase_offset: None,
-            selection: "complex".into(),
+            selection: Selection::ComplexError,
             interpolate: true,
             gds_vertices: 64,
             gds_dbu: 0.001,

@@ -37,13 +37,13 @@ const SEARCH_CELLS: usize = 256;
 /// Number of radial rings in the "where are the poorly reached sites" report.
 pub const REPORT_RINGS: usize = 10;
 
-/// How each site's cell is chosen.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+/// How each site's cell is chosen (design files: `selection = "complex"` or
+/// `"nearest-phase"`; `"complex-error"` is read as `"complex"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {
     /// Minimise Σ_pol |t_pol e^{−iφ} − a|² with a common amplitude a (default).
+    #[serde(rename = "complex", alias = "complex-error")]
     ComplexError,
     /// Minimise the phase distance |wrap(arg t̄ − φ)|, t̄ = (t_x + t_y)/2.
     NearestPhase,

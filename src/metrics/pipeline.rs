@@ -311,12 +311,9 @@ fn shift_to_lens_surface(report: &mut crate::metrics::FocusReport, plane_z: f64)
 /// Make `p` the transmitted power P_t: transmission and `transmitted_r*` are relative to it.
 fn use_measured_power(report: &mut crate::metrics::FocusReport, p: f64) {
     let p_inc = report.incident_power;
-    for (key, v) in report.efficiency.iter_mut() {
-        if key.starts_with("transmitted_") {
-            // the circle power is incident_r* · P_inc, unchanged
-            *v *= report.transmitted_power / p;
-        }
-    }
+    report
+        .efficiency
+        .rescale_transmitted(report.transmitted_power, p);
     report.transmitted_power = p;
     report.transmission_efficiency = p / p_inc;
 }
@@ -382,6 +379,11 @@ mod tests {
                 (v - b.efficiency[k]).abs() < 1e-12 * v.abs().max(1.0),
                 "{k}"
             );
+        }
+        let (ra, rb) = (a.efficiency.radii_um(), b.efficiency.radii_um());
+        assert_eq!(ra.len(), rb.len());
+        for (x, y) in ra.iter().zip(&rb) {
+            assert!((x - y).abs() < 1e-12 * x.abs().max(1.0), "circle radius");
         }
         assert!((a.focal_plane_z_um - b.focal_plane_z_um).abs() < 1e-9);
     }

@@ -192,9 +192,9 @@ pub fn write_all(
     // 1. focal-plane map with the efficiency circles
     let circles: Vec<(f64, f64, f64)> = rep
         .efficiency
-        .iter()
-        .filter(|(k, _)| k.starts_with("radius_um_"))
-        .map(|(_, &r)| (rep.peak_position_um[0], rep.peak_position_um[1], r))
+        .radii_um()
+        .into_iter()
+        .map(|r| (rep.peak_position_um[0], rep.peak_position_um[1], r))
         .collect();
     let title = format!(
         "|E|² at z = {:.3} µm (circles: k·FWHM)",
