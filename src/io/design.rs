@@ -904,8 +904,8 @@ impl PropagationSection {
 }
 
 impl LensSection {
-    /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`:
-    /// NA = n_exit sin(atan(D / 2f)).
+    /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`
+    /// ([`crate::lens::focal_length_for_na`]: NA = n_exit sin(atan(D / 2f))).
     pub fn focal_length_um(&self, n_exit: f64) -> Result<f64> {
         if let Some(f) = self.focal_length {
             return Ok(f);
@@ -918,8 +918,7 @@ impl LensSection {
                 format!("must be in (0, n_exit = {n_exit})"),
             ));
         }
-        let theta = (na / n_exit).asin();
-        Ok(0.5 * self.diameter / theta.tan())
+        crate::lens::focal_length_for_na(self.diameter, na, n_exit)
     }
 }
 

@@ -41,9 +41,10 @@ impl LensSpec {
         }
         Ok(())
     }
-    /// Focal length from NA and diameter: f = R √(n² − NA²) / NA, µm.
+    /// Focal length from NA and diameter ([`crate::lens::focal_length_for_na`]:
+    /// f = R √(n² − NA²) / NA), µm; NaN for a spec that [`LensSpec::validate`] refuses.
     pub fn focal_length(&self) -> f64 {
-        0.5 * self.diameter_um * (self.n_exit * self.n_exit - self.na * self.na).sqrt() / self.na
+        crate::lens::focal_length_for_na(self.diameter_um, self.na, self.n_exit).unwrap_or(f64::NAN)
     }
     /// Power of a unit-amplitude plane wave in the incidence medium on the aperture:
     /// ½ n_inc π R² (|E|²·µm²/η0).
