@@ -45,6 +45,7 @@ pub mod metrics;
 pub mod nearfield;
 pub mod numeric;
 pub mod plot;
+pub mod progress;
 pub mod propagate;
 pub mod rcwa;
 

@@ -251,7 +251,7 @@ pub fn run(args: Args) -> Result<()> {
         .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
     write_atomic(&dir.join("fullwave.json"), json.as_bytes())?;
     for r in &results {
-        crate::fullwave::plot::plot_polarization(r, &dir)?;
+        crate::plot::fullwave::plot_polarization(r, &dir)?;
     }
     if args.json {
         println!("{json}");

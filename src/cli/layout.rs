@@ -16,7 +16,6 @@ use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
 use crate::lens::HyperbolicLens;
 use crate::library::PhaseLibrary;
 use crate::{Error, Result, C64};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens layout`.
@@ -432,19 +431,11 @@ pub fn lay_out(job: &LayoutJob, library: LibrarySource) -> Result<LayoutDone> {
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let show = !job.quiet && std::io::stderr().is_terminal();
-    let bar = if show {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "placing pillars {bar:40} {pos}/{len} rows {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let show = super::progress::visible(job.quiet);
+    let bar = super::progress::bar(
+        show,
+        Some("placing pillars {bar:40} {pos}/{len} rows {eta}"),
+    );
     let layout = plan_layout(&lens, &settings, table, &bar)?;
     let report = layout.report();
     let stem = stem0;

@@ -10,12 +10,13 @@
 //! ```
 
 use crate::io::design::{Design, LibraryPolarization, Range};
+use crate::io::library_file as store;
 use crate::library::sweep::{
     rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
 };
-use crate::library::{store, LibraryMeta, PhaseLibrary};
+use crate::library::{LibraryMeta, PhaseLibrary};
 use crate::{Error, Result, C64};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 /// println! that does not panic when stdout is closed (`metalens library info F | head`).
 macro_rules! out {
@@ -93,7 +94,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub radius_count: Option<usize>,
     /// Lattice.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lattice())]
     pub lattice: Option<crate::cell::LatticeKind>,
     /// Minimum gap between neighbouring pillars (µm).
     #[arg(long)]
@@ -102,7 +103,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub harmonics: Option<usize>,
     /// Incident polarisations solved.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::library_polarization())]
     pub polarization: Option<LibraryPolarization>,
     /// Compute only shard k of n (k/n); merge the shards with `metalens library merge`.
     #[arg(long)]
@@ -309,7 +310,7 @@ pub fn test_solver(
         // the delay stands for a long solve; like one, it can be interrupted (Ctrl-C)
         let t0 = std::time::Instant::now();
         while t0.elapsed().as_millis() < delay_ms as u128 {
-            if crate::io::guard::interrupted() {
+            if crate::progress::interrupted() {
                 return Err(Error::Interrupted {
                     message: String::new(),
                 });
@@ -429,7 +430,10 @@ pub fn build_library(
     let opts = SweepOptions {
         checkpoint: Some(ckpt.clone()),
         shard,
-        progress: !job.quiet && std::io::stderr().is_terminal(),
+        progress: super::progress::shared(
+            super::progress::visible(job.quiet),
+            Some("{bar:40} {pos}/{len} cells  {elapsed_precise} elapsed, ETA {eta_precise}  {msg}"),
+        ),
     };
     let run = || -> Result<_> {
         match job.test_solver {

@@ -219,7 +219,7 @@ impl FocusSettings {
             n_z: self.planes,
             at_design_focus: self.at_design_focus,
             outside: self.outside.outside(spec.n_incident, spec.n_exit),
-            progress: self.progress,
+            progress: super::progress::shared(super::progress::visible(!self.progress), None),
         })
     }
 }

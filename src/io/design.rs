@@ -57,6 +57,8 @@
 use crate::cell::LatticeKind;
 use crate::error::check_positive;
 use crate::layout::Selection;
+pub use crate::library::LibraryPolarization;
+use crate::library::SweepSpec;
 use crate::material::Material;
 use crate::nearfield::{Polarization, Surround};
 use crate::{Error, Result};
@@ -325,19 +327,6 @@ impl Range {
             }
         }
     }
-}
-
-/// Incident polarisations solved per library cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LibraryPolarization {
-    /// One solve with x input. t for y comes from the same solve's Jones matrix (t_yy); the
-    /// y transmittance and reflectance equal x's by the cell's symmetry (a centred disc in a
-    /// square or hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal
-    /// incidence is isotropic).
-    X,
-    /// Separate x and y solves (twice the cost; a check of the symmetry argument).
-    Both,
 }
 
 /// `[library]`: the sweep.
@@ -966,6 +955,26 @@ fn round_pm(x: f64) -> f64 {
 fn sort_dedup(v: &mut Vec<f64>) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(b.abs()));
+}
+
+impl SweepSpec {
+    /// The sweep a design file describes.
+    pub fn from_design(d: &Design) -> Result<Self> {
+        d.validate()?;
+        Ok(SweepSpec {
+            wavelengths: d.wavelengths(),
+            heights: d.heights(),
+            pitches: d.pitches()?,
+            radii: d.radii()?,
+            lattice: d.cell.lattice,
+            min_gap: d.cell.min_gap,
+            pillar: d.materials.pillar.clone(),
+            substrate: d.materials.substrate.clone(),
+            exit: d.materials.exit.clone(),
+            harmonics: d.library.harmonics,
+            polarization: d.library.polarization,
+        })
+    }
 }
 
 #[cfg(test)]

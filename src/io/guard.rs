@@ -17,14 +17,11 @@
 
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigint(_: libc::c_int) {
     // only async-signal-safe calls here: an atomic swap and _exit(2). Nothing is printed:
     // the command prints its one line (what was saved, how to resume) when it stops.
-    if INTERRUPTED.swap(true, Ordering::SeqCst) {
+    if crate::progress::set_interrupted(true) {
         unsafe { libc::_exit(130) };
     }
 }
@@ -38,14 +35,11 @@ pub fn install_interrupt_handler() {
     }
 }
 
-/// Whether Ctrl-C was pressed.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
+pub use crate::progress::interrupted;
 
 /// Set the interrupt flag by hand (tests).
 pub fn set_interrupted(v: bool) {
-    INTERRUPTED.store(v, Ordering::SeqCst)
+    crate::progress::set_interrupted(v);
 }
 
 /// Between two work units: `Err(Interrupted)` with the message `saved()` (what was saved and

@@ -14,7 +14,6 @@
 
 use super::PhaseLibrary;
 use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization};
-use crate::io::design::{Design, LibraryPolarization};
 use crate::material::Material;
 use crate::rcwa::RcwaPlan;
 use crate::{Error, Result, C64};
@@ -23,6 +22,19 @@ use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// Incident polarisations solved per library cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibraryPolarization {
+    /// One solve with x input. t for y comes from the same solve's Jones matrix (t_yy); the
+    /// y transmittance and reflectance equal x's by the cell's symmetry (a centred disc in a
+    /// square or hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal
+    /// incidence is isotropic).
+    X,
+    /// Separate x and y solves (twice the cost; a check of the symmetry argument).
+    Both,
+}
 
 /// Everything that determines the library's numbers. Two sweeps with equal specs give the same
 /// library; shards and checkpoints are matched on it.
@@ -108,8 +120,8 @@ pub struct SweepOptions {
     /// Checkpoint file (appended per cell; resumed from when it exists).
     pub checkpoint: Option<PathBuf>,
     pub shard: Option<Shard>,
-    /// Show a progress bar with ETA (the caller decides: terminal and not --quiet).
-    pub progress: bool,
+    /// Told the cells solved (silent by default).
+    pub progress: crate::progress::Shared,
 }
 
 /// What a sweep produced.
@@ -131,24 +143,6 @@ pub struct SweepReport {
 }
 
 impl SweepSpec {
-    /// The sweep a design file describes.
-    pub fn from_design(d: &Design) -> Result<Self> {
-        d.validate()?;
-        Ok(SweepSpec {
-            wavelengths: d.wavelengths(),
-            heights: d.heights(),
-            pitches: d.pitches()?,
-            radii: d.radii()?,
-            lattice: d.cell.lattice,
-            min_gap: d.cell.min_gap,
-            pillar: d.materials.pillar.clone(),
-            substrate: d.materials.substrate.clone(),
-            exit: d.materials.exit.clone(),
-            harmonics: d.library.harmonics,
-            polarization: d.library.polarization,
-        })
-    }
-
     /// Canonical JSON of the spec (f64 written exactly): the identity of a sweep.
     pub fn fingerprint(&self) -> String {
         serde_json::to_string(self).expect("spec serialises")
@@ -443,22 +437,11 @@ where
     let have: std::collections::HashSet<usize> = done.iter().map(|(i, _)| *i).collect();
     let remaining: Vec<usize> = todo.iter().copied().filter(|i| !have.contains(i)).collect();
 
-    let bar = if opts.progress {
-        let b = indicatif::ProgressBar::new(remaining.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} cells  {elapsed_precise} elapsed, ETA {eta_precise}  {msg}",
-            )
-            .expect("template")
-            .progress_chars("=> "),
-        );
-        if resumed > 0 {
-            b.set_message(format!("({resumed} resumed from checkpoint)"));
-        }
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = opts.progress.get();
+    bar.set_len(remaining.len() as u64);
+    if resumed > 0 {
+        bar.set_message(format!("({resumed} resumed from checkpoint)"));
+    }
 
     // The inner solve stays sequential: rayon parallelises over cells only.
     faer::set_global_parallelism(faer::Par::Seq);
@@ -479,7 +462,7 @@ where
     let results: Vec<(usize, Result<CellResult>)> = groups
         .par_iter()
         .flat_map_iter(|group| {
-            if crate::io::guard::interrupted() {
+            if crate::progress::interrupted() {
                 // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
                 return group
                     .iter()
@@ -538,13 +521,13 @@ where
             out
         })
         .collect();
-    bar.finish_and_clear();
+    bar.finish();
     let elapsed_s = start.elapsed().as_secs_f64();
     if let Some(e) = ckpt_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
 
-    if crate::io::guard::interrupted() {
+    if crate::progress::interrupted() {
         let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
         let where_ = opts
             .checkpoint

@@ -71,8 +71,8 @@ pub struct RunOptions {
     pub at_design_focus: bool,
     /// Region outside the lens.
     pub outside: Outside,
-    /// Show a progress bar on a terminal.
-    pub progress: bool,
+    /// Told the planes propagated (silent by default).
+    pub progress: crate::progress::Shared,
 }
 
 impl Default for RunOptions {
@@ -88,7 +88,7 @@ impl Default for RunOptions {
             n_z: 200,
             at_design_focus: false,
             outside: Outside::Opaque,
-            progress: false,
+            progress: Default::default(),
         }
     }
 }
@@ -255,21 +255,12 @@ fn run_aperture(
         n_z: opts.n_z,
         at_design_focus: opts.at_design_focus,
     };
-    let bar = if opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = indicatif::ProgressBar::new(opts.n_z as u64);
-        b.set_message(format!("propagating {n}² planes"));
-        Some(b)
-    } else {
-        None
-    };
-    let mut report = analyse(&plan, &sp, &setup, &|i| {
-        if let Some(b) = &bar {
-            b.set_position(i as u64);
-        }
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let bar = opts.progress.get();
+    bar.set_len(opts.n_z as u64);
+    bar.set_message(format!("propagating {n}² planes"));
+    let report = analyse(&plan, &sp, &setup, &|i| bar.set_position(i as u64));
+    bar.finish();
+    let mut report = report?;
     shift_to_lens_surface(&mut report, plane_z);
     if let Some(p) = measured_power {
         let p_prop = report.transmitted_power;

@@ -49,9 +49,7 @@ use harmonics::Harmonics;
 use modes::{Kvectors, LayerMatrices};
 
 /// How the in-plane permittivity of patterned layers is Fourier-factorised.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Factorization {
     /// Normal-vector method (Li's rules applied along the local normal of every boundary,

@@ -2,7 +2,7 @@
 //! near-field phase / amplitude of the full-wave solve against the LPA along x. PNG, written
 //! to a temporary name and renamed.
 
-use super::PolarizationResult;
+use crate::fullwave::PolarizationResult;
 use crate::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -89,7 +89,7 @@ pub fn plot_polarization(r: &PolarizationResult, dir: &Path) -> Result<()> {
         let root = BitMapBackend::new(&tmp, (1000, 650)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(&path, e))?;
         let norm = r.ideal.peak_intensity;
-        let rel = |f: &super::Focus1d| -> Vec<f64> {
+        let rel = |f: &crate::fullwave::propagate1d::Focus1d| -> Vec<f64> {
             f.cut.x_um.iter().map(|x| x - f.peak_position_um).collect()
         };
         let (xf, xl, xi) = (rel(&r.fullwave), rel(&r.lpa), rel(&r.ideal));
