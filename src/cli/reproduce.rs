@@ -18,7 +18,7 @@
 use crate::io::design::Design;
 use crate::library::sweep::SweepSpec;
 use crate::library::PhaseLibrary;
-use crate::plot::study::{write_panels, Legend, Panel, Series};
+use crate::plot::study::{write_panels, Panel, Series};
 use crate::{Error, Result};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -906,7 +906,6 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         "pitch (µm)",
         "focusing efficiency (%)",
         None,
-        Legend::LowerLeft,
     )?;
     write_panels(
         &out.join("fwhm_vs_pitch"),
@@ -914,7 +913,6 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         "pitch (µm)",
         "transverse FWHM (λ)",
         None,
-        Legend::UpperRight,
     )?;
     write_panels(
         &out.join("strehl_vs_pitch"),
@@ -922,7 +920,6 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         "pitch (µm)",
         "Strehl ratio",
         None,
-        Legend::UpperRight,
     )
 }
 

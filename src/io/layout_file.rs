@@ -17,7 +17,7 @@
 //! pillars never needs its per-pillar arrays in memory at once.
 
 use crate::cell::LatticeKind;
-use crate::io::gds::temp_path;
+use crate::io::guard::{commit_temp, temp_path};
 use crate::layout::{Layout, PillarSpec, Selection};
 use crate::lens::HyperbolicLens;
 use crate::{Error, Result, C64};
@@ -53,7 +53,7 @@ pub fn write_layout(layout: &Layout, path: &Path) -> Result<()> {
     let tmp = temp_path(path);
     let res = write_inner(layout, &tmp);
     match res {
-        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+        Ok(()) => commit_temp(&tmp, path),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)

@@ -13,4 +13,4 @@ pub mod library_file;
 pub mod nearfield_file;
 
 pub use design::Design;
-pub use hdf5::write_atomic;
+pub use guard::write_atomic;

@@ -125,24 +125,20 @@ fn finite_min_max(v: &[f64]) -> Option<(f64, f64)> {
     Some(it.fold((first, first), |(a, b), x| (a.min(x), b.max(x))))
 }
 
-/// The one look-up of a value on a library axis. Axis values come from design files (ranges
-/// expanded in f64) and HDF5 round trips: they match within 1e-6 relative, far below any
-/// physical difference of a wavelength, height or pitch (1e-6 µm = 1 fm at 1 µm).
+/// A value on a library axis ([`crate::numeric::axis_position`]), or an error naming the
+/// axis's values.
 fn axis_index(axis: &[f64], value: f64, name: &str) -> Result<usize> {
-    let tol = 1e-6 * value.abs().max(1e-9);
-    axis.iter()
-        .position(|&a| (a - value).abs() <= tol)
-        .ok_or_else(|| {
-            let list: Vec<String> = axis.iter().map(|a| format!("{a}")).collect();
-            Error::invalid(
-                name,
-                format!("{value} µm"),
-                format!(
-                    "must be one of the library {name}s [{}] µm",
-                    list.join(", ")
-                ),
-            )
-        })
+    crate::numeric::axis_position(axis, value).ok_or_else(|| {
+        let list: Vec<String> = axis.iter().map(|a| format!("{a}")).collect();
+        Error::invalid(
+            name,
+            format!("{value} µm"),
+            format!(
+                "must be one of the library {name}s [{}] µm",
+                list.join(", ")
+            ),
+        )
+    })
 }
 
 impl PhaseLibrary {

@@ -400,13 +400,12 @@ where
     );
     let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
     let mut skipped = Vec::new();
-    for (ip, &p) in spec.pitches.iter().enumerate() {
+    for &p in &spec.pitches {
         for &r in &spec.radii {
             if !spec.fits(p, r) {
                 skipped.push((p, r));
             }
         }
-        let _ = ip;
     }
     let mine = |i: usize| opts.shard.is_none_or(|s| i % s.count == s.index - 1);
     let mut todo: Vec<usize> = Vec::new();
