@@ -652,19 +652,24 @@ struct StudyLens {
     reused: bool,
 }
 
-fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -> Result<()> {
-    let t0 = Instant::now();
-    let nas = design
-        .study
-        .as_ref()
-        .map(|s| s.nas.clone())
-        .unwrap_or_default();
+/// One lens of a study before it is run: its NA, pitch, folder tag, design and the design's
+/// text (recorded in its folder and, with the library's identity, its completion marker).
+struct DerivedLens {
+    na: f64,
+    pitch: f64,
+    tag: String,
+    design: Design,
+    text: String,
+}
+
+/// Every lens of the study (each NA at each library pitch), derived and checked before any
+/// work: a bad NA fails in a second, not an hour in.
+fn derive_study_lenses(design: &Design, name: &str, nas: &[f64]) -> Result<Vec<DerivedLens>> {
     let pitches = design.pitches()?;
     let (_, _, exit) = design.materials.parse()?;
     let n_exit = exit.index(design.source.wavelength)?.re;
-    // derive and check every lens before any work: a bad NA fails in a second, not an hour in
     let mut derived = Vec::new();
-    for &na in &nas {
+    for &na in nas {
         for &p in &pitches {
             let mut d = design.clone();
             d.study = None;
@@ -680,88 +685,74 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
             }
             let body = toml::to_string(&d)
                 .map_err(|e| Error::numerical("reproduce", format!("design to TOML: {e}")))?;
-            let dtext = format!(
+            let text = format!(
                 "# derived by metalens {} from `{name}`: the study's [lens] at NA {na}, pitch {p} µm\n{body}",
                 crate::VERSION
             );
-            derived.push((na, p, format!("na{na:.2}-p{p:.3}"), d, dtext));
+            derived.push(DerivedLens {
+                na,
+                pitch: p,
+                tag: format!("na{na:.2}-p{p:.3}"),
+                design: d,
+                text,
+            });
         }
     }
-    let design_path = out.join("design.toml");
-    write(&design_path, text)?;
-    let lib = out.join("library.h5");
-    let LibraryStage {
-        library,
-        reused: lib_reused,
-    } = library_stage(design, text, &design_path, &lib, quiet)?;
-    let t_lib = t0.elapsed().as_secs_f64();
-    let bar = if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = indicatif::ProgressBar::new(derived.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg:>18} [{bar:40}] {pos}/{len} lenses, {elapsed} (eta {eta})",
+    Ok(derived)
+}
+
+/// One lens of the study into `out/lenses/<tag>`: reused when the folder's completion marker
+/// names the same derived design and library sweep (and the library was reused), laid out
+/// and propagated otherwise.
+fn study_lens(
+    lens: DerivedLens,
+    library: &LibraryStage,
+    lib: &Path,
+    lib_identity: &str,
+    out: &Path,
+) -> Result<StudyLens> {
+    let dir = out.join("lenses").join(&lens.tag);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dpath = dir.join("design.toml");
+    let done = dir.join("focus").join("propagate.json");
+    // reused only when complete: the marker is written last and names the derived design
+    // and the library sweep
+    let identity = format!("{}\nlibrary: {lib_identity}", lens.text);
+    let (focus, layout, reused) =
+        if library.reused && crate::io::guard::marker_matches(&dir, &identity) {
+            (
+                read_json(&done)?,
+                read_json(&dir.join("layout.json"))?,
+                true,
             )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(b)
-    } else {
-        None
-    };
-    let mut lenses = Vec::new();
-    let t1 = Instant::now();
-    let total = derived.len();
-    let lib_identity = SweepSpec::from_design(design)?.fingerprint();
-    for (na, p, tag, derived_design, dtext) in derived {
-        if let Some(b) = &bar {
-            b.set_message(tag.clone());
-        }
-        let finished = lenses.len();
-        crate::io::guard::check_interrupt(|| {
-            format!(
-                "the library and {finished} of {total} lenses are saved in {}; rerun the same command to go on from there",
-                out.display()
-            )
-        })?;
-        let dir = out.join("lenses").join(&tag);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let dpath = dir.join("design.toml");
-        let done = dir.join("focus").join("propagate.json");
-        // reused only when complete: the marker is written last and names the derived design
-        // and the library sweep
-        let identity = format!("{dtext}\nlibrary: {lib_identity}");
-        let (focus, layout, reused) =
-            if lib_reused && crate::io::guard::marker_matches(&dir, &identity) {
-                (
-                    read_json(&done)?,
-                    read_json(&dir.join("layout.json"))?,
-                    true,
-                )
-            } else {
-                crate::io::guard::clear_marker(&dir)?;
-                let _ = std::fs::remove_file(&done);
-                write(&dpath, &dtext)?;
-                let done = lens_stage(&derived_design, &dpath, &library, &lib, &dir, true)?;
-                crate::io::guard::write_marker(&dir, &identity)?;
-                (done.focus, done.layout, false)
-            };
-        lenses.push(StudyLens {
-            na,
-            pitch: p,
-            tag,
-            focus,
-            layout,
-            reused,
-        });
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let t_lenses = t1.elapsed().as_secs_f64();
-    study_figures(out, &nas, &lenses)?;
-    let mem = peak_memory_mb();
+        } else {
+            crate::io::guard::clear_marker(&dir)?;
+            let _ = std::fs::remove_file(&done);
+            write(&dpath, &lens.text)?;
+            let stage = lens_stage(&lens.design, &dpath, &library.library, lib, &dir, true)?;
+            crate::io::guard::write_marker(&dir, &identity)?;
+            (stage.focus, stage.layout, false)
+        };
+    Ok(StudyLens {
+        na: lens.na,
+        pitch: lens.pitch,
+        tag: lens.tag,
+        focus,
+        layout,
+        reused,
+    })
+}
+
+/// The study's report.json: every lens's numbers with the reference study's, and `run`
+/// (library reuse, wall times, memory) merged in.
+fn study_json(
+    name: &str,
+    text: &str,
+    nas: &[f64],
+    pitches: &[f64],
+    lenses: &[StudyLens],
+    run: Value,
+) -> Value {
     let rows: Vec<Value> = lenses
         .iter()
         .map(|l| {
@@ -773,15 +764,91 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
                        "amplitude": r["amplitude"]}))})
         })
         .collect();
-    let report = json!({
+    let mut doc = json!({
         "design": name, "design_text": text, "version": crate::VERSION, "conventions": crate::CONVENTIONS,
         "kind": "study", "nas": nas, "pitches_um": pitches,
         "study_reference": STUDY.iter().map(|s| json!({"lens": s.0, "na": s.1, "focusing_efficiency": s.2, "fwhm_lambda": s.3})).collect::<Vec<_>>(),
         "lenses": rows,
-        "library_reused": lib_reused,
+    });
+    if let (Value::Object(d), Value::Object(r)) = (&mut doc, run) {
+        d.extend(r);
+    }
+    doc
+}
+
+/// The lines printed at the end of a study: lenses run and reused, the best pitch per NA.
+fn print_study_summary(name: &str, nas: &[f64], pitches: &[f64], lenses: &[StudyLens], out: &Path) {
+    println!(
+        "{name}: {} lenses ({} reused) at NA {:?} and pitches {:?} µm",
+        lenses.len(),
+        lenses.iter().filter(|l| l.reused).count(),
+        nas,
+        pitches
+    );
+    for &na in nas {
+        if let Some(best) = lenses.iter().filter(|l| l.na == na).max_by(|a, b| {
+            num(&a.focus, &["efficiency", "transmitted_r3"])
+                .unwrap_or(f64::MIN)
+                .total_cmp(&num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN))
+        }) {
+            println!(
+                "  NA {na}: best transmitted_r3 {} at pitch {:.3} µm (upper bound: local periodic approximation)",
+                pct(num(&best.focus, &["efficiency", "transmitted_r3"])),
+                best.pitch
+            );
+        }
+    }
+    println!(
+        "report: {} (report.html, report.json beside it)",
+        out.join("report.md").display()
+    );
+}
+
+fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -> Result<()> {
+    let t0 = Instant::now();
+    let nas = design
+        .study
+        .as_ref()
+        .map(|s| s.nas.clone())
+        .unwrap_or_default();
+    let pitches = design.pitches()?;
+    let derived = derive_study_lenses(design, name, &nas)?;
+    let design_path = out.join("design.toml");
+    write(&design_path, text)?;
+    let lib = out.join("library.h5");
+    let library = library_stage(design, text, &design_path, &lib, quiet)?;
+    let t_lib = t0.elapsed().as_secs_f64();
+    let bar = super::progress::bar(
+        super::progress::visible(quiet),
+        Some("{msg:>18} [{bar:40}] {pos}/{len} lenses, {elapsed} (eta {eta})"),
+    );
+    bar.set_length(derived.len() as u64);
+    let mut lenses = Vec::new();
+    let t1 = Instant::now();
+    let total = derived.len();
+    let lib_identity = SweepSpec::from_design(design)?.fingerprint();
+    for lens in derived {
+        bar.set_message(lens.tag.clone());
+        let finished = lenses.len();
+        crate::io::guard::check_interrupt(|| {
+            format!(
+                "the library and {finished} of {total} lenses are saved in {}; rerun the same command to go on from there",
+                out.display()
+            )
+        })?;
+        lenses.push(study_lens(lens, &library, &lib, &lib_identity, out)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let t_lenses = t1.elapsed().as_secs_f64();
+    study_figures(out, &nas, &lenses)?;
+    let mem = peak_memory_mb();
+    let run = json!({
+        "library_reused": library.reused,
         "wall_time_s": {"library": t_lib, "lenses": t_lenses, "total": t0.elapsed().as_secs_f64()},
         "peak_memory_mb": mem,
     });
+    let report = study_json(name, text, &nas, &pitches, &lenses, run);
     write_json(&out.join("report.json"), &report)?;
     let md = study_markdown(
         name,
@@ -790,38 +857,13 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
         &lenses,
         [t_lib, t_lenses],
         mem,
-        lib_reused,
+        library.reused,
     );
     write(&out.join("report.md"), &md)?;
     let html = crate::io::html::markdown_to_html(&md, &format!("metalens: {name}"), out)?;
     write(&out.join("report.html"), &html)?;
     if !quiet {
-        println!(
-            "{name}: {} lenses ({} reused) at NA {:?} and pitches {:?} µm",
-            lenses.len(),
-            lenses.iter().filter(|l| l.reused).count(),
-            nas,
-            pitches
-        );
-        for &na in &nas {
-            if let Some(best) = lenses.iter().filter(|l| l.na == na).max_by(|a, b| {
-                num(&a.focus, &["efficiency", "transmitted_r3"])
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(
-                        &num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN),
-                    )
-            }) {
-                println!(
-                    "  NA {na}: best transmitted_r3 {} at pitch {:.3} µm (upper bound: local periodic approximation)",
-                    pct(num(&best.focus, &["efficiency", "transmitted_r3"])),
-                    best.pitch
-                );
-            }
-        }
-        println!(
-            "report: {} (report.html, report.json beside it)",
-            out.join("report.md").display()
-        );
+        print_study_summary(name, &nas, &pitches, &lenses, out);
     }
     Ok(())
 }

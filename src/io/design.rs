@@ -560,7 +560,6 @@ impl Design {
 
     /// Check every value for range and consistency (materials are parsed too).
     pub fn validate(&self) -> Result<()> {
-        use crate::error::check_non_negative;
         check_positive("wavelength", self.source.wavelength, "µm")?;
         self.materials.parse()?;
         if let Some(r) = &self.reproduces {
@@ -572,6 +571,28 @@ impl Design {
                 ));
             }
         }
+        self.check_library_axes()?;
+        if self.study.is_some() && self.lens.is_none() {
+            return Err(Error::invalid(
+                "study",
+                "a [study] without a [lens]",
+                "a study needs a [lens] section (diameter and settings of the lens to sweep)",
+            ));
+        }
+        self.check_pitches_fit()?;
+        let n_exit = self.materials.parse()?.2.index(self.source.wavelength)?.re;
+        if let Some(p) = &self.propagation {
+            p.validate()?;
+        }
+        if let Some(lens) = &self.lens {
+            self.check_lens(lens, n_exit)?;
+        }
+        Ok(())
+    }
+
+    /// The library's axes: cell height, gap, wavelengths, heights, harmonics, radius range.
+    fn check_library_axes(&self) -> Result<()> {
+        use crate::error::check_non_negative;
         check_positive("cell height", self.cell.height, "µm")?;
         check_non_negative("min_gap", self.cell.min_gap, "µm")?;
         let pitches = self.pitches()?;
@@ -623,14 +644,15 @@ impl Design {
                 ),
             ));
         }
-        if self.study.is_some() && self.lens.is_none() {
-            return Err(Error::invalid(
-                "study",
-                "a [study] without a [lens]",
-                "a study needs a [lens] section (diameter and settings of the lens to sweep)",
-            ));
-        }
-        // a pitch where no radius fits gives a library slice without a valid cell
+        Ok(())
+    }
+
+    /// Every pitch holds at least one radius of the range (with the minimum gap): a pitch
+    /// where none fits gives a library slice without a valid cell.
+    fn check_pitches_fit(&self) -> Result<()> {
+        let pitches = self.pitches()?;
+        let radii = self.radii()?;
+        let (r_min, r_max) = (radii[0], radii[radii.len() - 1]);
         for &p in &pitches {
             if !radii
                 .iter()
@@ -646,90 +668,90 @@ impl Design {
                 ));
             }
         }
-        let n_exit = self.materials.parse()?.2.index(self.source.wavelength)?.re;
-        if let Some(p) = &self.propagation {
-            p.validate()?;
+        Ok(())
+    }
+
+    /// The lens (and the study's NAs): sizes, NA below the exit index, a focal length beyond
+    /// half a wavelength, exactly one of na and focal_length.
+    fn check_lens(&self, lens: &LensSection, n_exit: f64) -> Result<()> {
+        check_positive("lens diameter", lens.diameter, "µm")?;
+        check_positive("lens pitch", lens.pitch, "µm")?;
+        if lens.diameter < lens.pitch {
+            return Err(Error::invalid(
+                "diameter",
+                format!("{} µm", lens.diameter),
+                format!("must be at least the pitch {} µm", lens.pitch),
+            ));
         }
-        if let Some(lens) = &self.lens {
-            check_positive("lens diameter", lens.diameter, "µm")?;
-            check_positive("lens pitch", lens.pitch, "µm")?;
-            if lens.diameter < lens.pitch {
+        let mut nas: Vec<Option<f64>> = vec![lens.na];
+        if let Some(st) = &self.study {
+            nas.extend(st.nas.iter().map(|&x| Some(x)));
+        }
+        for na in nas {
+            let mut l = lens.clone();
+            if let Some(na) = na {
+                if !(na.is_finite() && na > 0.0 && na < n_exit) {
+                    return Err(Error::invalid(
+                        "NA",
+                        na,
+                        format!("must be in (0, {n_exit}): NA = n_exit sin θ stays below the exit medium's index"),
+                    ));
+                }
+                l.na = Some(na);
+                l.focal_length = None;
+            }
+            if na.is_none() && l.focal_length.is_none() {
+                continue;
+            }
+            let f = l.focal_length_um(n_exit)?;
+            if f.is_finite() && f < 0.5 * self.source.wavelength {
                 return Err(Error::invalid(
-                    "diameter",
-                    format!("{} µm", lens.diameter),
-                    format!("must be at least the pitch {} µm", lens.pitch),
+                    "lens",
+                    format!(
+                        "NA {} with diameter {} µm",
+                        na.map_or("from focal_length".to_string(), |x| x.to_string()),
+                        lens.diameter
+                    ),
+                    format!(
+                        "the focal length {f:.3} µm is below half the wavelength {} µm: a focus that close lies in the pillars' near field, not a lens focus (lower the NA or enlarge the lens)",
+                        self.source.wavelength
+                    ),
                 ));
             }
-            let mut nas: Vec<Option<f64>> = vec![lens.na];
-            if let Some(st) = &self.study {
-                nas.extend(st.nas.iter().map(|&x| Some(x)));
+        }
+        match (lens.na, lens.focal_length) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "lens",
+                    "na and focal_length",
+                    "give one of them, not both",
+                ))
             }
-            for na in nas {
-                let mut l = lens.clone();
-                if let Some(na) = na {
-                    if !(na.is_finite() && na > 0.0 && na < n_exit) {
-                        return Err(Error::invalid(
-                            "NA",
-                            na,
-                            format!("must be in (0, {n_exit}): NA = n_exit sin θ stays below the exit medium's index"),
-                        ));
-                    }
-                    l.na = Some(na);
-                    l.focal_length = None;
-                }
-                if na.is_none() && l.focal_length.is_none() {
-                    continue;
-                }
-                let f = l.focal_length_um(n_exit)?;
-                if f.is_finite() && f < 0.5 * self.source.wavelength {
-                    return Err(Error::invalid(
-                        "lens",
-                        format!(
-                            "NA {} with diameter {} µm",
-                            na.map_or("from focal_length".to_string(), |x| x.to_string()),
-                            lens.diameter
-                        ),
-                        format!(
-                            "the focal length {f:.3} µm is below half the wavelength {} µm: a focus that close lies in the pillars' near field, not a lens focus (lower the NA or enlarge the lens)",
-                            self.source.wavelength
-                        ),
-                    ));
+            (None, None) => {
+                return Err(Error::invalid(
+                    "lens",
+                    "neither na nor focal_length",
+                    "give one of them",
+                ))
+            }
+            (Some(na), None) => {
+                if !(na.is_finite() && na > 0.0) {
+                    return Err(Error::invalid("na", na, "must be > 0"));
                 }
             }
-            match (lens.na, lens.focal_length) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::invalid(
-                        "lens",
-                        "na and focal_length",
-                        "give one of them, not both",
-                    ))
-                }
-                (None, None) => {
-                    return Err(Error::invalid(
-                        "lens",
-                        "neither na nor focal_length",
-                        "give one of them",
-                    ))
-                }
-                (Some(na), None) => {
-                    if !(na.is_finite() && na > 0.0) {
-                        return Err(Error::invalid("na", na, "must be > 0"));
-                    }
-                }
-                (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+            (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+        }
+        if let Some(study) = &self.study {
+            if study.nas.is_empty() {
+                return Err(Error::invalid(
+                    "study nas",
+                    "[]",
+                    "empty list: give at least one NA",
+                ));
             }
-            if let Some(study) = &self.study {
-                if study.nas.is_empty() {
-                    return Err(Error::invalid(
-                        "study nas",
-                        "[]",
-                        "empty list: give at least one NA",
-                    ));
-                }
-                for &na in &study.nas {
-                    if !(na.is_finite() && na > 0.0) {
-                        return Err(Error::invalid("study na", na, "must be > 0"));
-                    }
+            for &na in &study.nas {
+                if !(na.is_finite() && na > 0.0) {
+                    return Err(Error::invalid("study na", na, "must be > 0"));
                 }
             }
         }

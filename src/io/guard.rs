@@ -275,29 +275,6 @@ pub fn checkpoint_has_cells(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_refuses_a_live_holder_and_takes_over_a_stale_one() {
-        let dir = std::env::temp_dir().join(format!("metalens-guard-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let target = dir.join("x.h5");
-        // pid 1 is alive on every Unix: a live holder
-        std::fs::write(lock_path(&target), "1\n").unwrap();
-        let e = Lock::acquire(&target).unwrap_err();
-        assert!(e.to_string().contains("pid 1"), "{e}");
-        // a pid far above pid_max: gone
-        std::fs::write(lock_path(&target), "2147483000\n").unwrap();
-        let l = Lock::acquire(&target).unwrap();
-        assert!(lock_path(&target).exists());
-        drop(l);
-        assert!(!lock_path(&target).exists());
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
-
 // ------------------------------------------------------------------------------------------
 // atomic writes: the one temporary-file rule of the crate
 
@@ -337,4 +314,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(Error::io(path, e));
     }
     commit_temp(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_refuses_a_live_holder_and_takes_over_a_stale_one() {
+        let dir = std::env::temp_dir().join(format!("metalens-guard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("x.h5");
+        // pid 1 is alive on every Unix: a live holder
+        std::fs::write(lock_path(&target), "1\n").unwrap();
+        let e = Lock::acquire(&target).unwrap_err();
+        assert!(e.to_string().contains("pid 1"), "{e}");
+        // a pid far above pid_max: gone
+        std::fs::write(lock_path(&target), "2147483000\n").unwrap();
+        let l = Lock::acquire(&target).unwrap();
+        assert!(lock_path(&target).exists());
+        drop(l);
+        assert!(!lock_path(&target).exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
