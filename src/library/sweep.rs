@@ -342,6 +342,68 @@ fn start_checkpoint(
         .map_err(|e| Error::io(path, e))
 }
 
+/// The cells a run (or shard) solves: those that fit their pitch, in flat order; with the
+/// map of them and the (pitch, radius) pairs skipped because the radius does not fit.
+struct CellPlan {
+    computed: ndarray::Array4<bool>,
+    skipped: Vec<(f64, f64)>,
+    todo: Vec<usize>,
+}
+
+impl CellPlan {
+    fn new(spec: &SweepSpec, shard: Option<Shard>) -> Self {
+        let (nw, nh, np, nr) = spec.shape();
+        let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
+        let mut skipped = Vec::new();
+        for &p in &spec.pitches {
+            for &r in &spec.radii {
+                if !spec.fits(p, r) {
+                    skipped.push((p, r));
+                }
+            }
+        }
+        let mine = |i: usize| shard.is_none_or(|s| i % s.count == s.index - 1);
+        let mut todo: Vec<usize> = Vec::new();
+        for i in 0..spec.cell_count() {
+            let c = spec.point(i);
+            if mine(i) && spec.fits(c.pitch, c.radius) {
+                computed[[c.iw, c.ih, c.ip, c.ir]] = true;
+                todo.push(i);
+            }
+        }
+        CellPlan {
+            computed,
+            skipped,
+            todo,
+        }
+    }
+}
+
+/// A solved cell's numbers, refused when not finite.
+fn finite_result(c: &CellPoint, r: CellResult) -> Result<CellResult> {
+    if finite(&r) {
+        Ok(r)
+    } else {
+        Err(Error::numerical(
+            "library",
+            format!(
+                "non-finite result for radius {} µm, pitch {} µm",
+                c.radius, c.pitch
+            ),
+        ))
+    }
+}
+
+/// Put a solved cell into the library (valid from now on).
+fn store_cell(lib: &mut PhaseLibrary, c: &CellPoint, r: &CellResult) {
+    for pol in 0..2 {
+        lib.t[[c.iw, c.ih, c.ip, c.ir, pol]] = r.t[pol];
+        lib.transmittance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.transmittance[pol];
+        lib.reflectance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.reflectance[pol];
+    }
+    lib.valid[[c.iw, c.ih, c.ip, c.ir]] = true;
+}
+
 fn finite(r: &CellResult) -> bool {
     r.t.iter().all(|z| z.re.is_finite() && z.im.is_finite())
         && r.transmittance
@@ -387,8 +449,6 @@ where
     G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
 {
     spec.validate()?;
-    let (nw, nh, np, nr) = spec.shape();
-    let n = spec.cell_count();
     let mut lib = PhaseLibrary::empty(
         spec.wavelengths.clone(),
         spec.heights.clone(),
@@ -398,24 +458,11 @@ where
         spec.exit_index()?,
         spec.harmonics,
     );
-    let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
-    let mut skipped = Vec::new();
-    for &p in &spec.pitches {
-        for &r in &spec.radii {
-            if !spec.fits(p, r) {
-                skipped.push((p, r));
-            }
-        }
-    }
-    let mine = |i: usize| opts.shard.is_none_or(|s| i % s.count == s.index - 1);
-    let mut todo: Vec<usize> = Vec::new();
-    for i in 0..n {
-        let c = spec.point(i);
-        if mine(i) && spec.fits(c.pitch, c.radius) {
-            computed[[c.iw, c.ih, c.ip, c.ir]] = true;
-            todo.push(i);
-        }
-    }
+    let CellPlan {
+        computed,
+        skipped,
+        todo,
+    } = CellPlan::new(spec, opts.shard);
 
     // resume
     let mut done: Vec<(usize, CellResult)> = match &opts.checkpoint {
@@ -491,19 +538,7 @@ where
             let mut out = Vec::with_capacity(pts.len());
             for (c, r) in pts.iter().zip(rs) {
                 let i = c.index;
-                let r = r.and_then(|r| {
-                    if finite(&r) {
-                        Ok(r)
-                    } else {
-                        Err(Error::numerical(
-                            "library",
-                            format!(
-                                "non-finite result for radius {} µm, pitch {} µm",
-                                c.radius, c.pitch
-                            ),
-                        ))
-                    }
-                });
+                let r = r.and_then(|r| finite_result(c, r));
                 if let (Ok(res), Some(m)) = (&r, &ckpt) {
                     let mut line = serde_json::to_string(&CkptCell::new(i, res)).expect("cell");
                     line.push('\n');
@@ -544,15 +579,7 @@ where
     let mut failed = Vec::new();
     let mut first_err = None;
     let mut solved = 0;
-    let put = |lib: &mut PhaseLibrary, i: usize, r: &CellResult| {
-        let c = spec.point(i);
-        for pol in 0..2 {
-            lib.t[[c.iw, c.ih, c.ip, c.ir, pol]] = r.t[pol];
-            lib.transmittance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.transmittance[pol];
-            lib.reflectance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.reflectance[pol];
-        }
-        lib.valid[[c.iw, c.ih, c.ip, c.ir]] = true;
-    };
+    let put = |lib: &mut PhaseLibrary, i: usize, r: &CellResult| store_cell(lib, &spec.point(i), r);
     for (i, r) in &done {
         put(&mut lib, *i, r);
     }
