@@ -93,7 +93,7 @@ fn main() {
         incidence_index: 1.0,
         pillar: None,
     };
-    let layout = plan_layout(&lens, &settings, table, &indicatif::ProgressBar::hidden()).unwrap();
+    let layout = plan_layout(&lens, &settings, table, &metalens::progress::Silent).unwrap();
     let t_layout = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let report = layout.report();

@@ -5,8 +5,34 @@
 //! GDSII export, vectorial angular-spectrum propagation and focal-spot metrics.
 //!
 //! The data flow one way: material → unit cell → RCWA solve → phase library → lens profile →
-//! layout → near field → propagation → metrics → plots and files. Each module depends only on
-//! the stages before it.
+//! layout → near field → propagation → metrics, with files, figures and the command line at
+//! the edge. Each stage is a function from typed records to a typed record, and the command
+//! line, `reproduce` and the studies call the same functions (no argv between stages, no JSON
+//! read back):
+//!
+//! - [`material`], [`cell`], [`rcwa`]: materials, unit cells, the RCWA solve (`RcwaPlan` holds
+//!   what a sweep shares: harmonics, k-vectors, half-space modes).
+//! - [`library`]: the parallel sweep into a [`library::PhaseLibrary`] (progress and interrupts
+//!   through [`progress`]).
+//! - [`lens`], [`layout`]: target phase (one focal-length formula,
+//!   [`lens::focal_length_for_na`]) and pillar placement.
+//! - [`nearfield`], [`propagate`], [`metrics`]: the aperture field, the vectorial angular
+//!   spectrum, the focal spot ([`metrics::FocusReport`], efficiencies as
+//!   [`metrics::Efficiencies`]).
+//! - [`fdtd`] (3-D FDTD): a full-wave near field of a layout, analysed by the same
+//!   [`metrics`]. [`fullwave`] (1-D supercell RCWA) keeps its own 1-D angular spectrum and focus
+//!   (`fullwave::propagate1d`: fields vary along x only) but shares the golden-section search
+//!   ([`numeric::golden_section_max`]), the central-lobe FWHM ([`metrics::fwhm_central`]), the
+//!   efficiency record and the focal-length formula.
+//! - [`io`] (design, library, layout, near-field and cell files; atomic writes and locks in
+//!   [`io::guard`]), [`plot`] (every figure) and [`cli`] (clap, progress bars) at the edge.
+//!
+//! Imports between folders run down this list, with these exceptions (each a step still to
+//! take): the library's checkpoint writes through [`io::guard`] (atomic rewrite of the
+//! checkpoint file); `fullwave` reads its design schema through `io::design`'s shared
+//! `[source]`/`[materials]` sections; `fdtd` reads the layout record
+//! ([`io::layout_file::LayoutFile`]); `material` reads tabulated n,k files itself
+//! (`Material::parse` takes a file name as a specification).
 //!
 //! # Conventions
 //!
@@ -28,8 +54,10 @@
 //!   Re(k_z,exit)/Re(k_z,inc) · |t|² for s polarisation (n_exit/n_inc · |t|² at normal incidence).
 //! - **FFT normalisation**: spectrum = forward FFT ÷ N, field = inverse FFT without a factor;
 //!   one helper owns fftshift and its inverse (see [`propagate`]).
-//! - Complex transmission is always stored as complex t; phase wrapping lives in one function
-//!   ([`lens::wrap_phase`]).
+//! - Complex transmission is always stored as complex t; phase wrapping to (−π, π] lives in
+//!   one function ([`numeric::wrap_phase`], re-exported as [`lens::wrap_phase`]). The phase
+//!   coverage and the library figures place phases in [0, 2π) with `rem_euclid` (a display
+//!   range, not a second wrap to (−π, π]).
 
 pub mod cell;
 pub mod cli;
@@ -45,6 +73,7 @@ pub mod metrics;
 pub mod nearfield;
 pub mod numeric;
 pub mod plot;
+pub mod progress;
 pub mod propagate;
 pub mod rcwa;
 

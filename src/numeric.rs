@@ -76,6 +76,15 @@ pub fn golden_section_max<T: Copy>(
     }
 }
 
+/// The one look-up of a value on an axis of lengths (wavelengths, heights, pitches in µm):
+/// the first entry within 1e-6 relative of `value`. Axis values come from design files
+/// (ranges expanded in f64) and HDF5 round trips: they match within 1e-6 relative, far below
+/// any physical difference (1e-6 µm = 1 fm at 1 µm).
+pub fn axis_position(axis: &[f64], value: f64) -> Option<usize> {
+    let tol = 1e-6 * value.abs().max(1e-9);
+    axis.iter().position(|&a| (a - value).abs() <= tol)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

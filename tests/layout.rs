@@ -3,12 +3,12 @@
 mod layout_common;
 use layout_common::*;
 
-use indicatif::ProgressBar;
 use metalens::cell::LatticeKind;
 use metalens::io::gds::{self, GdsLibrary, GdsOptions};
 use metalens::io::layout_file::{self, LayoutFile};
 use metalens::layout::{plan_layout, CellTable, Layout, LayoutSettings, Selection};
 use metalens::lens::{focal_length_for_na, numerical_aperture, wrap_phase, HyperbolicLens};
+use metalens::progress::Silent;
 use metalens::C64;
 use std::f64::consts::PI;
 
@@ -39,13 +39,7 @@ fn make(
     l: &HyperbolicLens,
 ) -> Layout {
     let table = CellTable::from_library(lib, lattice, WAVELENGTH, None, PITCH, step).unwrap();
-    plan_layout(
-        l,
-        &settings(lattice, selection),
-        table,
-        &ProgressBar::hidden(),
-    )
-    .unwrap()
+    plan_layout(l, &settings(lattice, selection), table, &Silent).unwrap()
 }
 
 fn tmpdir(name: &str) -> std::path::PathBuf {
@@ -309,7 +303,7 @@ fn fixed_offset_is_used_and_auto_offset_is_no_worse() {
         CellTable::from_library(&lib, LatticeKind::Square, WAVELENGTH, None, PITCH, None).unwrap();
     let mut s = settings(LatticeKind::Square, Selection::ComplexError);
     s.phase_offset = Some(0.2);
-    let fixed = plan_layout(&l, &s, table, &ProgressBar::hidden()).unwrap();
+    let fixed = plan_layout(&l, &s, table, &Silent).unwrap();
     assert_eq!(fixed.phase_offset, 0.2);
     assert!(auto.report().rms_complex_error <= fixed.report().rms_complex_error + 1e-12);
 }
@@ -468,9 +462,9 @@ fn fill_pillars_cover_the_bounding_square_and_stay_out_of_the_statistics() {
     s.phase_offset = Some(0.3);
     let table =
         CellTable::from_library(&lib, LatticeKind::Square, WAVELENGTH, None, PITCH, None).unwrap();
-    let empty = plan_layout(&l, &s, table.clone(), &ProgressBar::hidden()).unwrap();
+    let empty = plan_layout(&l, &s, table.clone(), &Silent).unwrap();
     s.fill_radius = Some(0.1);
-    let filled = plan_layout(&l, &s, table, &ProgressBar::hidden()).unwrap();
+    let filled = plan_layout(&l, &s, table, &Silent).unwrap();
     // square lattice with a site at the centre: (2·floor(4.5/0.3) + 1)² sites in the square
     let side = 2 * (4.5f64 / PITCH + 1e-9).floor() as u64 + 1;
     assert_eq!(filled.pillar_count(), side * side);

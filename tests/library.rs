@@ -3,7 +3,7 @@
 
 use metalens::cell::LatticeKind;
 use metalens::io::design::{Design, LibraryPolarization};
-use metalens::library::store::{export_lumerical, merge, read_library, write_library};
+use metalens::io::library_file::{export_lumerical, merge, read_library, write_library};
 use metalens::library::sweep::{sweep, CellPoint, CellResult, Shard, SweepOptions, SweepSpec};
 use metalens::library::{LibraryMeta, PhaseLibrary};
 use metalens::{Error, Result, C64};

@@ -328,7 +328,8 @@ fn small_library(d: &Path) -> PathBuf {
 
 #[test]
 fn a_library_with_unphysical_values_is_rejected_naming_radius_and_pitch() {
-    use metalens::library::{store, PhaseLibrary};
+    use metalens::io::library_file as store;
+    use metalens::library::PhaseLibrary;
     let d = tmpdir("lie");
     let lib_path = small_library(&d);
     let (lib, meta) = PhaseLibrary::load_with_meta(&lib_path).unwrap();

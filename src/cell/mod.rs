@@ -9,9 +9,6 @@ use crate::error::{check_non_negative, check_positive};
 use crate::material::Material;
 use crate::{Error, Result};
 
-mod toml_cell;
-pub use toml_cell::{load_cell_file, CellFile};
-
 /// A 2-D Bravais lattice given by two lattice vectors (µm).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lattice {
@@ -20,9 +17,7 @@ pub struct Lattice {
 }
 
 /// The named lattices of the CLI.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LatticeKind {
     Square,

@@ -31,7 +31,7 @@ pub struct Args {
     /// Medium above the pillars (and around them); the design files' default (air).
     #[arg(long, default_value = "air")]
     pub exit_index: String,
-    #[arg(long, value_enum, default_value_t = LatticeKind::Square)]
+    #[arg(long, value_parser = super::values::lattice(), default_value = "square")]
     pub lattice: LatticeKind,
     /// Approximate total number of Fourier harmonics kept (one cell: 400 for accuracy; a
     /// design's library sweep defaults to 200, see validation/rcwa/).
@@ -47,7 +47,7 @@ pub struct Args {
     #[arg(long, default_value = "x")]
     pub polarization: String,
     /// Fourier factorisation (normal-vector is the default; laurent for comparison).
-    #[arg(long, value_enum, default_value_t = Factorization::NormalVector)]
+    #[arg(long, value_parser = super::values::factorization(), default_value = "normal-vector")]
     pub factorization: Factorization,
     /// Any other structure: a TOML cell file (lattice, media, layers); replaces the pillar flags.
     #[arg(long)]
@@ -82,7 +82,7 @@ pub fn setup(a: &Args) -> Result<(Stack, Incidence, Settings)> {
         factorization: a.factorization,
     };
     if let Some(path) = &a.cell {
-        let f = crate::cell::load_cell_file(path)?;
+        let f = crate::io::cell_file::load_cell_file(path)?;
         let h = f.harmonics.unwrap_or(a.harmonics);
         return Ok((f.stack, f.incidence, settings(h)));
     }

@@ -130,13 +130,7 @@ pub fn summary(r: &PolarizationResult) -> String {
         r.near_field.rms_phase_error,
         r.near_field.max_phase_error
     ));
-    let keys: Vec<String> = r
-        .fullwave
-        .efficiency
-        .keys()
-        .filter(|k| !k.starts_with("radius"))
-        .cloned()
-        .collect();
+    let keys: Vec<&str> = r.fullwave.efficiency.keys().collect();
     s.push_str(&format!(
         "  {:<26}{:>12}{:>12}{:>12}\n",
         "quantity", "full-wave", "LPA", "ideal"
@@ -145,10 +139,10 @@ pub fn summary(r: &PolarizationResult) -> String {
         |name: &str, a: f64, b: f64, c: f64| format!("  {name:<26}{a:>12.4}{b:>12.4}{c:>12.4}\n");
     for k in keys {
         s.push_str(&row(
-            &k,
-            r.fullwave.efficiency[&k],
-            r.lpa.efficiency[&k],
-            r.ideal.efficiency[&k],
+            k,
+            r.fullwave.efficiency[k],
+            r.lpa.efficiency[k],
+            r.ideal.efficiency[k],
         ));
     }
     s.push_str(&row(
@@ -265,7 +259,7 @@ pub fn run(args: Args) -> Result<()> {
         .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
     write_atomic(&dir.join("fullwave.json"), json.as_bytes())?;
     for r in &results {
-        crate::fullwave::plot::plot_polarization(r, &dir)?;
+        crate::plot::fullwave::plot_polarization(r, &dir)?;
     }
     if args.json {
         println!("{json}");

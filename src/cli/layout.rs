@@ -16,7 +16,6 @@ use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
 use crate::lens::HyperbolicLens;
 use crate::library::PhaseLibrary;
 use crate::{Error, Result, C64};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens layout`.
@@ -125,10 +124,30 @@ impl Default for LayoutOptions {
     }
 }
 
-/// The lens and options of a design file plus the layout flags.
-pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOptions)> {
+/// The layout flags of the command line (the settings a design file does not hold).
+pub fn flag_options(args: &Args) -> LayoutOptions {
+    LayoutOptions {
+        radius_step: args.radius_step,
+        poor_phase_error: args.poor_phase_error,
+        coverage_warn_deg: args.coverage_warn_deg,
+        coverage_floor_deg: args.coverage_floor_deg,
+        gds_layer: args.gds_layer,
+        gds_outline_layer: args.outline_layer,
+        gds_arrays: !args.no_arrays,
+        fill_radius: args.fill_radius,
+        ..LayoutOptions::default()
+    }
+}
+
+/// The lens and options of a design file (`origin` names it in errors) over the layout flags
+/// `flags` (those a design file does not hold: radius step, thresholds, GDS layers, fill).
+pub fn from_design(
+    design: &Design,
+    origin: &Path,
+    flags: &LayoutOptions,
+) -> Result<(LensSpec, LayoutOptions)> {
     let lens = design.lens.as_ref().ok_or_else(|| Error::Parse {
-        path: args.design.display().to_string(),
+        path: origin.display().to_string(),
         message: "missing [lens] section".into(),
     })?;
     let wavelength = design.source.wavelength;
@@ -145,33 +164,15 @@ pub fn from_design(design: &Design, args: &Args) -> Result<(LensSpec, LayoutOpti
         height: Some(design.cell.height),
         phase_offset: lens.phase_offset,
     };
-    let selection = match lens.selection.as_str() {
-        "complex" => Selection::ComplexError,
-        "nearest-phase" => Selection::NearestPhase,
-        other => {
-            return Err(Error::invalid(
-                "lens selection",
-                format!("'{other}'"),
-                "must be \"complex\" or \"nearest-phase\"",
-            ))
-        }
-    };
     let opts = LayoutOptions {
-        selection,
+        selection: lens.selection,
         interpolate: lens.interpolate,
-        radius_step: args.radius_step,
         min_gap: design.cell.min_gap,
-        poor_phase_error: args.poor_phase_error,
-        coverage_warn_deg: args.coverage_warn_deg,
-        coverage_floor_deg: args.coverage_floor_deg,
         gds_vertices: lens.gds_vertices,
         gds_dbu: lens.gds_dbu,
-        gds_layer: args.gds_layer,
-        gds_outline_layer: args.outline_layer,
-        gds_arrays: !args.no_arrays,
-        fill_radius: args.fill_radius,
         incidence_index: substrate.index(wavelength)?.re,
         pillar_index: Some(pillar.index(wavelength)?),
+        ..flags.clone()
     };
     Ok((spec, opts))
 }
@@ -346,45 +347,98 @@ pub fn gds_options(lay: &LayoutOptions) -> GdsOptions {
 /// Run `metalens layout`.
 pub fn run(args: Args) -> Result<()> {
     let (design, _text) = Design::resolve(&args.design)?;
-    let (lens_s, lay) = from_design(&design, &args)?;
+    let library = LibrarySource::File(&args.library);
+    let job = LayoutJob {
+        design: &design,
+        design_file: &args.design,
+        flags: flag_options(&args),
+        output: &args.output,
+        quiet: args.quiet,
+    };
+    let done = lay_out(&job, library)?;
+    if !args.quiet && !args.no_summary {
+        print_summary(&done);
+    }
+    Ok(())
+}
+
+/// Where the layout stage takes its phase library from.
+pub enum LibrarySource<'a> {
+    /// Read this file (after the outputs are checked and claimed).
+    File(&'a Path),
+    /// Already in memory (read from or written to `path`, which the outputs must not be).
+    Loaded(&'a PhaseLibrary, &'a Path),
+}
+
+/// One layout to make: a design over the layout flags, written to `output` (a stem).
+pub struct LayoutJob<'a> {
+    pub design: &'a Design,
+    /// The design file (named in errors; the outputs must not overwrite it).
+    pub design_file: &'a Path,
+    /// The settings a design file does not hold ([`flag_options`], or the defaults).
+    pub flags: LayoutOptions,
+    /// Output stem: OUT.h5, OUT.gds, OUT.json and the figures OUT_*.png.
+    pub output: &'a Path,
+    /// No progress bar, no spinner, no size note.
+    pub quiet: bool,
+}
+
+/// A layout made and written: the layout, the JSON report
+/// written to OUT.json, and what the summary prints.
+pub struct LayoutDone {
+    pub layout: crate::layout::Layout,
+    /// The document written to OUT.json.
+    pub json: serde_json::Value,
+    /// Output stem (OUT.h5 is the layout file).
+    pub stem: PathBuf,
+    pub gds_path: PathBuf,
+    pub stats: gds::GdsStats,
+}
+
+/// The layout stage: check and claim the outputs, place the pillars, write OUT.gds, OUT.h5,
+/// the figures and OUT.json.
+pub fn lay_out(job: &LayoutJob, library: LibrarySource) -> Result<LayoutDone> {
+    let (lens_s, lay) = from_design(job.design, job.design_file, &job.flags)?;
     let gopts = gds_options(&lay);
     gopts.validate()?;
     check_lens_spec(&lens_s)?;
     // outputs checked, claimed and sized before the library is read
-    let stem0 = stem(&args.output);
-    let inputs = [args.design.as_path(), args.library.as_path()];
+    let stem0 = stem(job.output);
+    let library_path = match library {
+        LibrarySource::File(p) | LibrarySource::Loaded(_, p) => p,
+    };
+    let inputs = [job.design_file, library_path];
     for ext in [".h5", ".gds", ".json"] {
         crate::io::guard::preflight_file(&with_suffix(&stem0, ext), &inputs)?;
     }
     let _lock = crate::io::guard::Lock::acquire(&with_suffix(&stem0, ".h5"))?;
     let (b, pillars, _) = crate::io::budget::check_lens(lens_s.diameter, lens_s.pitch, 1, 1.0)?;
-    if !args.quiet && pillars > 1e6 {
+    if !job.quiet && pillars > 1e6 {
         eprintln!(
             "note: {pillars:.3e} pillars, about {} of memory for the layout",
             crate::io::budget::bytes(b)
         );
     }
-    let library = PhaseLibrary::load(&args.library)?;
-    let (lens, settings, table, warnings) = prepare(&lens_s, &lay, &library)?;
+    let loaded;
+    let library = match library {
+        LibrarySource::File(p) => {
+            loaded = PhaseLibrary::load(p)?;
+            &loaded
+        }
+        LibrarySource::Loaded(l, _) => l,
+    };
+    let (lens, settings, table, warnings) = prepare(&lens_s, &lay, library)?;
     for w in &warnings {
         eprintln!("warning: {w}");
     }
-    let show = !args.quiet && std::io::stderr().is_terminal();
-    let bar = if show {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "placing pillars {bar:40} {pos}/{len} rows {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let show = super::progress::visible(job.quiet);
+    let bar = super::progress::bar(
+        show,
+        Some("placing pillars {bar:40} {pos}/{len} rows {eta}"),
+    );
     let layout = plan_layout(&lens, &settings, table, &bar)?;
     let report = layout.report();
-    let stem = stem(&args.output);
+    let stem = stem0;
     if let Some(dir) = stem.parent() {
         if !dir.as_os_str().is_empty() && !dir.exists() {
             return Err(Error::io(
@@ -434,34 +488,46 @@ pub fn run(args: Args) -> Result<()> {
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    if !args.quiet && !args.no_summary {
-        println!(
-            "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
-            lens.wavelength,
-            lens.diameter,
-            lens.focal_length,
-            lens.numerical_aperture(),
-            lens.n_exit,
-            settings.lattice,
-            settings.pitch
-        );
-        for n in &layout.table.notes {
-            println!("library: {n}");
-        }
-        print!(
-            "{}",
-            report.summary(&layout.table, 12, settings.poor_phase_threshold)
-        );
-        println!(
-            "wrote {}.h5, {} ({} bytes, {} cells, {} SREF + {} AREF), {}.json and figures",
-            stem.display(),
-            gds_path.display(),
-            stats.bytes,
-            stats.cells,
-            stats.srefs,
-            stats.arefs,
-            stem.display()
-        );
+    Ok(LayoutDone {
+        layout,
+        json,
+        stem,
+        gds_path,
+        stats,
+    })
+}
+
+/// What `metalens layout` prints: the lens, the library notes, the report, the files.
+fn print_summary(done: &LayoutDone) {
+    let (layout, stem, stats) = (&done.layout, &done.stem, &done.stats);
+    let (lens, settings) = (&layout.lens, &layout.settings);
+    println!(
+        "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
+        lens.wavelength,
+        lens.diameter,
+        lens.focal_length,
+        lens.numerical_aperture(),
+        lens.n_exit,
+        settings.lattice,
+        settings.pitch
+    );
+    for n in &layout.table.notes {
+        println!("library: {n}");
     }
-    Ok(())
+    print!(
+        "{}",
+        layout
+            .report()
+            .summary(&layout.table, 12, settings.poor_phase_threshold)
+    );
+    println!(
+        "wrote {}.h5, {} ({} bytes, {} cells, {} SREF + {} AREF), {}.json and figures",
+        stem.display(),
+        done.gds_path.display(),
+        stats.bytes,
+        stats.cells,
+        stats.srefs,
+        stats.arefs,
+        stem.display()
+    );
 }

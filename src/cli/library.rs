@@ -10,12 +10,13 @@
 //! ```
 
 use crate::io::design::{Design, LibraryPolarization, Range};
+use crate::io::library_file as store;
 use crate::library::sweep::{
     rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
 };
-use crate::library::{store, LibraryMeta, PhaseLibrary};
+use crate::library::{LibraryMeta, PhaseLibrary};
 use crate::{Error, Result, C64};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 /// println! that does not panic when stdout is closed (`metalens library info F | head`).
 macro_rules! out {
@@ -93,7 +94,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub radius_count: Option<usize>,
     /// Lattice.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::lattice())]
     pub lattice: Option<crate::cell::LatticeKind>,
     /// Minimum gap between neighbouring pillars (µm).
     #[arg(long)]
@@ -102,7 +103,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub harmonics: Option<usize>,
     /// Incident polarisations solved.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::values::library_polarization())]
     pub polarization: Option<LibraryPolarization>,
     /// Compute only shard k of n (k/n); merge the shards with `metalens library merge`.
     #[arg(long)]
@@ -309,7 +310,7 @@ pub fn test_solver(
         // the delay stands for a long solve; like one, it can be interrupted (Ctrl-C)
         let t0 = std::time::Instant::now();
         while t0.elapsed().as_millis() < delay_ms as u128 {
-            if crate::io::guard::interrupted() {
+            if crate::progress::interrupted() {
                 return Err(Error::Interrupted {
                     message: String::new(),
                 });
@@ -344,19 +345,55 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             eprintln!("warning: {w}");
         }
     }
-    let spec = SweepSpec::from_design(&design)?;
     let shard = a.shard.as_deref().map(str::parse::<Shard>).transpose()?;
-    if let Some(t) = a.threads {
+    let job = SweepJob {
+        shard,
+        threads: a.threads,
+        quiet: a.quiet,
+        test_solver: a.test_solver.then_some(a.test_solver_delay_ms),
+    };
+    let inputs: Vec<&Path> = a.design.iter().map(PathBuf::as_path).collect();
+    let (spec, report) = build_library(&design, text, &out, &inputs, &job)?;
+    if !a.quiet && !a.no_summary {
+        print_sweep_summary(&out, &spec, &report, shard);
+    }
+    Ok(())
+}
+
+/// How to run a library sweep (the settings that are not part of the design).
+#[derive(Clone, Debug, Default)]
+pub struct SweepJob {
+    /// Compute only this shard of the sweep.
+    pub shard: Option<Shard>,
+    /// Worker threads (None: all cores).
+    pub threads: Option<usize>,
+    /// No progress bar and no size note.
+    pub quiet: bool,
+    /// Replace the RCWA by the analytic stand-in, each cell delayed by this many ms (tests).
+    pub test_solver: Option<u64>,
+}
+
+/// The library stage: sweep the cells of `design` into the library file `out` (resuming from
+/// its checkpoint), everything checked before the first cell. `inputs` are the files the run
+/// reads (the output must not overwrite them). Returns the sweep and its report; the library
+/// itself is `report.library`.
+pub fn build_library(
+    design: &Design,
+    text: String,
+    out: &Path,
+    inputs: &[&Path],
+    job: &SweepJob,
+) -> Result<(SweepSpec, crate::library::sweep::SweepReport)> {
+    let spec = SweepSpec::from_design(design)?;
+    let shard = job.shard;
+    if let Some(t) = job.threads {
         if t == 0 {
             return Err(Error::invalid("threads", 0, "must be >= 1"));
         }
     }
     // everything checked before the first cell: output path, a concurrent writer, the size
-    crate::io::guard::preflight_file(
-        &out,
-        &a.design.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-    )?;
-    let threads = a.threads.unwrap_or_else(rayon::current_num_threads);
+    crate::io::guard::preflight_file(out, inputs)?;
+    let threads = job.threads.unwrap_or_else(rayon::current_num_threads);
     let cells = fitting_cells(&spec, shard);
     if cells == 0 {
         return Err(Error::invalid(
@@ -374,9 +411,13 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         LibraryPolarization::X => 1.0,
         LibraryPolarization::Both => 2.0,
     };
-    let harmonics = if a.test_solver { 1 } else { spec.harmonics };
+    let harmonics = if job.test_solver.is_some() {
+        1
+    } else {
+        spec.harmonics
+    };
     let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
-    if !a.quiet && seconds > 60.0 {
+    if !job.quiet && seconds > 60.0 {
         eprintln!(
             "library: {cells} cells at {} harmonics, estimated {} on {threads} threads, {} of memory",
             spec.harmonics,
@@ -384,21 +425,23 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
             crate::io::budget::bytes(bytes)
         );
     }
-    let _lock = crate::io::guard::Lock::acquire(&out)?;
+    let _lock = crate::io::guard::Lock::acquire(out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     let opts = SweepOptions {
         checkpoint: Some(ckpt.clone()),
         shard,
-        progress: !a.quiet && std::io::stderr().is_terminal(),
+        progress: super::progress::shared(
+            super::progress::visible(job.quiet),
+            Some("{bar:40} {pos}/{len} cells  {elapsed_precise} elapsed, ETA {eta_precise}  {msg}"),
+        ),
     };
     let run = || -> Result<_> {
-        if a.test_solver {
-            sweep(&spec, test_solver(&spec, a.test_solver_delay_ms)?, &opts)
-        } else {
-            sweep_heights(&spec, rcwa_height_solver(&spec)?, &opts)
+        match job.test_solver {
+            Some(delay_ms) => sweep(&spec, test_solver(&spec, delay_ms)?, &opts),
+            None => sweep_heights(&spec, rcwa_height_solver(&spec)?, &opts),
         }
     };
-    let report = match a.threads {
+    let report = match job.threads {
         Some(t) => rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build()
@@ -438,50 +481,58 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         computed: report.computed.clone(),
         tool_version: crate::VERSION.to_string(),
     };
-    store::write_library(&out, &report.library, &meta)?;
+    store::write_library(out, &report.library, &meta)?;
     let _ = std::fs::remove_file(&ckpt);
-    if !a.quiet && !a.no_summary {
-        let attempted = report.solved + report.resumed + report.failed.len();
-        out!(
-            "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
-            out.display(),
-            report.solved,
-            report.elapsed_s,
-            report.resumed,
-            report.failed.len(),
-            attempted,
-            shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
-        );
-        for &p in &spec.pitches {
-            let sk: Vec<f64> = report
-                .skipped
-                .iter()
-                .filter(|(q, _)| *q == p)
-                .map(|(_, r)| *r)
-                .collect();
-            if !sk.is_empty() {
-                out!(
-                    "  pitch {p} µm: {} radii skipped ({:.4}..{:.4} µm): 2 r + min_gap {} µm > pitch",
-                    sk.len(),
-                    sk[0],
-                    sk[sk.len() - 1],
-                    spec.min_gap
-                );
-            }
-        }
-        for (c, e) in report.failed.iter().take(10) {
+    Ok((spec, report))
+}
+
+/// What `metalens library` prints after a sweep: cells solved, skipped and failed, and the
+/// phase coverage.
+fn print_sweep_summary(
+    out: &Path,
+    spec: &SweepSpec,
+    report: &crate::library::sweep::SweepReport,
+    shard: Option<Shard>,
+) {
+    let attempted = report.solved + report.resumed + report.failed.len();
+    out!(
+        "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
+        out.display(),
+        report.solved,
+        report.elapsed_s,
+        report.resumed,
+        report.failed.len(),
+        attempted,
+        shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
+    );
+    for &p in &spec.pitches {
+        let sk: Vec<f64> = report
+            .skipped
+            .iter()
+            .filter(|(q, _)| *q == p)
+            .map(|(_, r)| *r)
+            .collect();
+        if !sk.is_empty() {
             out!(
-                "  failed: radius {} µm, pitch {} µm, height {} µm: {e}",
-                c.radius,
-                c.pitch,
-                c.height
+                "  pitch {p} µm: {} radii skipped ({:.4}..{:.4} µm): 2 r + min_gap {} µm > pitch",
+                sk.len(),
+                sk[0],
+                sk[sk.len() - 1],
+                spec.min_gap
             );
         }
-        if shard.is_none() {
-            print_coverage(&report.library, 0.5);
-        }
     }
-    Ok(())
+    for (c, e) in report.failed.iter().take(10) {
+        out!(
+            "  failed: radius {} µm, pitch {} µm, height {} µm: {e}",
+            c.radius,
+            c.pitch,
+            c.height
+        );
+    }
+    if shard.is_none() {
+        print_coverage(&report.library, 0.5);
+    }
 }
 
 /// Cells of the sweep (or of its shard) that fit their pitch: the cells to solve.

@@ -2,8 +2,8 @@
 //! focal-spot metrics as JSON and a figure set.
 
 use crate::metrics::pipeline::{run_ideal, LensResult, LensSpec, RunOptions};
-use crate::nearfield::{Outside, Polarization};
-use crate::{Error, Result, C64};
+use crate::nearfield::{Polarization, Surround};
+use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `metalens propagate`.
@@ -86,73 +86,147 @@ pub struct Args {
     pub save_near_field: Option<PathBuf>,
 }
 
-pub(crate) fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
-    let polarization = Polarization::parse(&args.polarization)?;
-    let outside = match args.outside.as_str() {
-        "opaque" => Outside::Opaque,
-        "bare" => Outside::Bare(C64::new(
-            2.0 * spec.n_incident / (spec.n_incident + spec.n_exit),
-            0.0,
-        )),
-        o => return Err(Error::invalid("outside", o, "must be opaque or bare")),
-    };
-    if !(args.padding.is_finite() && args.padding >= 2.0) {
-        return Err(Error::invalid(
-            "padding",
-            args.padding,
-            "must be ≥ 2 (zero padding at least twice the aperture)",
-        ));
+/// `--outside opaque|bare`.
+fn parse_outside(s: &str) -> Result<Surround> {
+    match s {
+        "opaque" => Ok(Surround::Opaque),
+        "bare" => Ok(Surround::Substrate),
+        o => Err(Error::invalid("outside", o, "must be opaque or bare")),
     }
-    for &z in &args.z_um {
-        if !(z.is_finite() && z > 0.0) {
+}
+
+/// The propagation settings of a run, parsed: from the flags of `metalens propagate` or from
+/// a design's `[propagation]` section.
+#[derive(Clone, Debug)]
+pub struct FocusSettings {
+    pub polarization: Polarization,
+    pub outside: Surround,
+    /// Aperture grid spacing, µm (None: automatic).
+    pub dx_um: Option<f64>,
+    pub fft_size: Option<usize>,
+    /// Minimum zero-padding factor (≥ 2).
+    pub padding: f64,
+    /// Efficiency circle radii in units of the FWHM.
+    pub efficiency_k: Vec<f64>,
+    /// FWHM (µm) of the efficiency circles instead of the measured one.
+    pub circle_fwhm_um: Option<f64>,
+    /// On-axis scan from / to, µm (None: 0.5 f / 1.5 f).
+    pub z_start_um: Option<f64>,
+    pub z_end_um: Option<f64>,
+    /// Planes in the on-axis scan and the sections.
+    pub planes: usize,
+    /// Extra planes, µm.
+    pub z_um: Vec<f64>,
+    pub at_design_focus: bool,
+    /// Progress bar on a terminal.
+    pub progress: bool,
+}
+
+impl FocusSettings {
+    /// The flags of `metalens propagate`.
+    pub fn of_args(args: &Args) -> Result<Self> {
+        Ok(FocusSettings {
+            polarization: Polarization::parse(&args.polarization)?,
+            outside: parse_outside(&args.outside)?,
+            dx_um: args.dx_um,
+            fft_size: args.fft_size,
+            padding: args.padding,
+            efficiency_k: args.efficiency_k.clone(),
+            circle_fwhm_um: args.circle_fwhm_um,
+            z_start_um: args.z_start_um,
+            z_end_um: args.z_end_um,
+            planes: args.planes,
+            z_um: args.z_um.clone(),
+            at_design_focus: args.at_design_focus,
+            progress: !args.quiet,
+        })
+    }
+
+    /// A design's `[propagation]` section for a lens of pitch `pitch_um` (the defaults of
+    /// `metalens propagate` for what the section does not set; no progress bar).
+    pub fn of_design(p: &crate::io::design::PropagationSection, pitch_um: f64) -> Self {
+        FocusSettings {
+            polarization: p.polarization,
+            outside: p.aperture,
+            dx_um: p.samples_per_pitch.map(|n| pitch_um / n as f64),
+            fft_size: None,
+            padding: 2.0,
+            efficiency_k: p.efficiency_radii.clone(),
+            circle_fwhm_um: None,
+            z_start_um: None,
+            z_end_um: None,
+            planes: 200,
+            z_um: Vec::new(),
+            at_design_focus: false,
+            progress: false,
+        }
+    }
+
+    /// The analysis options for the lens `spec`, every setting checked.
+    pub fn run_options(&self, spec: &LensSpec) -> Result<RunOptions> {
+        if !(self.padding.is_finite() && self.padding >= 2.0) {
             return Err(Error::invalid(
-                "plane z",
-                format!("{z} µm"),
+                "padding",
+                self.padding,
+                "must be ≥ 2 (zero padding at least twice the aperture)",
+            ));
+        }
+        for &z in &self.z_um {
+            if !(z.is_finite() && z > 0.0) {
+                return Err(Error::invalid(
+                    "plane z",
+                    format!("{z} µm"),
+                    "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+                ));
+            }
+        }
+        let f = spec.focal_length();
+        let z0 = self.z_start_um.unwrap_or(0.5 * f);
+        let z1 = self.z_end_um.unwrap_or(1.5 * f);
+        if !(z0.is_finite() && z0 > 0.0) {
+            return Err(Error::invalid(
+                "z start",
+                format!("{z0} µm"),
                 "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
             ));
         }
+        if !(z1.is_finite() && z1 > z0) {
+            return Err(Error::invalid(
+                "z end",
+                format!("{z1} µm"),
+                format!("must be greater than the z start {z0} µm"),
+            ));
+        }
+        if self.planes < 3 || self.planes > 100_000 {
+            return Err(Error::invalid(
+                "planes",
+                self.planes,
+                "must be between 3 and 100000",
+            ));
+        }
+        if let Some(c) = self.circle_fwhm_um {
+            crate::error::check_positive("circle FWHM", c, "µm")?;
+        }
+        let z_max = z1.max(self.z_um.iter().cloned().fold(0.0, f64::max));
+        Ok(RunOptions {
+            polarization: self.polarization,
+            dx: self.dx_um,
+            fft_size: self.fft_size,
+            padding: self.padding,
+            efficiency_k: self.efficiency_k.clone(),
+            circle_fwhm: self.circle_fwhm_um,
+            z_range: Some((z0, z1.max(z_max))),
+            n_z: self.planes,
+            at_design_focus: self.at_design_focus,
+            outside: self.outside.outside(spec.n_incident, spec.n_exit),
+            progress: super::progress::shared(super::progress::visible(!self.progress), None),
+        })
     }
-    let f = spec.focal_length();
-    let z0 = args.z_start_um.unwrap_or(0.5 * f);
-    let z1 = args.z_end_um.unwrap_or(1.5 * f);
-    if !(z0.is_finite() && z0 > 0.0) {
-        return Err(Error::invalid(
-            "z start",
-            format!("{z0} µm"),
-            "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
-        ));
-    }
-    if !(z1.is_finite() && z1 > z0) {
-        return Err(Error::invalid(
-            "z end",
-            format!("{z1} µm"),
-            format!("must be greater than the z start {z0} µm"),
-        ));
-    }
-    if args.planes < 3 || args.planes > 100_000 {
-        return Err(Error::invalid(
-            "planes",
-            args.planes,
-            "must be between 3 and 100000",
-        ));
-    }
-    if let Some(c) = args.circle_fwhm_um {
-        crate::error::check_positive("circle FWHM", c, "µm")?;
-    }
-    let z_max = z1.max(args.z_um.iter().cloned().fold(0.0, f64::max));
-    Ok(RunOptions {
-        polarization,
-        dx: args.dx_um,
-        fft_size: args.fft_size,
-        padding: args.padding,
-        efficiency_k: args.efficiency_k.clone(),
-        circle_fwhm: args.circle_fwhm_um,
-        z_range: Some((z0, z1.max(z_max))),
-        n_z: args.planes,
-        at_design_focus: args.at_design_focus,
-        outside,
-        progress: !args.quiet,
-    })
+}
+
+/// The analysis options of the flags of `metalens propagate` for the lens `spec`.
+pub(crate) fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
+    FocusSettings::of_args(args)?.run_options(spec)
 }
 
 /// The JSON document of one or two lenses (the contract of the issue: `fwhm.*`,
@@ -260,9 +334,7 @@ pub fn run(args: Args) -> Result<()> {
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        crate::io::write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
-        crate::plot::focal::write_all(dir, &spec, &result, None)?;
+        write_focus(dir, &text, &spec, &result, None)?;
     }
     if args.json {
         println!("{text}");
@@ -368,30 +440,15 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         super::propagate_nearfield::save(out, &nf, &spec, opts.polarization, &source)?;
     }
     crate::io::guard::check_interrupt(|| "nothing saved (propagation not started)".into())?;
-    let (mut designed, ideal) = crate::metrics::pipeline::run_designed(&nf, &spec, &opts)?;
-    if let Some(st) = designed.report.strehl.filter(|&x| x > 1.0 + 1e-3) {
-        // legal numbers, meaningless result: say so
-        designed.warnings.push(format!(
-            "Strehl ratio {st:.3} exceeds 1: the designed focus is brighter than the ideal lens's (uniform transverse amplitude) at its own focal plane; the local periodic approximation over-states the rim's power at high NA, so read it as an upper bound, not as a lens better than ideal"
-        ));
-    }
-    for w in designed.warnings.iter().chain(&ideal.warnings) {
-        eprintln!("warning: {w}");
-    }
-    let doc = document(
-        "layout",
-        &spec,
-        opts.polarization,
-        &designed,
-        Some(&ideal),
-        &[],
-    );
+    let LensFocus {
+        designed,
+        ideal,
+        document: doc,
+    } = focus_of_near_field(&nf, &spec, &opts)?;
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        crate::io::write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
-        crate::plot::focal::write_all(dir, &spec, &designed, Some(&ideal))?;
+        write_focus(dir, &text, &spec, &designed, Some(&ideal))?;
     }
     if args.json {
         println!("{text}");
@@ -403,13 +460,69 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// One designed lens at its focus, with the ideal lens of the same NA, diameter and grid.
+pub struct LensFocus {
+    pub designed: LensResult,
+    pub ideal: LensResult,
+    /// The JSON document of both (what propagate.json holds).
+    pub document: serde_json::Value,
+}
+
+/// The focus of a designed lens's near field and of its ideal lens; the warnings of both are
+/// printed (and kept in the results).
+pub fn focus_of_near_field(
+    nf: &crate::nearfield::NearField,
+    spec: &LensSpec,
+    opts: &RunOptions,
+) -> Result<LensFocus> {
+    let (mut designed, ideal) = crate::metrics::pipeline::run_designed(nf, spec, opts)?;
+    if let Some(st) = designed.report.strehl.filter(|&x| x > 1.0 + 1e-3) {
+        // legal numbers, meaningless result: say so
+        designed.warnings.push(format!(
+            "Strehl ratio {st:.3} exceeds 1: the designed focus is brighter than the ideal lens's (uniform transverse amplitude) at its own focal plane; the local periodic approximation over-states the rim's power at high NA, so read it as an upper bound, not as a lens better than ideal"
+        ));
+    }
+    for w in designed.warnings.iter().chain(&ideal.warnings) {
+        eprintln!("warning: {w}");
+    }
+    let document = document(
+        "layout",
+        spec,
+        opts.polarization,
+        &designed,
+        Some(&ideal),
+        &[],
+    );
+    Ok(LensFocus {
+        designed,
+        ideal,
+        document,
+    })
+}
+
+/// Write propagate.json (`text`) and the figures into `dir` (created when missing).
+pub fn write_focus(
+    dir: &Path,
+    text: &str,
+    spec: &LensSpec,
+    main: &LensResult,
+    ideal: Option<&LensResult>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    crate::io::write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
+    crate::plot::focal::write_all(dir, spec, main, ideal)
+}
+
 /// The lens of a layout file (the incidence index from the file when it records it).
 pub(crate) fn layout_spec(args: &Args, layout: &crate::io::layout_file::LayoutFile) -> LensSpec {
+    layout_lens_spec(layout, args.n_incident)
+}
+
+/// The lens of a layout record; `n_incident` when the record does not give the incidence
+/// index.
+pub fn layout_lens_spec(layout: &crate::io::layout_file::LayoutFile, n_incident: f64) -> LensSpec {
     let lens = &layout.lens;
-    let n_incident = match layout.incidence_index {
-        Some(n) => n,
-        None => args.n_incident,
-    };
+    let n_incident = layout.incidence_index.unwrap_or(n_incident);
     LensSpec {
         wavelength_um: lens.wavelength,
         na: lens.numerical_aperture(),
@@ -420,7 +533,7 @@ pub(crate) fn layout_spec(args: &Args, layout: &crate::io::layout_file::LayoutFi
 }
 
 /// The LPA near field of a layout file: every pillar's cell carries the library t.
-pub(crate) fn layout_near_field(
+pub fn layout_near_field(
     dx_um: Option<f64>,
     layout: &crate::io::layout_file::LayoutFile,
     spec: &LensSpec,

@@ -61,100 +61,14 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         Some(p) => Some(crate::io::layout_file::LayoutFile::load(p)?),
         None => None,
     };
-    // the lens: from the layout, else flags, else the file's lens datasets
-    let spec = match &layout {
-        Some(l) => {
-            let s = layout_spec(args, l);
-            if let Some(w) = args.wavelength_um {
-                if (w - s.wavelength_um).abs() > 1e-6 * s.wavelength_um {
-                    return Err(Error::invalid(
-                        "--wavelength",
-                        format!("{w} µm"),
-                        format!("the layout is for {} µm", s.wavelength_um),
-                    ));
-                }
-            }
-            s
-        }
-        None => {
-            let pick = |flag: Option<f64>, from_file: Option<f64>, name: &str| {
-                flag.or(from_file).ok_or_else(|| {
-                    Error::invalid(
-                        name,
-                        "missing",
-                        format!(
-                            "{} records no lens: give {name} or --layout",
-                            path.display()
-                        ),
-                    )
-                })
-            };
-            let iw = file.wavelength_index(args.wavelength_um, path)?;
-            LensSpec {
-                wavelength_um: file.wavelengths_um[iw],
-                na: pick(args.na, file.lens.map(|l| l.numerical_aperture), "--na")?,
-                diameter_um: pick(
-                    args.diameter_um,
-                    file.lens.map(|l| l.diameter_um),
-                    "--diameter",
-                )?,
-                n_exit: file.medium_index,
-                n_incident: file.incident_index,
-            }
-        }
-    };
-    spec.validate()?;
-    let iw = match file.wavelength_index(Some(spec.wavelength_um), path) {
-        Ok(i) => i,
-        Err(_) => {
-            return Err(Error::invalid(
-                format!("{}: wavelength", path.display()),
-                format!("{:?} µm", file.wavelengths_um),
-                format!(
-                    "does not include the layout's wavelength {} µm",
-                    spec.wavelength_um
-                ),
-            ))
-        }
-    };
-    if (file.medium_index - spec.n_exit).abs() > 1e-6 * spec.n_exit {
-        return Err(Error::invalid(
-            format!("{}: medium_index", path.display()),
-            file.medium_index,
-            format!("must equal the lens's exit index {}", spec.n_exit),
-        ));
-    }
-    // refuse a grid too coarse for the NA before resampling and propagating
-    let dx = file.spacing(path)?;
-    let need = spec.wavelength_um / (2.0 * spec.na);
-    if dx > need * (1.0 + 1e-12) {
-        return Err(Error::invalid(
-            format!("{}: grid spacing", path.display()),
-            format!("{dx} µm"),
-            format!(
-                "too coarse for NA {} at λ {} µm: needs ≤ {need:.4} µm (λ/(2 NA))",
-                spec.na, spec.wavelength_um
-            ),
-        ));
-    }
+    let spec = near_field_lens_spec(args, path, &file, layout.as_ref())?;
+    let iw = check_file_fits_lens(&file, &spec, path)?;
     let opts = options(args, &spec)?;
     let (fp, resampling) = file.plane(iw, path)?;
     if !args.quiet {
         eprintln!("{}", resampling.describe());
     }
-    let mut notes = Vec::new();
-    if resampling.error_estimate > 1e-2 {
-        notes.push(format!(
-            "resampling error estimate {:.2e} exceeds 1e-2: the file's field has content near its Nyquist frequency or runs off its grid",
-            resampling.error_estimate
-        ));
-    }
-    if resampling.edge_power_fraction > 1e-3 {
-        notes.push(format!(
-            "{:.2e} of |E|² lies on the file's outermost samples: the field is cut at the file's edge (the propagation takes zero outside)",
-            resampling.edge_power_fraction
-        ));
-    }
+    let notes = resampling_notes(&resampling);
     if let Some(out) = &args.save_near_field {
         NearFieldFile::from_plane(
             &fp,
@@ -209,9 +123,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
     let text =
         serde_json::to_string_pretty(&doc).map_err(|e| Error::numerical("cli", e.to_string()))?;
     if let Some(dir) = &args.out {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        crate::io::write_atomic(&dir.join("propagate.json"), text.as_bytes())?;
-        crate::plot::focal::write_all(dir, &spec, &measured, Some(&ideal))?;
+        super::propagate::write_focus(dir, &text, &spec, &measured, Some(&ideal))?;
     }
     if args.json {
         println!("{text}");
@@ -225,4 +137,114 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         summary(&spec, &ideal);
     }
     Ok(())
+}
+
+/// The lens a near-field file is analysed as: the layout's (checked against `--wavelength`),
+/// else the flags, else the file's lens datasets.
+fn near_field_lens_spec(
+    args: &Args,
+    path: &Path,
+    file: &NearFieldFile,
+    layout: Option<&crate::io::layout_file::LayoutFile>,
+) -> Result<LensSpec> {
+    let spec = match layout {
+        Some(l) => {
+            let s = layout_spec(args, l);
+            if let Some(w) = args.wavelength_um {
+                if (w - s.wavelength_um).abs() > 1e-6 * s.wavelength_um {
+                    return Err(Error::invalid(
+                        "--wavelength",
+                        format!("{w} µm"),
+                        format!("the layout is for {} µm", s.wavelength_um),
+                    ));
+                }
+            }
+            s
+        }
+        None => {
+            let pick = |flag: Option<f64>, from_file: Option<f64>, name: &str| {
+                flag.or(from_file).ok_or_else(|| {
+                    Error::invalid(
+                        name,
+                        "missing",
+                        format!(
+                            "{} records no lens: give {name} or --layout",
+                            path.display()
+                        ),
+                    )
+                })
+            };
+            let iw = file.wavelength_index(args.wavelength_um, path)?;
+            LensSpec {
+                wavelength_um: file.wavelengths_um[iw],
+                na: pick(args.na, file.lens.map(|l| l.numerical_aperture), "--na")?,
+                diameter_um: pick(
+                    args.diameter_um,
+                    file.lens.map(|l| l.diameter_um),
+                    "--diameter",
+                )?,
+                n_exit: file.medium_index,
+                n_incident: file.incident_index,
+            }
+        }
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// The file holds the lens's wavelength (its index is returned), its exit medium, and a grid
+/// fine enough for its NA (refused before resampling and propagating).
+fn check_file_fits_lens(file: &NearFieldFile, spec: &LensSpec, path: &Path) -> Result<usize> {
+    let iw = match file.wavelength_index(Some(spec.wavelength_um), path) {
+        Ok(i) => i,
+        Err(_) => {
+            return Err(Error::invalid(
+                format!("{}: wavelength", path.display()),
+                format!("{:?} µm", file.wavelengths_um),
+                format!(
+                    "does not include the layout's wavelength {} µm",
+                    spec.wavelength_um
+                ),
+            ))
+        }
+    };
+    if (file.medium_index - spec.n_exit).abs() > 1e-6 * spec.n_exit {
+        return Err(Error::invalid(
+            format!("{}: medium_index", path.display()),
+            file.medium_index,
+            format!("must equal the lens's exit index {}", spec.n_exit),
+        ));
+    }
+    // refuse a grid too coarse for the NA before resampling and propagating
+    let dx = file.spacing(path)?;
+    let need = spec.wavelength_um / (2.0 * spec.na);
+    if dx > need * (1.0 + 1e-12) {
+        return Err(Error::invalid(
+            format!("{}: grid spacing", path.display()),
+            format!("{dx} µm"),
+            format!(
+                "too coarse for NA {} at λ {} µm: needs ≤ {need:.4} µm (λ/(2 NA))",
+                spec.na, spec.wavelength_um
+            ),
+        ));
+    }
+    Ok(iw)
+}
+
+/// Warnings about the resampling of the file's field onto the propagation grid.
+fn resampling_notes(resampling: &crate::io::nearfield_file::Resampling) -> Vec<String> {
+    let mut notes = Vec::new();
+    if resampling.error_estimate > 1e-2 {
+        notes.push(format!(
+            "resampling error estimate {:.2e} exceeds 1e-2: the file's field has content near its Nyquist frequency or runs off its grid",
+            resampling.error_estimate
+        ));
+    }
+    if resampling.edge_power_fraction > 1e-3 {
+        notes.push(format!(
+            "{:.2e} of |E|² lies on the file's outermost samples: the field is cut at the file's edge (the propagation takes zero outside)",
+            resampling.edge_power_fraction
+        ));
+    }
+    notes
 }

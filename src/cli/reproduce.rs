@@ -18,9 +18,8 @@
 use crate::io::design::Design;
 use crate::library::sweep::SweepSpec;
 use crate::library::PhaseLibrary;
-use crate::plot::study::{write_panels, Legend, Panel, Series};
+use crate::plot::study::{write_panels, Panel, Series};
 use crate::{Error, Result};
-use clap::Parser;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -38,27 +37,6 @@ pub struct Args {
     /// No progress bars and no summary.
     #[arg(long)]
     pub quiet: bool,
-}
-
-#[derive(Parser)]
-struct LibraryCmd {
-    #[command(flatten)]
-    args: super::library::Args,
-}
-#[derive(Parser)]
-struct LayoutCmd {
-    #[command(flatten)]
-    args: super::layout::Args,
-}
-#[derive(Parser)]
-struct PropagateCmd {
-    #[command(flatten)]
-    args: super::propagate::Args,
-}
-
-fn parse<T: Parser>(argv: &[String]) -> Result<T> {
-    T::try_parse_from(argv)
-        .map_err(|e| Error::numerical("reproduce", format!("internal argument error: {e}")))
 }
 
 /// The reference study's published numbers: (lens, NA, focusing efficiency, FWHM in λ).
@@ -91,10 +69,7 @@ const FWHM_KINDS: [(&str, &str); 3] = [
     ("sz", "axial flux Sz"),
 ];
 
-fn s(p: &Path) -> String {
-    p.display().to_string()
-}
-
+/// A JSON record saved by an earlier run (a finished lens of a study, reused as it stands).
 fn read_json(p: &Path) -> Result<Value> {
     let t = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
     serde_json::from_str(&t).map_err(|e| Error::format(p, e.to_string()))
@@ -140,57 +115,102 @@ fn load(arg: &str) -> Result<(Design, String, String)> {
 }
 
 /// The library stage. Reuses `lib` when it was written by this tool version for the same sweep
-/// (returns true then); otherwise runs `metalens library` (which resumes from a checkpoint).
-fn library_stage(design: &Design, design_path: &Path, lib: &Path, quiet: bool) -> Result<bool> {
+/// (`reused` is true then); otherwise sweeps it (resuming from a checkpoint) as `metalens
+/// library` does. `design_path` is the design file the run recorded (the library must not
+/// overwrite it).
+fn library_stage(
+    design: &Design,
+    text: &str,
+    design_path: &Path,
+    lib: &Path,
+    quiet: bool,
+) -> Result<LibraryStage> {
     let want = SweepSpec::from_design(design)?;
     if lib.exists() {
-        if let Ok((_, meta)) = PhaseLibrary::load_with_meta(lib) {
+        if let Ok((library, meta)) = PhaseLibrary::load_with_meta(lib) {
             if meta.spec == want && meta.tool_version == crate::VERSION && meta.shard.is_none() {
                 if !quiet {
                     eprintln!("reusing {} (same sweep, same tool version)", lib.display());
                 }
-                return Ok(true);
+                return Ok(LibraryStage {
+                    library,
+                    reused: true,
+                });
             }
         }
     }
-    let mut argv: Vec<String> = vec![
-        "library".into(),
-        s(design_path),
-        "-o".into(),
-        s(lib),
-        "--no-summary".into(),
-    ];
-    if quiet {
-        argv.push("--quiet".into());
-    }
-    super::library::run(parse::<LibraryCmd>(&argv)?.args)?;
-    Ok(false)
+    let job = super::library::SweepJob {
+        quiet,
+        ..Default::default()
+    };
+    let (_, report) =
+        super::library::build_library(design, text.to_string(), lib, &[design_path], &job)?;
+    Ok(LibraryStage {
+        library: report.library,
+        reused: false,
+    })
 }
 
-/// Layout and propagation of one lens into `dir`; returns (focus json, layout json, layout s,
-/// propagation s).
+/// The phase library of a run and whether it was reused from an earlier run.
+struct LibraryStage {
+    library: PhaseLibrary,
+    reused: bool,
+}
+
+/// One lens laid out and analysed: the layout report (layout.json) and the focus of the
+/// lens and of its ideal counterpart (focus/propagate.json), with the stage times.
+struct LensStage {
+    focus: Value,
+    layout: Value,
+    t_layout_s: f64,
+    t_propagate_s: f64,
+}
+
+/// The focus of one laid-out lens by the local periodic approximation, with the ideal lens
+/// of the same NA, diameter and grid beside it: the layout record and the design's
+/// `[propagation]` settings in, the report record out. (A full-wave near field of the same
+/// layout goes through [`super::propagate::focus_of_near_field`] the same way.)
+pub fn lpa_focus(
+    layout: &crate::io::layout_file::LayoutFile,
+    propagation: &crate::io::design::PropagationSection,
+) -> Result<(
+    crate::metrics::pipeline::LensSpec,
+    super::propagate::LensFocus,
+)> {
+    let spec = super::propagate::layout_lens_spec(layout, 1.0);
+    spec.validate()?;
+    let opts =
+        super::propagate::FocusSettings::of_design(propagation, layout.pitch).run_options(&spec)?;
+    let nf = super::propagate::layout_near_field(opts.dx, layout, &spec, &opts)?;
+    crate::io::guard::check_interrupt(|| "nothing saved (propagation not started)".into())?;
+    let focus = super::propagate::focus_of_near_field(&nf, &spec, &opts)?;
+    Ok((spec, focus))
+}
+
+/// Layout and propagation of one lens into `dir`: `design_path` is the design file recorded
+/// for it (the outputs must not overwrite it), `lib` the library file the library came from.
 fn lens_stage(
     design: &Design,
     design_path: &Path,
+    library: &PhaseLibrary,
     lib: &Path,
     dir: &Path,
     quiet: bool,
-) -> Result<(Value, Value, f64, f64)> {
+) -> Result<LensStage> {
     let t0 = Instant::now();
-    let lay = dir.join("layout");
-    let mut argv: Vec<String> = vec![
-        "layout".into(),
-        s(design_path),
-        "--library".into(),
-        s(lib),
-        "-o".into(),
-        s(&lay),
-        "--no-summary".into(),
-    ];
-    if quiet {
-        argv.push("--quiet".into());
-    }
-    super::layout::run(parse::<LayoutCmd>(&argv)?.args)?;
+    let stem = dir.join("layout");
+    let job = super::layout::LayoutJob {
+        design,
+        design_file: design_path,
+        flags: super::layout::LayoutOptions::default(),
+        output: &stem,
+        quiet,
+    };
+    let done = super::layout::lay_out(&job, super::layout::LibrarySource::Loaded(library, lib))?;
+    let layout_h5 = dir.join("layout.h5");
+    let record = crate::io::layout_file::LayoutFile::of_layout(&done.layout, &layout_h5)?;
+    let layout_json = done.json;
+    drop(done.layout);
     let t_lay = t0.elapsed().as_secs_f64();
     crate::io::guard::check_interrupt(|| {
         format!(
@@ -198,32 +218,23 @@ fn lens_stage(
             dir.display()
         )
     })?;
-    let prop = dir.join("focus");
-    // propagate prints its own summary unless quiet; the report summarises instead
-    let mut argv: Vec<String> = vec![
-        "propagate".into(),
-        s(&dir.join("layout.h5")),
-        "--out".into(),
-        s(&prop),
-        "--quiet".into(),
-    ];
     // [propagation] drives the propagation: polarisation, outside, efficiency radii, sampling
-    let pitch = design.lens.as_ref().map_or(0.25, |l| l.pitch);
-    argv.extend(
-        design
-            .propagation
-            .clone()
-            .unwrap_or_default()
-            .propagate_flags(pitch),
-    );
-    super::propagate::run(parse::<PropagateCmd>(&argv)?.args)?;
+    let prop = dir.join("focus");
+    crate::io::guard::preflight_dir(&prop, &[&layout_h5])?;
+    let _lock = crate::io::guard::Lock::acquire(&prop)?;
+    let propagation = design.propagation.clone().unwrap_or_default();
+    let (spec, focus) = lpa_focus(&record, &propagation)?;
+    drop(record);
+    let text = serde_json::to_string_pretty(&focus.document)
+        .map_err(|e| Error::numerical("cli", e.to_string()))?;
+    super::propagate::write_focus(&prop, &text, &spec, &focus.designed, Some(&focus.ideal))?;
     let t_prop = t0.elapsed().as_secs_f64() - t_lay;
-    Ok((
-        read_json(&prop.join("propagate.json"))?,
-        read_json(&dir.join("layout.json"))?,
-        t_lay,
-        t_prop,
-    ))
+    Ok(LensStage {
+        focus: focus.document,
+        layout: layout_json,
+        t_layout_s: t_lay,
+        t_propagate_s: t_prop,
+    })
 }
 
 /// Run `metalens reproduce` / `metalens run`.
@@ -260,7 +271,8 @@ pub fn run(a: Args) -> Result<()> {
     write(&design_path, &text)?;
     let lib = out.join("library.h5");
     let t0 = Instant::now();
-    let reused = library_stage(&design, &design_path, &lib, a.quiet)?;
+    let LibraryStage { library, reused } =
+        library_stage(&design, &text, &design_path, &lib, a.quiet)?;
     let t_lib = t0.elapsed().as_secs_f64();
     crate::io::guard::check_interrupt(|| {
         format!(
@@ -268,7 +280,13 @@ pub fn run(a: Args) -> Result<()> {
             lib.display()
         )
     })?;
-    let (focus, layout, t_lay, t_prop) = lens_stage(&design, &design_path, &lib, &out, a.quiet)?;
+    let LensStage {
+        focus,
+        layout,
+        t_layout_s: t_lay,
+        t_propagate_s: t_prop,
+    } = lens_stage(&design, &design_path, &library, &lib, &out, a.quiet)?;
+    drop(library);
     let study = study_of(&design);
     let mem = peak_memory_mb();
     let report = json!({
@@ -634,19 +652,24 @@ struct StudyLens {
     reused: bool,
 }
 
-fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -> Result<()> {
-    let t0 = Instant::now();
-    let nas = design
-        .study
-        .as_ref()
-        .map(|s| s.nas.clone())
-        .unwrap_or_default();
+/// One lens of a study before it is run: its NA, pitch, folder tag, design and the design's
+/// text (recorded in its folder and, with the library's identity, its completion marker).
+struct DerivedLens {
+    na: f64,
+    pitch: f64,
+    tag: String,
+    design: Design,
+    text: String,
+}
+
+/// Every lens of the study (each NA at each library pitch), derived and checked before any
+/// work: a bad NA fails in a second, not an hour in.
+fn derive_study_lenses(design: &Design, name: &str, nas: &[f64]) -> Result<Vec<DerivedLens>> {
     let pitches = design.pitches()?;
     let (_, _, exit) = design.materials.parse()?;
     let n_exit = exit.index(design.source.wavelength)?.re;
-    // derive and check every lens before any work: a bad NA fails in a second, not an hour in
     let mut derived = Vec::new();
-    for &na in &nas {
+    for &na in nas {
         for &p in &pitches {
             let mut d = design.clone();
             d.study = None;
@@ -662,90 +685,74 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
             }
             let body = toml::to_string(&d)
                 .map_err(|e| Error::numerical("reproduce", format!("design to TOML: {e}")))?;
-            let dtext = format!(
+            let text = format!(
                 "# derived by metalens {} from `{name}`: the study's [lens] at NA {na}, pitch {p} µm\n{body}",
                 crate::VERSION
             );
-            derived.push((na, p, format!("na{na:.2}-p{p:.3}"), dtext));
+            derived.push(DerivedLens {
+                na,
+                pitch: p,
+                tag: format!("na{na:.2}-p{p:.3}"),
+                design: d,
+                text,
+            });
         }
     }
-    let design_path = out.join("design.toml");
-    write(&design_path, text)?;
-    let lib = out.join("library.h5");
-    let lib_reused = library_stage(design, &design_path, &lib, quiet)?;
-    let t_lib = t0.elapsed().as_secs_f64();
-    let bar = if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = indicatif::ProgressBar::new(derived.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{msg:>18} [{bar:40}] {pos}/{len} lenses, {elapsed} (eta {eta})",
+    Ok(derived)
+}
+
+/// One lens of the study into `out/lenses/<tag>`: reused when the folder's completion marker
+/// names the same derived design and library sweep (and the library was reused), laid out
+/// and propagated otherwise.
+fn study_lens(
+    lens: DerivedLens,
+    library: &LibraryStage,
+    lib: &Path,
+    lib_identity: &str,
+    out: &Path,
+) -> Result<StudyLens> {
+    let dir = out.join("lenses").join(&lens.tag);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dpath = dir.join("design.toml");
+    let done = dir.join("focus").join("propagate.json");
+    // reused only when complete: the marker is written last and names the derived design
+    // and the library sweep
+    let identity = format!("{}\nlibrary: {lib_identity}", lens.text);
+    let (focus, layout, reused) =
+        if library.reused && crate::io::guard::marker_matches(&dir, &identity) {
+            (
+                read_json(&done)?,
+                read_json(&dir.join("layout.json"))?,
+                true,
             )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        Some(b)
-    } else {
-        None
-    };
-    let mut lenses = Vec::new();
-    let t1 = Instant::now();
-    let total = derived.len();
-    let lib_identity = SweepSpec::from_design(design)?.fingerprint();
-    for (na, p, tag, dtext) in derived {
-        if let Some(b) = &bar {
-            b.set_message(tag.clone());
-        }
-        let finished = lenses.len();
-        crate::io::guard::check_interrupt(|| {
-            format!(
-                "the library and {finished} of {total} lenses are saved in {}; rerun the same command to go on from there",
-                out.display()
-            )
-        })?;
-        let dir = out.join("lenses").join(&tag);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let dpath = dir.join("design.toml");
-        let done = dir.join("focus").join("propagate.json");
-        // reused only when complete: the marker is written last and names the derived design
-        // and the library sweep
-        let identity = format!("{dtext}\nlibrary: {lib_identity}");
-        let (focus, layout, reused) =
-            if lib_reused && crate::io::guard::marker_matches(&dir, &identity) {
-                (
-                    read_json(&done)?,
-                    read_json(&dir.join("layout.json"))?,
-                    true,
-                )
-            } else {
-                crate::io::guard::clear_marker(&dir)?;
-                let _ = std::fs::remove_file(&done);
-                write(&dpath, &dtext)?;
-                let mut d = design.clone();
-                d.study = None;
-                if let Some(l) = d.lens.as_mut() {
-                    l.pitch = p;
-                }
-                let (f, l, _, _) = lens_stage(&d, &dpath, &lib, &dir, true)?;
-                crate::io::guard::write_marker(&dir, &identity)?;
-                (f, l, false)
-            };
-        lenses.push(StudyLens {
-            na,
-            pitch: p,
-            tag,
-            focus,
-            layout,
-            reused,
-        });
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let t_lenses = t1.elapsed().as_secs_f64();
-    study_figures(out, &nas, &lenses)?;
-    let mem = peak_memory_mb();
+        } else {
+            crate::io::guard::clear_marker(&dir)?;
+            let _ = std::fs::remove_file(&done);
+            write(&dpath, &lens.text)?;
+            let stage = lens_stage(&lens.design, &dpath, &library.library, lib, &dir, true)?;
+            crate::io::guard::write_marker(&dir, &identity)?;
+            (stage.focus, stage.layout, false)
+        };
+    Ok(StudyLens {
+        na: lens.na,
+        pitch: lens.pitch,
+        tag: lens.tag,
+        focus,
+        layout,
+        reused,
+    })
+}
+
+/// The study's report.json: every lens's numbers with the reference study's, and `run`
+/// (library reuse, wall times, memory) merged in.
+fn study_json(
+    name: &str,
+    text: &str,
+    nas: &[f64],
+    pitches: &[f64],
+    lenses: &[StudyLens],
+    run: Value,
+) -> Value {
     let rows: Vec<Value> = lenses
         .iter()
         .map(|l| {
@@ -757,15 +764,91 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
                        "amplitude": r["amplitude"]}))})
         })
         .collect();
-    let report = json!({
+    let mut doc = json!({
         "design": name, "design_text": text, "version": crate::VERSION, "conventions": crate::CONVENTIONS,
         "kind": "study", "nas": nas, "pitches_um": pitches,
         "study_reference": STUDY.iter().map(|s| json!({"lens": s.0, "na": s.1, "focusing_efficiency": s.2, "fwhm_lambda": s.3})).collect::<Vec<_>>(),
         "lenses": rows,
-        "library_reused": lib_reused,
+    });
+    if let (Value::Object(d), Value::Object(r)) = (&mut doc, run) {
+        d.extend(r);
+    }
+    doc
+}
+
+/// The lines printed at the end of a study: lenses run and reused, the best pitch per NA.
+fn print_study_summary(name: &str, nas: &[f64], pitches: &[f64], lenses: &[StudyLens], out: &Path) {
+    println!(
+        "{name}: {} lenses ({} reused) at NA {:?} and pitches {:?} µm",
+        lenses.len(),
+        lenses.iter().filter(|l| l.reused).count(),
+        nas,
+        pitches
+    );
+    for &na in nas {
+        if let Some(best) = lenses.iter().filter(|l| l.na == na).max_by(|a, b| {
+            num(&a.focus, &["efficiency", "transmitted_r3"])
+                .unwrap_or(f64::MIN)
+                .total_cmp(&num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN))
+        }) {
+            println!(
+                "  NA {na}: best transmitted_r3 {} at pitch {:.3} µm (upper bound: local periodic approximation)",
+                pct(num(&best.focus, &["efficiency", "transmitted_r3"])),
+                best.pitch
+            );
+        }
+    }
+    println!(
+        "report: {} (report.html, report.json beside it)",
+        out.join("report.md").display()
+    );
+}
+
+fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -> Result<()> {
+    let t0 = Instant::now();
+    let nas = design
+        .study
+        .as_ref()
+        .map(|s| s.nas.clone())
+        .unwrap_or_default();
+    let pitches = design.pitches()?;
+    let derived = derive_study_lenses(design, name, &nas)?;
+    let design_path = out.join("design.toml");
+    write(&design_path, text)?;
+    let lib = out.join("library.h5");
+    let library = library_stage(design, text, &design_path, &lib, quiet)?;
+    let t_lib = t0.elapsed().as_secs_f64();
+    let bar = super::progress::bar(
+        super::progress::visible(quiet),
+        Some("{msg:>18} [{bar:40}] {pos}/{len} lenses, {elapsed} (eta {eta})"),
+    );
+    bar.set_length(derived.len() as u64);
+    let mut lenses = Vec::new();
+    let t1 = Instant::now();
+    let total = derived.len();
+    let lib_identity = SweepSpec::from_design(design)?.fingerprint();
+    for lens in derived {
+        bar.set_message(lens.tag.clone());
+        let finished = lenses.len();
+        crate::io::guard::check_interrupt(|| {
+            format!(
+                "the library and {finished} of {total} lenses are saved in {}; rerun the same command to go on from there",
+                out.display()
+            )
+        })?;
+        lenses.push(study_lens(lens, &library, &lib, &lib_identity, out)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let t_lenses = t1.elapsed().as_secs_f64();
+    study_figures(out, &nas, &lenses)?;
+    let mem = peak_memory_mb();
+    let run = json!({
+        "library_reused": library.reused,
         "wall_time_s": {"library": t_lib, "lenses": t_lenses, "total": t0.elapsed().as_secs_f64()},
         "peak_memory_mb": mem,
     });
+    let report = study_json(name, text, &nas, &pitches, &lenses, run);
     write_json(&out.join("report.json"), &report)?;
     let md = study_markdown(
         name,
@@ -774,38 +857,13 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
         &lenses,
         [t_lib, t_lenses],
         mem,
-        lib_reused,
+        library.reused,
     );
     write(&out.join("report.md"), &md)?;
     let html = crate::io::html::markdown_to_html(&md, &format!("metalens: {name}"), out)?;
     write(&out.join("report.html"), &html)?;
     if !quiet {
-        println!(
-            "{name}: {} lenses ({} reused) at NA {:?} and pitches {:?} µm",
-            lenses.len(),
-            lenses.iter().filter(|l| l.reused).count(),
-            nas,
-            pitches
-        );
-        for &na in &nas {
-            if let Some(best) = lenses.iter().filter(|l| l.na == na).max_by(|a, b| {
-                num(&a.focus, &["efficiency", "transmitted_r3"])
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(
-                        &num(&b.focus, &["efficiency", "transmitted_r3"]).unwrap_or(f64::MIN),
-                    )
-            }) {
-                println!(
-                    "  NA {na}: best transmitted_r3 {} at pitch {:.3} µm (upper bound: local periodic approximation)",
-                    pct(num(&best.focus, &["efficiency", "transmitted_r3"])),
-                    best.pitch
-                );
-            }
-        }
-        println!(
-            "report: {} (report.html, report.json beside it)",
-            out.join("report.md").display()
-        );
+        print_study_summary(name, &nas, &pitches, &lenses, out);
     }
     Ok(())
 }
@@ -890,7 +948,6 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         "pitch (µm)",
         "focusing efficiency (%)",
         None,
-        Legend::LowerLeft,
     )?;
     write_panels(
         &out.join("fwhm_vs_pitch"),
@@ -898,7 +955,6 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         "pitch (µm)",
         "transverse FWHM (λ)",
         None,
-        Legend::UpperRight,
     )?;
     write_panels(
         &out.join("strehl_vs_pitch"),
@@ -906,7 +962,6 @@ fn study_figures(out: &Path, nas: &[f64], lenses: &[StudyLens]) -> Result<()> {
         "pitch (µm)",
         "Strehl ratio",
         None,
-        Legend::UpperRight,
     )
 }
 

@@ -305,11 +305,11 @@ impl FullwaveDesign {
     pub fn focal_length_and_na(&self, n_exit: f64) -> Result<(f64, f64)> {
         let half = 0.5 * self.aperture();
         match (self.lens.na, self.lens.focal_length) {
-            (Some(na), None) => {
-                let f = half * ((n_exit / na).powi(2) - 1.0).sqrt();
-                Ok((f, na))
-            }
-            (None, Some(f)) => Ok((f, n_exit * half / (half * half + f * f).sqrt())),
+            (Some(na), None) => Ok((
+                crate::lens::focal_length_for_na(2.0 * half, na, n_exit)?,
+                na,
+            )),
+            (None, Some(f)) => Ok((f, crate::lens::numerical_aperture(2.0 * half, f, n_exit))),
             _ => Err(Error::invalid(
                 "lens",
                 "(na and focal_length)",

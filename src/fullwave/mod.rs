@@ -19,7 +19,6 @@
 //! ridge widths of its LPA layout.
 
 pub mod design;
-pub mod plot;
 pub mod propagate1d;
 pub mod solver1d;
 

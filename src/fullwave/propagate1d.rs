@@ -27,12 +27,12 @@
 //! * transmission efficiency P_t / P_inc; Strehl = total intensity at the focal point (the Sz maximum) ÷ the ideal lens's.
 
 use super::solver1d::Polarization;
+use crate::metrics::{CircleEfficiency, Efficiencies};
 use crate::numeric::{golden_section_max, linspace};
 use crate::propagate::{signed_index, EVANESCENT_CUTOFF};
 use crate::{Error, Result, C64};
 use rustfft::FftPlanner;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::f64::consts::PI;
 
 /// The angular spectrum of a 1-D aperture field.
@@ -314,7 +314,7 @@ pub struct Focus1d {
     pub fwhm_transverse: Width,
     pub fwhm_total: Width,
     pub fwhm_sz: Width,
-    pub efficiency: BTreeMap<String, f64>,
+    pub efficiency: Efficiencies,
     pub transmission_efficiency: f64,
     pub incident_power: f64,
     pub transmitted_power: f64,
@@ -420,16 +420,14 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
             continue;
         }
         let p_t = spec.propagating_power();
-        let mut eff = BTreeMap::new();
+        let mut eff = Efficiencies::default();
         for &k in &setup.efficiency_k {
             let r = k * circle;
             let pts = linspace(xp - r, xp + r, 2001);
             let s = spec.fields(focal_z, &pts).sz();
             let p = simpson(&s, pts[1] - pts[0]);
-            let key = crate::metrics::k_key(k);
-            eff.insert(format!("incident_{key}"), p / setup.incident_power);
-            eff.insert(format!("transmitted_{key}"), p / p_t);
-            eff.insert(format!("radius_um_{key}"), r);
+            eff.circles
+                .push(CircleEfficiency::new(k, r, p, setup.incident_power, p_t));
         }
         return Ok(Focus1d {
             focal_plane_z_um: focal_z,

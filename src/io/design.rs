@@ -56,7 +56,11 @@
 
 use crate::cell::LatticeKind;
 use crate::error::check_positive;
+use crate::layout::Selection;
+pub use crate::library::LibraryPolarization;
+use crate::library::SweepSpec;
 use crate::material::Material;
+use crate::nearfield::{Polarization, Surround};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -325,19 +329,6 @@ impl Range {
     }
 }
 
-/// Incident polarisations solved per library cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LibraryPolarization {
-    /// One solve with x input. t for y comes from the same solve's Jones matrix (t_yy); the
-    /// y transmittance and reflectance equal x's by the cell's symmetry (a centred disc in a
-    /// square or hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal
-    /// incidence is isotropic).
-    X,
-    /// Separate x and y solves (twice the cost; a check of the symmetry argument).
-    Both,
-}
-
 /// `[library]`: the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -398,7 +389,7 @@ pub struct LensSection {
     pub phase_offset: Option<f64>,
     /// Radius selection: "complex" (minimise |t e^{-iφ} - a|², default) or "nearest-phase".
     #[serde(default = "default_selection")]
-    pub selection: String,
+    pub selection: Selection,
     /// Interpolate the library in radius. Default true.
     #[serde(default = "default_true")]
     pub interpolate: bool,
@@ -419,11 +410,11 @@ pub struct PropagationSection {
     pub samples_per_pitch: Option<usize>,
     /// Incident polarisation: "x", "y", "rcp", "lcp". Default "x".
     #[serde(default = "default_prop_polarization")]
-    pub polarization: String,
+    pub polarization: Polarization,
     /// Outside the aperture: "opaque" (default) or "substrate" (bare substrate, Fresnel
     /// transmission: `metalens propagate --outside bare`).
     #[serde(default = "default_aperture")]
-    pub aperture: String,
+    pub aperture: Surround,
     /// Efficiency circle radii in units of the FWHM. Default [1.5, 3.0] (the report's table
     /// has a row for each).
     #[serde(default = "default_efficiency_radii")]
@@ -481,8 +472,8 @@ fn default_harmonics() -> usize {
 fn default_polarization() -> LibraryPolarization {
     LibraryPolarization::X
 }
-fn default_selection() -> String {
-    "complex".into()
+fn default_selection() -> Selection {
+    Selection::ComplexError
 }
 fn default_true() -> bool {
     true
@@ -493,11 +484,11 @@ fn default_gds_vertices() -> usize {
 fn default_gds_dbu() -> f64 {
     0.001
 }
-fn default_prop_polarization() -> String {
-    "x".into()
+fn default_prop_polarization() -> Polarization {
+    Polarization::X
 }
-fn default_aperture() -> String {
-    "opaque".into()
+fn default_aperture() -> Surround {
+    Surround::Opaque
 }
 fn default_efficiency_radii() -> Vec<f64> {
     vec![1.5, 3.0]
@@ -569,7 +560,6 @@ impl Design {
 
     /// Check every value for range and consistency (materials are parsed too).
     pub fn validate(&self) -> Result<()> {
-        use crate::error::check_non_negative;
         check_positive("wavelength", self.source.wavelength, "µm")?;
         self.materials.parse()?;
         if let Some(r) = &self.reproduces {
@@ -581,6 +571,28 @@ impl Design {
                 ));
             }
         }
+        self.check_library_axes()?;
+        if self.study.is_some() && self.lens.is_none() {
+            return Err(Error::invalid(
+                "study",
+                "a [study] without a [lens]",
+                "a study needs a [lens] section (diameter and settings of the lens to sweep)",
+            ));
+        }
+        self.check_pitches_fit()?;
+        let n_exit = self.materials.parse()?.2.index(self.source.wavelength)?.re;
+        if let Some(p) = &self.propagation {
+            p.validate()?;
+        }
+        if let Some(lens) = &self.lens {
+            self.check_lens(lens, n_exit)?;
+        }
+        Ok(())
+    }
+
+    /// The library's axes: cell height, gap, wavelengths, heights, harmonics, radius range.
+    fn check_library_axes(&self) -> Result<()> {
+        use crate::error::check_non_negative;
         check_positive("cell height", self.cell.height, "µm")?;
         check_non_negative("min_gap", self.cell.min_gap, "µm")?;
         let pitches = self.pitches()?;
@@ -632,14 +644,15 @@ impl Design {
                 ),
             ));
         }
-        if self.study.is_some() && self.lens.is_none() {
-            return Err(Error::invalid(
-                "study",
-                "a [study] without a [lens]",
-                "a study needs a [lens] section (diameter and settings of the lens to sweep)",
-            ));
-        }
-        // a pitch where no radius fits gives a library slice without a valid cell
+        Ok(())
+    }
+
+    /// Every pitch holds at least one radius of the range (with the minimum gap): a pitch
+    /// where none fits gives a library slice without a valid cell.
+    fn check_pitches_fit(&self) -> Result<()> {
+        let pitches = self.pitches()?;
+        let radii = self.radii()?;
+        let (r_min, r_max) = (radii[0], radii[radii.len() - 1]);
         for &p in &pitches {
             if !radii
                 .iter()
@@ -655,98 +668,91 @@ impl Design {
                 ));
             }
         }
-        let n_exit = self.materials.parse()?.2.index(self.source.wavelength)?.re;
-        if let Some(p) = &self.propagation {
-            p.validate()?;
+        Ok(())
+    }
+
+    /// The lens (and the study's NAs): sizes, NA below the exit index, a focal length beyond
+    /// half a wavelength, exactly one of na and focal_length.
+    fn check_lens(&self, lens: &LensSection, n_exit: f64) -> Result<()> {
+        check_positive("lens diameter", lens.diameter, "µm")?;
+        check_positive("lens pitch", lens.pitch, "µm")?;
+        if lens.diameter < lens.pitch {
+            return Err(Error::invalid(
+                "diameter",
+                format!("{} µm", lens.diameter),
+                format!("must be at least the pitch {} µm", lens.pitch),
+            ));
         }
-        if let Some(lens) = &self.lens {
-            check_positive("lens diameter", lens.diameter, "µm")?;
-            check_positive("lens pitch", lens.pitch, "µm")?;
-            if lens.diameter < lens.pitch {
-                return Err(Error::invalid(
-                    "diameter",
-                    format!("{} µm", lens.diameter),
-                    format!("must be at least the pitch {} µm", lens.pitch),
-                ));
-            }
-            let mut nas: Vec<Option<f64>> = vec![lens.na];
-            if let Some(st) = &self.study {
-                nas.extend(st.nas.iter().map(|&x| Some(x)));
-            }
-            for na in nas {
-                let mut l = lens.clone();
-                if let Some(na) = na {
-                    if !(na.is_finite() && na > 0.0 && na < n_exit) {
-                        return Err(Error::invalid(
-                            "NA",
-                            na,
-                            format!("must be in (0, {n_exit}): NA = n_exit sin θ stays below the exit medium's index"),
-                        ));
-                    }
-                    l.na = Some(na);
-                    l.focal_length = None;
-                }
-                if na.is_none() && l.focal_length.is_none() {
-                    continue;
-                }
-                let f = l.focal_length_um(n_exit)?;
-                if f.is_finite() && f < 0.5 * self.source.wavelength {
+        let mut nas: Vec<Option<f64>> = vec![lens.na];
+        if let Some(st) = &self.study {
+            nas.extend(st.nas.iter().map(|&x| Some(x)));
+        }
+        for na in nas {
+            let mut l = lens.clone();
+            if let Some(na) = na {
+                if !(na.is_finite() && na > 0.0 && na < n_exit) {
                     return Err(Error::invalid(
-                        "lens",
-                        format!(
-                            "NA {} with diameter {} µm",
-                            na.map_or("from focal_length".to_string(), |x| x.to_string()),
-                            lens.diameter
-                        ),
-                        format!(
-                            "the focal length {f:.3} µm is below half the wavelength {} µm: a focus that close lies in the pillars' near field, not a lens focus (lower the NA or enlarge the lens)",
-                            self.source.wavelength
-                        ),
+                        "NA",
+                        na,
+                        format!("must be in (0, {n_exit}): NA = n_exit sin θ stays below the exit medium's index"),
                     ));
                 }
+                l.na = Some(na);
+                l.focal_length = None;
             }
-            match (lens.na, lens.focal_length) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::invalid(
-                        "lens",
-                        "na and focal_length",
-                        "give one of them, not both",
-                    ))
-                }
-                (None, None) => {
-                    return Err(Error::invalid(
-                        "lens",
-                        "neither na nor focal_length",
-                        "give one of them",
-                    ))
-                }
-                (Some(na), None) => {
-                    if !(na.is_finite() && na > 0.0) {
-                        return Err(Error::invalid("na", na, "must be > 0"));
-                    }
-                }
-                (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+            if na.is_none() && l.focal_length.is_none() {
+                continue;
             }
-            if let Some(study) = &self.study {
-                if study.nas.is_empty() {
-                    return Err(Error::invalid(
-                        "study nas",
-                        "[]",
-                        "empty list: give at least one NA",
-                    ));
-                }
-                for &na in &study.nas {
-                    if !(na.is_finite() && na > 0.0) {
-                        return Err(Error::invalid("study na", na, "must be > 0"));
-                    }
-                }
-            }
-            if lens.selection != "complex" && lens.selection != "nearest-phase" {
+            let f = l.focal_length_um(n_exit)?;
+            if f.is_finite() && f < 0.5 * self.source.wavelength {
                 return Err(Error::invalid(
-                    "lens selection",
-                    format!("'{}'", lens.selection),
-                    "must be complex or nearest-phase",
+                    "lens",
+                    format!(
+                        "NA {} with diameter {} µm",
+                        na.map_or("from focal_length".to_string(), |x| x.to_string()),
+                        lens.diameter
+                    ),
+                    format!(
+                        "the focal length {f:.3} µm is below half the wavelength {} µm: a focus that close lies in the pillars' near field, not a lens focus (lower the NA or enlarge the lens)",
+                        self.source.wavelength
+                    ),
                 ));
+            }
+        }
+        match (lens.na, lens.focal_length) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid(
+                    "lens",
+                    "na and focal_length",
+                    "give one of them, not both",
+                ))
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "lens",
+                    "neither na nor focal_length",
+                    "give one of them",
+                ))
+            }
+            (Some(na), None) => {
+                if !(na.is_finite() && na > 0.0) {
+                    return Err(Error::invalid("na", na, "must be > 0"));
+                }
+            }
+            (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+        }
+        if let Some(study) = &self.study {
+            if study.nas.is_empty() {
+                return Err(Error::invalid(
+                    "study nas",
+                    "[]",
+                    "empty list: give at least one NA",
+                ));
+            }
+            for &na in &study.nas {
+                if !(na.is_finite() && na > 0.0) {
+                    return Err(Error::invalid("study na", na, "must be > 0"));
+                }
             }
         }
         Ok(())
@@ -880,20 +886,6 @@ impl PropagationSection {
                 ));
             }
         }
-        crate::nearfield::Polarization::parse(&self.polarization).map_err(|_| {
-            Error::invalid(
-                "propagation.polarization",
-                format!("'{}'", self.polarization),
-                "must be x, y, rcp or lcp",
-            )
-        })?;
-        if self.aperture != "opaque" && self.aperture != "substrate" {
-            return Err(Error::invalid(
-                "propagation.aperture",
-                format!("'{}'", self.aperture),
-                "must be opaque or substrate",
-            ));
-        }
         if self.efficiency_radii.is_empty() {
             return Err(Error::invalid(
                 "propagation.efficiency_radii",
@@ -920,36 +912,11 @@ impl PropagationSection {
         }
         Ok(())
     }
-
-    /// The `metalens propagate` flags these settings stand for.
-    pub fn propagate_flags(&self, pitch: f64) -> Vec<String> {
-        let mut v = vec![
-            "--polarization".to_string(),
-            self.polarization.clone(),
-            "--outside".into(),
-            if self.aperture == "substrate" {
-                "bare".into()
-            } else {
-                "opaque".into()
-            },
-            "--efficiency-k".into(),
-            self.efficiency_radii
-                .iter()
-                .map(|k| k.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-        ];
-        if let Some(n) = self.samples_per_pitch {
-            v.push("--dx".into());
-            v.push((pitch / n as f64).to_string());
-        }
-        v
-    }
 }
 
 impl LensSection {
-    /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`:
-    /// NA = n_exit sin(atan(D / 2f)).
+    /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`
+    /// ([`crate::lens::focal_length_for_na`]: NA = n_exit sin(atan(D / 2f))).
     pub fn focal_length_um(&self, n_exit: f64) -> Result<f64> {
         if let Some(f) = self.focal_length {
             return Ok(f);
@@ -962,8 +929,7 @@ impl LensSection {
                 format!("must be in (0, n_exit = {n_exit})"),
             ));
         }
-        let theta = (na / n_exit).asin();
-        Ok(0.5 * self.diameter / theta.tan())
+        crate::lens::focal_length_for_na(self.diameter, na, n_exit)
     }
 }
 
@@ -1011,6 +977,26 @@ fn round_pm(x: f64) -> f64 {
 fn sort_dedup(v: &mut Vec<f64>) {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
     v.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * a.abs().max(b.abs()));
+}
+
+impl SweepSpec {
+    /// The sweep a design file describes.
+    pub fn from_design(d: &Design) -> Result<Self> {
+        d.validate()?;
+        Ok(SweepSpec {
+            wavelengths: d.wavelengths(),
+            heights: d.heights(),
+            pitches: d.pitches()?,
+            radii: d.radii()?,
+            lattice: d.cell.lattice,
+            min_gap: d.cell.min_gap,
+            pillar: d.materials.pillar.clone(),
+            substrate: d.materials.substrate.clone(),
+            exit: d.materials.exit.clone(),
+            harmonics: d.library.harmonics,
+            polarization: d.library.polarization,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -1084,7 +1070,7 @@ mod tests {
             diameter: 20.0,
             pitch: 0.25,
             phase_offset: None,
-            selection: "complex".into(),
+            selection: Selection::ComplexError,
             interpolate: true,
             gds_vertices: 64,
             gds_dbu: 0.001,

@@ -10,11 +10,12 @@
 //! pitch is a whole number of database units). User unit 1 µm; the database unit is
 //! configurable (default 1 nm).
 
+use crate::io::guard::temp_path;
 use crate::layout::Layout;
 use crate::{Error, Result};
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const HEADER: u8 = 0x00;
 const BGNLIB: u8 = 0x01;
@@ -291,15 +292,6 @@ pub struct GdsStats {
     pub bytes: u64,
 }
 
-/// A temporary sibling path for atomic writes (write there, then rename).
-pub(crate) fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
-}
-
 /// Name of the cell of a pillar of radius `radius_db` database units (short: every SREF
 /// repeats it).
 pub fn cell_name(radius_db: i64) -> String {
@@ -426,7 +418,7 @@ pub fn write_layout(layout: &Layout, path: &Path, opts: &GdsOptions) -> Result<G
     })();
     match result {
         Ok(mut stats) => {
-            std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+            crate::io::guard::commit_temp(&tmp, path)?;
             stats.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             Ok(stats)
         }

@@ -17,14 +17,11 @@
 
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_sigint(_: libc::c_int) {
     // only async-signal-safe calls here: an atomic swap and _exit(2). Nothing is printed:
     // the command prints its one line (what was saved, how to resume) when it stops.
-    if INTERRUPTED.swap(true, Ordering::SeqCst) {
+    if crate::progress::set_interrupted(true) {
         unsafe { libc::_exit(130) };
     }
 }
@@ -38,14 +35,11 @@ pub fn install_interrupt_handler() {
     }
 }
 
-/// Whether Ctrl-C was pressed.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
+pub use crate::progress::interrupted;
 
 /// Set the interrupt flag by hand (tests).
 pub fn set_interrupted(v: bool) {
-    INTERRUPTED.store(v, Ordering::SeqCst)
+    crate::progress::set_interrupted(v);
 }
 
 /// Between two work units: `Err(Interrupted)` with the message `saved()` (what was saved and
@@ -279,6 +273,47 @@ pub fn checkpoint_has_cells(path: &Path) -> bool {
     std::fs::read_to_string(path)
         .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() > 1)
         .unwrap_or(false)
+}
+
+// ------------------------------------------------------------------------------------------
+// atomic writes: the one temporary-file rule of the crate
+
+/// The temporary sibling of `path` used for atomic writes.
+pub fn temp_path(path: &Path) -> PathBuf {
+    // keep the extension: some writers (image encoders) choose the format from it
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    let name = match path.extension() {
+        Some(ext) => format!(
+            ".{stem}.tmp{}.{}",
+            std::process::id(),
+            ext.to_string_lossy()
+        ),
+        None => format!(".{stem}.tmp{}", std::process::id()),
+    };
+    path.with_file_name(name)
+}
+
+/// Rename `tmp` onto `path` (atomic on one file system).
+pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
+    std::fs::rename(tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(tmp);
+        Error::io(path, e)
+    })
+}
+
+/// Write bytes to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    // a failed write (disk full) leaves nothing behind: neither the temporary file nor a
+    // half-written result where a rerun could trust it
+    if let Err(e) = std::fs::write(&tmp, bytes) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    commit_temp(&tmp, path)
 }
 
 #[cfg(test)]

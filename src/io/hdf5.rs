@@ -7,6 +7,7 @@
 //! complex128 without help. Booleans are the HDF5 enum {FALSE, TRUE} over u8 (h5py: bool).
 //! Strings are variable-length UTF-8 (h5py: str).
 
+use crate::io::guard::{commit_temp, temp_path};
 use crate::{Error, Result, C64};
 use rust_hdf5::{H5Dataset, H5File, H5Type, HBool, VarLenUnicode};
 use std::path::{Path, PathBuf};
@@ -14,44 +15,6 @@ use std::path::{Path, PathBuf};
 fn fmt_err(path: &Path, what: &str, e: rust_hdf5::Hdf5Error) -> Error {
     let msg = e.to_string().replace('\n', " ");
     Error::format(path, format!("{what}: {msg}"))
-}
-
-/// The temporary sibling of `path` used for atomic writes.
-pub fn temp_path(path: &Path) -> PathBuf {
-    // keep the extension: some writers (image encoders) choose the format from it
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "out".into());
-    let name = match path.extension() {
-        Some(ext) => format!(
-            ".{stem}.tmp{}.{}",
-            std::process::id(),
-            ext.to_string_lossy()
-        ),
-        None => format!(".{stem}.tmp{}", std::process::id()),
-    };
-    path.with_file_name(name)
-}
-
-/// Rename `tmp` onto `path` (atomic on one file system).
-pub fn commit_temp(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(tmp);
-        Error::io(path, e)
-    })
-}
-
-/// Write bytes to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_path(path);
-    // a failed write (disk full) leaves nothing behind: neither the temporary file nor a
-    // half-written result where a rerun could trust it
-    if let Err(e) = std::fs::write(&tmp, bytes) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
-    }
-    commit_temp(&tmp, path)
 }
 
 /// An HDF5 file being written; it appears at its final path only on [`commit`](Self::commit).

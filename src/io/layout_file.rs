@@ -17,7 +17,7 @@
 //! pillars never needs its per-pillar arrays in memory at once.
 
 use crate::cell::LatticeKind;
-use crate::io::gds::temp_path;
+use crate::io::guard::{commit_temp, temp_path};
 use crate::layout::{Layout, PillarSpec, Selection};
 use crate::lens::HyperbolicLens;
 use crate::{Error, Result, C64};
@@ -53,7 +53,7 @@ pub fn write_layout(layout: &Layout, path: &Path) -> Result<()> {
     let tmp = temp_path(path);
     let res = write_inner(layout, &tmp);
     match res {
-        Ok(()) => std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)),
+        Ok(()) => commit_temp(&tmp, path),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
@@ -348,9 +348,70 @@ impl LayoutFile {
                 format!("pitch {} µm is not a length > 0", v[5]),
             ));
         }
-        let n_ratio = incidence_index
+        let record = LayoutFile {
+            lens,
+            pillar,
+            lattice,
+            incidence_index,
+            pitch: v[5],
+            amplitude: v[6],
+            phase_offset: v[7],
+            centers,
+            radii,
+            t_target,
+            t_achieved,
+            conventions,
+            version,
+        };
+        record.check_pillars(path)?;
+        Ok(record)
+    }
+
+    /// The record of `layout` as [`write_layout`] writes it to `path` and [`LayoutFile::load`]
+    /// reads it back (same numbers, same checks), without the round trip through the file.
+    pub fn of_layout(layout: &Layout, path: &Path) -> Result<Self> {
+        let n = layout.pillar_count() as usize;
+        let mut record = LayoutFile {
+            lens: HyperbolicLens::new(
+                layout.lens.wavelength,
+                layout.lens.focal_length,
+                layout.lens.n_exit,
+                layout.lens.diameter,
+            )?,
+            lattice: layout.settings.lattice,
+            pitch: layout.settings.pitch,
+            amplitude: layout.amplitude,
+            phase_offset: layout.phase_offset,
+            centers: Vec::with_capacity(n),
+            radii: Vec::with_capacity(n),
+            t_target: Vec::with_capacity(n),
+            t_achieved: Vec::with_capacity(n),
+            incidence_index: Some(layout.settings.incidence_index),
+            pillar: layout.settings.pillar,
+            conventions: crate::CONVENTIONS.to_string(),
+            version: crate::VERSION.to_string(),
+        };
+        for p in layout.pillars() {
+            let c = &layout.table.cells[p.cell as usize];
+            let tt = layout.target(p.x, p.y);
+            record.centers.push([p.x, p.y]);
+            record.radii.push(c.radius);
+            record.t_target.push([tt, tt]);
+            record.t_achieved.push(c.t);
+        }
+        record.check_pillars(path)?;
+        Ok(record)
+    }
+
+    /// Every pillar finite, inside its cell and passive (a file edited by hand fails here).
+    fn check_pillars(&self, path: &Path) -> Result<()> {
+        let (centers, radii, t_achieved) = (&self.centers, &self.radii, &self.t_achieved);
+        let n = radii.len();
+        let pitch = self.pitch;
+        let n_ratio = self
+            .incidence_index
             .filter(|n| n.is_finite() && *n > 0.0)
-            .map(|ni| lens.n_exit / ni);
+            .map(|ni| self.lens.n_exit / ni);
         for i in 0..n {
             let (c, r, t) = (centers[i], radii[i], t_achieved[i]);
             let finite = c.iter().all(|x| x.is_finite())
@@ -359,7 +420,7 @@ impl LayoutFile {
             let at = || {
                 format!(
                     "pillar {i} at ({}, {}) µm, radius {r} µm, pitch {} µm",
-                    c[0], c[1], v[5]
+                    c[0], c[1], pitch
                 )
             };
             if !finite {
@@ -371,7 +432,7 @@ impl LayoutFile {
                     ),
                 ));
             }
-            if !(0.0..0.5 * v[5]).contains(&r) {
+            if !(0.0..0.5 * pitch).contains(&r) {
                 return Err(Error::format(
                     path,
                     format!("{}: the radius is outside [0, pitch/2) (the file was edited or is corrupt)", at()),
@@ -394,20 +455,6 @@ impl LayoutFile {
                 }
             }
         }
-        Ok(LayoutFile {
-            lens,
-            pillar,
-            lattice,
-            incidence_index,
-            pitch: v[5],
-            amplitude: v[6],
-            phase_offset: v[7],
-            centers,
-            radii,
-            t_target,
-            t_achieved,
-            conventions,
-            version,
-        })
+        Ok(())
     }
 }

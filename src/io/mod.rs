@@ -1,6 +1,7 @@
 //! Input and output: design files (TOML) and HDF5 helpers with units and convention attributes.
 
 pub mod budget;
+pub mod cell_file;
 pub mod design;
 pub mod export;
 pub mod gds;
@@ -8,7 +9,8 @@ pub mod guard;
 pub mod hdf5;
 pub mod html;
 pub mod layout_file;
+pub mod library_file;
 pub mod nearfield_file;
 
 pub use design::Design;
-pub use hdf5::write_atomic;
+pub use guard::write_atomic;

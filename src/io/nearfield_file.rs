@@ -353,21 +353,17 @@ impl NearFieldFile {
                 .join(", ")
         };
         match want {
-            Some(w) => self
-                .wavelengths_um
-                .iter()
-                .position(|&v| (v - w).abs() <= 1e-6 * w)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "wavelength",
-                        format!("{w} µm"),
-                        format!(
-                            "{} holds the wavelength(s) [{}] µm only",
-                            path.display(),
-                            list()
-                        ),
-                    )
-                }),
+            Some(w) => crate::numeric::axis_position(&self.wavelengths_um, w).ok_or_else(|| {
+                Error::invalid(
+                    "wavelength",
+                    format!("{w} µm"),
+                    format!(
+                        "{} holds the wavelength(s) [{}] µm only",
+                        path.display(),
+                        list()
+                    ),
+                )
+            }),
             None if self.wavelengths_um.len() == 1 => Ok(0),
             None => Err(Error::invalid(
                 "wavelength",

@@ -37,13 +37,13 @@ const SEARCH_CELLS: usize = 256;
 /// Number of radial rings in the "where are the poorly reached sites" report.
 pub const REPORT_RINGS: usize = 10;
 
-/// How each site's cell is chosen.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+/// How each site's cell is chosen (design files: `selection = "complex"` or
+/// `"nearest-phase"`; `"complex-error"` is read as `"complex"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {
     /// Minimise Σ_pol |t_pol e^{−iφ} − a|² with a common amplitude a (default).
+    #[serde(rename = "complex", alias = "complex-error")]
     ComplexError,
     /// Minimise the phase distance |wrap(arg t̄ − φ)|, t̄ = (t_x + t_y)/2.
     NearestPhase,
@@ -524,12 +524,12 @@ fn optimise_offset_amplitude(
 }
 
 /// Place pillars for `lens` with the cells of `table`. `progress` is told the number of rows
-/// done (pass a hidden bar when not on a terminal).
+/// done ([`crate::progress::Silent`] for none).
 pub fn plan_layout(
     lens: &HyperbolicLens,
     settings: &LayoutSettings,
     table: CellTable,
-    progress: &indicatif::ProgressBar,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<Layout> {
     crate::error::check_positive("pitch", settings.pitch, "µm")?;
     crate::error::check_non_negative("minimum gap", settings.min_gap, "µm")?;
@@ -608,7 +608,7 @@ pub fn plan_layout(
     let (phase_offset, amplitude) =
         optimise_offset_amplitude(settings.selection, &table, &hist, Some(phase_offset));
     let lut = SelectionTable::build(settings.selection, &table, amplitude);
-    progress.set_length(geometry.len() as u64);
+    progress.set_len(geometry.len() as u64);
     let rows: Vec<SiteRow> = geometry
         .par_iter()
         .map(|&(y, first, shift, n)| {
@@ -636,7 +636,7 @@ pub fn plan_layout(
             }
         })
         .collect();
-    progress.finish_and_clear();
+    progress.finish();
     Ok(Layout {
         lens: *lens,
         settings: settings.clone(),

@@ -5,15 +5,16 @@
 //!
 //! - [`sweep`]: the parallel sweep, generic over the per-cell solve (a closure), with
 //!   checkpoint/resume and sharding; [`sweep::rcwa_cell_solver`] is the real solve.
-//! - [`store`]: the HDF5 schema (save, load, merge of shards, Lumerical/Zemax export).
+//! - the HDF5 file (load, save, merge of shards, Lumerical/Zemax export) is
+//!   [`crate::io::library_file`]; [`LibraryMeta`] is what it records besides the numbers.
 //! - lookups on [`PhaseLibrary`]: axis indices, the radius column at (wavelength, height,
 //!   pitch), interpolation in radius, phase coverage.
 
-pub mod store;
 pub mod sweep;
 
-pub use store::LibraryMeta;
-pub use sweep::{CellPoint, CellResult, Shard, SweepOptions, SweepReport, SweepSpec};
+pub use sweep::{
+    CellPoint, CellResult, LibraryPolarization, Shard, SweepOptions, SweepReport, SweepSpec,
+};
 
 use crate::numeric::wrap_phase;
 use crate::{Error, Result, C64};
@@ -124,51 +125,23 @@ fn finite_min_max(v: &[f64]) -> Option<(f64, f64)> {
     Some(it.fold((first, first), |(a, b), x| (a.min(x), b.max(x))))
 }
 
-/// The one look-up of a value on a library axis. Axis values come from design files (ranges
-/// expanded in f64) and HDF5 round trips: they match within 1e-6 relative, far below any
-/// physical difference of a wavelength, height or pitch (1e-6 µm = 1 fm at 1 µm).
+/// A value on a library axis ([`crate::numeric::axis_position`]), or an error naming the
+/// axis's values.
 fn axis_index(axis: &[f64], value: f64, name: &str) -> Result<usize> {
-    let tol = 1e-6 * value.abs().max(1e-9);
-    axis.iter()
-        .position(|&a| (a - value).abs() <= tol)
-        .ok_or_else(|| {
-            let list: Vec<String> = axis.iter().map(|a| format!("{a}")).collect();
-            Error::invalid(
-                name,
-                format!("{value} µm"),
-                format!(
-                    "must be one of the library {name}s [{}] µm",
-                    list.join(", ")
-                ),
-            )
-        })
+    crate::numeric::axis_position(axis, value).ok_or_else(|| {
+        let list: Vec<String> = axis.iter().map(|a| format!("{a}")).collect();
+        Error::invalid(
+            name,
+            format!("{value} µm"),
+            format!(
+                "must be one of the library {name}s [{}] µm",
+                list.join(", ")
+            ),
+        )
+    })
 }
 
 impl PhaseLibrary {
-    /// Read a library written by `metalens library` (HDF5). Errors with a one-line message for
-    /// a missing, corrupt or foreign file, and for an unmerged shard.
-    pub fn load(path: &std::path::Path) -> crate::Result<Self> {
-        let (lib, meta) = store::read_library(path)?;
-        if let Some(s) = meta.shard {
-            return Err(Error::format(
-                path,
-                format!("is shard {}/{} of a sweep, not a whole library: merge the shards first (metalens library merge)", s.index, s.count),
-            ));
-        }
-        Ok(lib)
-    }
-
-    /// Read a library with its metadata (settings, design text, shard).
-    pub fn load_with_meta(path: &std::path::Path) -> crate::Result<(Self, LibraryMeta)> {
-        store::read_library(path)
-    }
-
-    /// Write the library to HDF5 (atomically) with minimal metadata; the CLI writes full
-    /// provenance through [`store::write_library`].
-    pub fn save(&self, path: &std::path::Path) -> crate::Result<()> {
-        store::write_library(path, self, &LibraryMeta::minimal(self))
-    }
-
     /// An empty library (all cells invalid, t NaN) on the given axes.
     pub fn empty(
         wavelengths: Vec<f64>,
@@ -324,6 +297,45 @@ impl PhaseLibrary {
     /// Number of valid cells.
     pub fn valid_count(&self) -> usize {
         self.valid.iter().filter(|&&v| v).count()
+    }
+}
+
+/// What a library file records besides the numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LibraryMeta {
+    pub spec: SweepSpec,
+    /// Text of the design file (or the TOML of the design built from flags).
+    pub design_text: String,
+    /// Set in shard files.
+    pub shard: Option<Shard>,
+    /// Cells this file is responsible for (fits ∧ in the shard); shape of `valid`.
+    pub computed: ndarray::Array4<bool>,
+    /// Tool version that wrote the file.
+    pub tool_version: String,
+}
+
+impl LibraryMeta {
+    /// Metadata for a library built in code (materials unknown).
+    pub fn minimal(lib: &PhaseLibrary) -> Self {
+        LibraryMeta {
+            spec: SweepSpec {
+                wavelengths: lib.wavelengths.clone(),
+                heights: lib.heights.clone(),
+                pitches: lib.pitches.clone(),
+                radii: lib.radii.clone(),
+                lattice: lib.lattice,
+                min_gap: 0.0,
+                pillar: "unspecified".into(),
+                substrate: "unspecified".into(),
+                exit: format!("{}", lib.exit_index),
+                harmonics: lib.harmonics,
+                polarization: LibraryPolarization::X,
+            },
+            design_text: String::new(),
+            shard: None,
+            computed: lib.valid.clone(),
+            tool_version: crate::VERSION.to_string(),
+        }
     }
 }
 

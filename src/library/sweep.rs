@@ -14,7 +14,6 @@
 
 use super::PhaseLibrary;
 use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization};
-use crate::io::design::{Design, LibraryPolarization};
 use crate::material::Material;
 use crate::rcwa::RcwaPlan;
 use crate::{Error, Result, C64};
@@ -23,6 +22,19 @@ use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// Incident polarisations solved per library cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibraryPolarization {
+    /// One solve with x input. t for y comes from the same solve's Jones matrix (t_yy); the
+    /// y transmittance and reflectance equal x's by the cell's symmetry (a centred disc in a
+    /// square or hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal
+    /// incidence is isotropic).
+    X,
+    /// Separate x and y solves (twice the cost; a check of the symmetry argument).
+    Both,
+}
 
 /// Everything that determines the library's numbers. Two sweeps with equal specs give the same
 /// library; shards and checkpoints are matched on it.
@@ -108,8 +120,8 @@ pub struct SweepOptions {
     /// Checkpoint file (appended per cell; resumed from when it exists).
     pub checkpoint: Option<PathBuf>,
     pub shard: Option<Shard>,
-    /// Show a progress bar with ETA (the caller decides: terminal and not --quiet).
-    pub progress: bool,
+    /// Told the cells solved (silent by default).
+    pub progress: crate::progress::Shared,
 }
 
 /// What a sweep produced.
@@ -131,24 +143,6 @@ pub struct SweepReport {
 }
 
 impl SweepSpec {
-    /// The sweep a design file describes.
-    pub fn from_design(d: &Design) -> Result<Self> {
-        d.validate()?;
-        Ok(SweepSpec {
-            wavelengths: d.wavelengths(),
-            heights: d.heights(),
-            pitches: d.pitches()?,
-            radii: d.radii()?,
-            lattice: d.cell.lattice,
-            min_gap: d.cell.min_gap,
-            pillar: d.materials.pillar.clone(),
-            substrate: d.materials.substrate.clone(),
-            exit: d.materials.exit.clone(),
-            harmonics: d.library.harmonics,
-            polarization: d.library.polarization,
-        })
-    }
-
     /// Canonical JSON of the spec (f64 written exactly): the identity of a sweep.
     pub fn fingerprint(&self) -> String {
         serde_json::to_string(self).expect("spec serialises")
@@ -348,6 +342,68 @@ fn start_checkpoint(
         .map_err(|e| Error::io(path, e))
 }
 
+/// The cells a run (or shard) solves: those that fit their pitch, in flat order; with the
+/// map of them and the (pitch, radius) pairs skipped because the radius does not fit.
+struct CellPlan {
+    computed: ndarray::Array4<bool>,
+    skipped: Vec<(f64, f64)>,
+    todo: Vec<usize>,
+}
+
+impl CellPlan {
+    fn new(spec: &SweepSpec, shard: Option<Shard>) -> Self {
+        let (nw, nh, np, nr) = spec.shape();
+        let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
+        let mut skipped = Vec::new();
+        for &p in &spec.pitches {
+            for &r in &spec.radii {
+                if !spec.fits(p, r) {
+                    skipped.push((p, r));
+                }
+            }
+        }
+        let mine = |i: usize| shard.is_none_or(|s| i % s.count == s.index - 1);
+        let mut todo: Vec<usize> = Vec::new();
+        for i in 0..spec.cell_count() {
+            let c = spec.point(i);
+            if mine(i) && spec.fits(c.pitch, c.radius) {
+                computed[[c.iw, c.ih, c.ip, c.ir]] = true;
+                todo.push(i);
+            }
+        }
+        CellPlan {
+            computed,
+            skipped,
+            todo,
+        }
+    }
+}
+
+/// A solved cell's numbers, refused when not finite.
+fn finite_result(c: &CellPoint, r: CellResult) -> Result<CellResult> {
+    if finite(&r) {
+        Ok(r)
+    } else {
+        Err(Error::numerical(
+            "library",
+            format!(
+                "non-finite result for radius {} µm, pitch {} µm",
+                c.radius, c.pitch
+            ),
+        ))
+    }
+}
+
+/// Put a solved cell into the library (valid from now on).
+fn store_cell(lib: &mut PhaseLibrary, c: &CellPoint, r: &CellResult) {
+    for pol in 0..2 {
+        lib.t[[c.iw, c.ih, c.ip, c.ir, pol]] = r.t[pol];
+        lib.transmittance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.transmittance[pol];
+        lib.reflectance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.reflectance[pol];
+    }
+    lib.valid[[c.iw, c.ih, c.ip, c.ir]] = true;
+}
+
 fn finite(r: &CellResult) -> bool {
     r.t.iter().all(|z| z.re.is_finite() && z.im.is_finite())
         && r.transmittance
@@ -393,8 +449,6 @@ where
     G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
 {
     spec.validate()?;
-    let (nw, nh, np, nr) = spec.shape();
-    let n = spec.cell_count();
     let mut lib = PhaseLibrary::empty(
         spec.wavelengths.clone(),
         spec.heights.clone(),
@@ -404,25 +458,11 @@ where
         spec.exit_index()?,
         spec.harmonics,
     );
-    let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
-    let mut skipped = Vec::new();
-    for (ip, &p) in spec.pitches.iter().enumerate() {
-        for &r in &spec.radii {
-            if !spec.fits(p, r) {
-                skipped.push((p, r));
-            }
-        }
-        let _ = ip;
-    }
-    let mine = |i: usize| opts.shard.is_none_or(|s| i % s.count == s.index - 1);
-    let mut todo: Vec<usize> = Vec::new();
-    for i in 0..n {
-        let c = spec.point(i);
-        if mine(i) && spec.fits(c.pitch, c.radius) {
-            computed[[c.iw, c.ih, c.ip, c.ir]] = true;
-            todo.push(i);
-        }
-    }
+    let CellPlan {
+        computed,
+        skipped,
+        todo,
+    } = CellPlan::new(spec, opts.shard);
 
     // resume
     let mut done: Vec<(usize, CellResult)> = match &opts.checkpoint {
@@ -443,22 +483,11 @@ where
     let have: std::collections::HashSet<usize> = done.iter().map(|(i, _)| *i).collect();
     let remaining: Vec<usize> = todo.iter().copied().filter(|i| !have.contains(i)).collect();
 
-    let bar = if opts.progress {
-        let b = indicatif::ProgressBar::new(remaining.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} cells  {elapsed_precise} elapsed, ETA {eta_precise}  {msg}",
-            )
-            .expect("template")
-            .progress_chars("=> "),
-        );
-        if resumed > 0 {
-            b.set_message(format!("({resumed} resumed from checkpoint)"));
-        }
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = opts.progress.get();
+    bar.set_len(remaining.len() as u64);
+    if resumed > 0 {
+        bar.set_message(format!("({resumed} resumed from checkpoint)"));
+    }
 
     // The inner solve stays sequential: rayon parallelises over cells only.
     faer::set_global_parallelism(faer::Par::Seq);
@@ -479,7 +508,7 @@ where
     let results: Vec<(usize, Result<CellResult>)> = groups
         .par_iter()
         .flat_map_iter(|group| {
-            if crate::io::guard::interrupted() {
+            if crate::progress::interrupted() {
                 // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
                 return group
                     .iter()
@@ -509,19 +538,7 @@ where
             let mut out = Vec::with_capacity(pts.len());
             for (c, r) in pts.iter().zip(rs) {
                 let i = c.index;
-                let r = r.and_then(|r| {
-                    if finite(&r) {
-                        Ok(r)
-                    } else {
-                        Err(Error::numerical(
-                            "library",
-                            format!(
-                                "non-finite result for radius {} µm, pitch {} µm",
-                                c.radius, c.pitch
-                            ),
-                        ))
-                    }
-                });
+                let r = r.and_then(|r| finite_result(c, r));
                 if let (Ok(res), Some(m)) = (&r, &ckpt) {
                     let mut line = serde_json::to_string(&CkptCell::new(i, res)).expect("cell");
                     line.push('\n');
@@ -538,13 +555,13 @@ where
             out
         })
         .collect();
-    bar.finish_and_clear();
+    bar.finish();
     let elapsed_s = start.elapsed().as_secs_f64();
     if let Some(e) = ckpt_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
 
-    if crate::io::guard::interrupted() {
+    if crate::progress::interrupted() {
         let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
         let where_ = opts
             .checkpoint
@@ -562,15 +579,7 @@ where
     let mut failed = Vec::new();
     let mut first_err = None;
     let mut solved = 0;
-    let put = |lib: &mut PhaseLibrary, i: usize, r: &CellResult| {
-        let c = spec.point(i);
-        for pol in 0..2 {
-            lib.t[[c.iw, c.ih, c.ip, c.ir, pol]] = r.t[pol];
-            lib.transmittance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.transmittance[pol];
-            lib.reflectance[[c.iw, c.ih, c.ip, c.ir, pol]] = r.reflectance[pol];
-        }
-        lib.valid[[c.iw, c.ih, c.ip, c.ir]] = true;
-    };
+    let put = |lib: &mut PhaseLibrary, i: usize, r: &CellResult| store_cell(lib, &spec.point(i), r);
     for (i, r) in &done {
         put(&mut lib, *i, r);
     }

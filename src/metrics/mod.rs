@@ -117,8 +117,9 @@ pub struct FocusReport {
     pub fwhm: FwhmSet,
     /// FWHM used for the efficiency circles, µm.
     pub circle_fwhm_um: f64,
-    /// `incident_r{k}`, `transmitted_r{k}` and `radius_um_r{k}` for each k.
-    pub efficiency: BTreeMap<String, f64>,
+    /// The focusing efficiency in each circle (JSON: `incident_r{k}`, `transmitted_r{k}` and
+    /// `radius_um_r{k}` for each k).
+    pub efficiency: Efficiencies,
     pub transmission_efficiency: f64,
     pub incident_power: f64,
     pub transmitted_power: f64,
@@ -137,6 +138,130 @@ pub struct FocusReport {
 /// Key of an efficiency entry: "r1.5", "r3".
 pub fn k_key(k: f64) -> String {
     format!("r{k}")
+}
+
+/// The focusing efficiency in one circle (or, in 1-D, window) of radius k·FWHM around the
+/// focal point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CircleEfficiency {
+    /// Radius in units of the FWHM.
+    pub k: f64,
+    /// Radius, µm.
+    pub radius_um: f64,
+    /// Power in the circle ÷ power incident on the aperture.
+    pub incident: f64,
+    /// Power in the circle ÷ power transmitted by the lens.
+    pub transmitted: f64,
+    /// The two names of the JSON contract: `incident_r{k}`, `transmitted_r{k}`.
+    names: [String; 2],
+}
+
+impl CircleEfficiency {
+    /// The circle of radius `k`·FWHM = `radius_um` holding `power`, for an incident power
+    /// `p_incident` and a transmitted power `p_transmitted`.
+    pub fn new(k: f64, radius_um: f64, power: f64, p_incident: f64, p_transmitted: f64) -> Self {
+        CircleEfficiency {
+            k,
+            radius_um,
+            incident: power / p_incident,
+            transmitted: power / p_transmitted,
+            names: [
+                format!("incident_{}", k_key(k)),
+                format!("transmitted_{}", k_key(k)),
+            ],
+        }
+    }
+}
+
+/// The focusing efficiencies of one focus, one [`CircleEfficiency`] per circle. Looked up by
+/// their names in the JSON contract (`incident_r1.5`, `transmitted_r3`: `eff["incident_r3"]`,
+/// [`Efficiencies::get`]); iterated in the order of those names. Serialised as the JSON map
+/// of the contract, with the circle radii as `radius_um_r{k}`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Efficiencies {
+    pub circles: Vec<CircleEfficiency>,
+}
+
+impl Efficiencies {
+    /// (name, value) of every efficiency, ordered by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &f64)> {
+        let mut v: Vec<(&str, &f64)> = self
+            .circles
+            .iter()
+            .flat_map(|c| {
+                [
+                    (c.names[0].as_str(), &c.incident),
+                    (c.names[1].as_str(), &c.transmitted),
+                ]
+            })
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v.into_iter()
+    }
+    /// The names of the efficiencies, ordered.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(k, _)| k)
+    }
+    /// The efficiency of this name (`incident_r3`), if computed.
+    pub fn get(&self, name: impl AsRef<str>) -> Option<&f64> {
+        let name = name.as_ref();
+        self.circles.iter().find_map(|c| {
+            if c.names[0] == name {
+                Some(&c.incident)
+            } else if c.names[1] == name {
+                Some(&c.transmitted)
+            } else {
+                None
+            }
+        })
+    }
+    /// The circle radii (µm), in the order of their JSON names (`radius_um_r1.5`, ...).
+    pub fn radii_um(&self) -> Vec<f64> {
+        let mut v: Vec<(String, f64)> = self
+            .circles
+            .iter()
+            .map(|c| (format!("radius_um_{}", k_key(c.k)), c.radius_um))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v.into_iter().map(|(_, r)| r).collect()
+    }
+    /// Make `p_transmitted` the transmitted power (the `transmitted` ratios were computed
+    /// for `previous`).
+    pub fn rescale_transmitted(&mut self, previous: f64, p_transmitted: f64) {
+        for c in &mut self.circles {
+            // the circle power is incident · P_inc, unchanged
+            c.transmitted *= previous / p_transmitted;
+        }
+    }
+}
+
+impl<Q: AsRef<str>> std::ops::Index<Q> for Efficiencies {
+    type Output = f64;
+    fn index(&self, name: Q) -> &f64 {
+        let name = name.as_ref();
+        self.get(name)
+            .unwrap_or_else(|| panic!("no efficiency named {name}"))
+    }
+}
+
+impl<'a> IntoIterator for &'a Efficiencies {
+    type Item = (&'a str, &'a f64);
+    type IntoIter = std::vec::IntoIter<(&'a str, &'a f64)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter().collect::<Vec<_>>().into_iter()
+    }
+}
+
+impl Serialize for Efficiencies {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut m = BTreeMap::new();
+        for c in &self.circles {
+            m.insert(c.names[0].clone(), c.incident);
+            m.insert(c.names[1].clone(), c.transmitted);
+            m.insert(format!("radius_um_{}", k_key(c.k)), c.radius_um);
+        }
+        m.serialize(s)
+    }
 }
 
 /// Full width at half maximum of a sampled profile (uniform or not) around its maximum,
@@ -429,13 +554,12 @@ pub fn analyse(
             continue;
         }
         let p_t = plan.propagating_power(spec);
-        let mut eff = BTreeMap::new();
+        let mut eff = Efficiencies::default();
         for &k in &setup.efficiency_k {
             let r = k * circle_fwhm;
             let p = disc_integral(&grid, &grid, &sz, px, py, r);
-            eff.insert(format!("incident_{}", k_key(k)), p / setup.incident_power);
-            eff.insert(format!("transmitted_{}", k_key(k)), p / p_t);
-            eff.insert(format!("radius_um_{}", k_key(k)), r);
+            eff.circles
+                .push(CircleEfficiency::new(k, r, p, setup.incident_power, p_t));
         }
         let sll = side_lobe_level(&grid, &grid, &sz, px, py, cx.sz[i0]);
         let focal_point_intensity = cx.total[i0];

@@ -41,9 +41,10 @@ impl LensSpec {
         }
         Ok(())
     }
-    /// Focal length from NA and diameter: f = R √(n² − NA²) / NA, µm.
+    /// Focal length from NA and diameter ([`crate::lens::focal_length_for_na`]:
+    /// f = R √(n² − NA²) / NA), µm; NaN for a spec that [`LensSpec::validate`] refuses.
     pub fn focal_length(&self) -> f64 {
-        0.5 * self.diameter_um * (self.n_exit * self.n_exit - self.na * self.na).sqrt() / self.na
+        crate::lens::focal_length_for_na(self.diameter_um, self.na, self.n_exit).unwrap_or(f64::NAN)
     }
     /// Power of a unit-amplitude plane wave in the incidence medium on the aperture:
     /// ½ n_inc π R² (|E|²·µm²/η0).
@@ -70,8 +71,8 @@ pub struct RunOptions {
     pub at_design_focus: bool,
     /// Region outside the lens.
     pub outside: Outside,
-    /// Show a progress bar on a terminal.
-    pub progress: bool,
+    /// Told the planes propagated (silent by default).
+    pub progress: crate::progress::Shared,
 }
 
 impl Default for RunOptions {
@@ -87,7 +88,7 @@ impl Default for RunOptions {
             n_z: 200,
             at_design_focus: false,
             outside: Outside::Opaque,
-            progress: false,
+            progress: Default::default(),
         }
     }
 }
@@ -254,21 +255,12 @@ fn run_aperture(
         n_z: opts.n_z,
         at_design_focus: opts.at_design_focus,
     };
-    let bar = if opts.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let b = indicatif::ProgressBar::new(opts.n_z as u64);
-        b.set_message(format!("propagating {n}² planes"));
-        Some(b)
-    } else {
-        None
-    };
-    let mut report = analyse(&plan, &sp, &setup, &|i| {
-        if let Some(b) = &bar {
-            b.set_position(i as u64);
-        }
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let bar = opts.progress.get();
+    bar.set_len(opts.n_z as u64);
+    bar.set_message(format!("propagating {n}² planes"));
+    let report = analyse(&plan, &sp, &setup, &|i| bar.set_position(i as u64));
+    bar.finish();
+    let mut report = report?;
     shift_to_lens_surface(&mut report, plane_z);
     if let Some(p) = measured_power {
         let p_prop = report.transmitted_power;
@@ -311,12 +303,9 @@ fn shift_to_lens_surface(report: &mut crate::metrics::FocusReport, plane_z: f64)
 /// Make `p` the transmitted power P_t: transmission and `transmitted_r*` are relative to it.
 fn use_measured_power(report: &mut crate::metrics::FocusReport, p: f64) {
     let p_inc = report.incident_power;
-    for (key, v) in report.efficiency.iter_mut() {
-        if key.starts_with("transmitted_") {
-            // the circle power is incident_r* · P_inc, unchanged
-            *v *= report.transmitted_power / p;
-        }
-    }
+    report
+        .efficiency
+        .rescale_transmitted(report.transmitted_power, p);
     report.transmitted_power = p;
     report.transmission_efficiency = p / p_inc;
 }
@@ -382,6 +371,11 @@ mod tests {
                 (v - b.efficiency[k]).abs() < 1e-12 * v.abs().max(1.0),
                 "{k}"
             );
+        }
+        let (ra, rb) = (a.efficiency.radii_um(), b.efficiency.radii_um());
+        assert_eq!(ra.len(), rb.len());
+        for (x, y) in ra.iter().zip(&rb) {
+            assert!((x - y).abs() < 1e-12 * x.abs().max(1.0), "circle radius");
         }
         assert!((a.focal_plane_z_um - b.focal_plane_z_um).abs() < 1e-9);
     }

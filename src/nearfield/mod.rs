@@ -46,7 +46,32 @@ pub enum Outside {
     Bare(C64),
 }
 
-/// Incident polarisation.
+/// What lies outside the lens, as a design or the command line chooses it (the transmission
+/// of a bare substrate follows from the lens's media: [`Surround::outside`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Surround {
+    /// An opaque stop (`opaque`; `metalens propagate --outside opaque`).
+    Opaque,
+    /// Bare substrate (`substrate`; `metalens propagate --outside bare`), normal-incidence
+    /// Fresnel transmission.
+    Substrate,
+}
+
+impl Surround {
+    /// The region outside a lens between an incidence medium of index `n_incident` and an
+    /// exit medium of index `n_exit`: t = 2 n_inc / (n_inc + n_exit) for the bare substrate.
+    pub fn outside(self, n_incident: f64, n_exit: f64) -> Outside {
+        match self {
+            Surround::Opaque => Outside::Opaque,
+            Surround::Substrate => {
+                Outside::Bare(C64::new(2.0 * n_incident / (n_incident + n_exit), 0.0))
+            }
+        }
+    }
+}
+
+/// Incident polarisation (read case-insensitively from "x", "y", "rcp", "lcp").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Polarization {
     X,
@@ -90,6 +115,20 @@ impl Polarization {
             Polarization::Rcp => (C64::new(s, 0.0), C64::new(0.0, -s)),
             Polarization::Lcp => (C64::new(s, 0.0), C64::new(0.0, s)),
         }
+    }
+}
+
+impl serde::Serialize for Polarization {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Polarization {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Polarization::parse(&s)
+            .map_err(|_| serde::de::Error::custom(format!("'{s}' must be x, y, rcp or lcp")))
     }
 }
 

@@ -154,7 +154,7 @@ fn both(
 ) -> Result<()> {
     super::init_fonts();
     let png = dir.join(format!("{name}.png"));
-    let tmp = dir.join(format!(".{name}.tmp.png"));
+    let tmp = crate::io::guard::temp_path(&png);
     let drawn = (|| {
         let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
         draw(&root).map_err(|e| Error::numerical("plot", format!("{name}.png: {e}")))?;
@@ -165,7 +165,7 @@ fn both(
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    crate::io::hdf5::commit_temp(&tmp, &png)?;
+    crate::io::guard::commit_temp(&tmp, &png)?;
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
@@ -192,9 +192,9 @@ pub fn write_all(
     // 1. focal-plane map with the efficiency circles
     let circles: Vec<(f64, f64, f64)> = rep
         .efficiency
-        .iter()
-        .filter(|(k, _)| k.starts_with("radius_um_"))
-        .map(|(_, &r)| (rep.peak_position_um[0], rep.peak_position_um[1], r))
+        .radii_um()
+        .into_iter()
+        .map(|r| (rep.peak_position_um[0], rep.peak_position_um[1], r))
         .collect();
     let title = format!(
         "|E|² at z = {:.3} µm (circles: k·FWHM)",

@@ -46,7 +46,7 @@ macro_rules! render {
         let mut out = Vec::new();
         for ext in ["png", "svg"] {
             let path = PathBuf::from(format!("{}.{ext}", stem.display()));
-            let tmp = crate::io::hdf5::temp_path(&path);
+            let tmp = crate::io::guard::temp_path(&path);
             {
                 if ext == "png" {
                     let root = BitMapBackend::new(&tmp, $size).into_drawing_area();
@@ -58,7 +58,7 @@ macro_rules! render {
                     root.present().map_err(|e| plot_err(&path, e))?;
                 }
             }
-            crate::io::hdf5::commit_temp(&tmp, &path)?;
+            crate::io::guard::commit_temp(&tmp, &path)?;
             out.push(path);
         }
         out

@@ -6,6 +6,7 @@
 //! (every plotting function in this crate does).
 
 pub mod focal;
+pub mod fullwave;
 pub mod layout;
 pub mod library;
 pub mod study;

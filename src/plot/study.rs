@@ -23,13 +23,6 @@ pub struct Panel {
     pub series: Vec<Series>,
 }
 
-/// Where the legend goes (where the curves are not).
-#[derive(Clone, Copy, Debug)]
-pub enum Legend {
-    UpperRight,
-    LowerLeft,
-}
-
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
@@ -48,10 +41,8 @@ fn draw<DB: DrawingBackend>(
     xlabel: &str,
     ylabel: &str,
     y_range: Option<(f64, f64)>,
-    legend: Legend,
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
-    let _ = legend; // the legend has its own strip below the plot: it hides no curve
     let areas = root.split_evenly((1, panels.len().max(1)));
     for (whole, panel) in areas.iter().zip(panels) {
         let (w, h) = whole.dim_in_pixel();
@@ -150,7 +141,6 @@ pub fn write_panels(
     xlabel: &str,
     ylabel: &str,
     y_range: Option<(f64, f64)>,
-    legend: Legend,
 ) -> Result<()> {
     super::init_fonts();
     let rows = panels.iter().map(legend_rows).max().unwrap_or(0);
@@ -159,22 +149,22 @@ pub fn write_panels(
         480 + LEGEND_ROW * rows + 16,
     );
     let png = stem.with_extension("png");
-    let tmp = stem.with_extension("tmp.png");
+    let tmp = crate::io::guard::temp_path(&png);
     let err = |e: String| Error::numerical("plot", format!("{}: {e}", png.display()));
     let drawn = (|| {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        draw(&root, panels, xlabel, ylabel, y_range, legend).map_err(|e| err(e.to_string()))?;
+        draw(&root, panels, xlabel, ylabel, y_range).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))
     })();
     if let Err(e) = drawn {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    crate::io::hdf5::commit_temp(&tmp, &png)?;
+    crate::io::guard::commit_temp(&tmp, &png)?;
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, size).into_drawing_area();
-        draw(&root, panels, xlabel, ylabel, y_range, legend).map_err(|e| err(e.to_string()))?;
+        draw(&root, panels, xlabel, ylabel, y_range).map_err(|e| err(e.to_string()))?;
         root.present().map_err(|e| err(e.to_string()))?;
     }
     crate::io::write_atomic(&stem.with_extension("svg"), s.as_bytes())

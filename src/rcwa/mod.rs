@@ -49,9 +49,7 @@ use harmonics::Harmonics;
 use modes::{Kvectors, LayerMatrices};
 
 /// How the in-plane permittivity of patterned layers is Fourier-factorised.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Factorization {
     /// Normal-vector method (Li's rules applied along the local normal of every boundary,
@@ -380,14 +378,13 @@ pub(crate) fn assemble(
         0.5 * (e[0] * hy.conj() - e[1] * hx.conj()).re
     };
     // Output components of the zeroth order: tangential (x, y) or (s, p) of the full vector.
-    let out_components = |e: [C64; 2], eps: C64, nidx: C64, kz: C64, reflected: bool| -> [C64; 2] {
+    let out_components = |e: [C64; 2], nidx: C64, kz: C64, reflected: bool| -> [C64; 2] {
         if !sp_basis {
             return e;
         }
         let (kx, ky) = (C64::new(k.kx[0], 0.0), C64::new(k.ky[0], 0.0));
         let kzs = if reflected { -kz } else { kz };
         let ez = -(kx * e[0] + ky * e[1]) / kzs;
-        let _ = eps;
         let khat = [kx / nidx, ky / nidx, kzs / nidx];
         // p̂ = ŝ × k̂
         let p_hat = [
@@ -404,8 +401,8 @@ pub(crate) fn assemble(
     for (col, e_in) in inputs.iter().enumerate() {
         let t = combine(&resp.t, *e_in);
         let r = combine(&resp.r, *e_in);
-        let ot = out_components([t[0], t[n]], eps_exit, n_exit, kz_exit[0], false);
-        let or = out_components([r[0], r[n]], eps_inc, n_inc, kz_inc[0], true);
+        let ot = out_components([t[0], t[n]], n_exit, kz_exit[0], false);
+        let or = out_components([r[0], r[n]], n_inc, kz_inc[0], true);
         for row in 0..2 {
             jones_t[row][col] = ot[row];
             jones_r[row][col] = or[row];

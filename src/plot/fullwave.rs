@@ -2,7 +2,7 @@
 //! near-field phase / amplitude of the full-wave solve against the LPA along x. PNG, written
 //! to a temporary name and renamed.
 
-use super::PolarizationResult;
+use crate::fullwave::PolarizationResult;
 use crate::{Error, Result};
 use plotters::prelude::*;
 use std::path::Path;
@@ -12,7 +12,7 @@ fn draw_err<E: std::fmt::Debug>(path: &Path, e: E) -> Error {
 }
 
 fn finish(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))
+    crate::io::guard::commit_temp(tmp, path)
 }
 
 /// Line series (label, colour, x, y).
@@ -84,12 +84,12 @@ pub fn plot_polarization(r: &PolarizationResult, dir: &Path) -> Result<()> {
     let pol = r.polarization.name();
     // focal cuts, total intensity normalised to the ideal peak, x relative to each peak
     let path = dir.join(format!("focal_cut_{pol}.png"));
-    let tmp = dir.join(format!("focal_cut_{pol}.tmp.png"));
+    let tmp = crate::io::guard::temp_path(&path);
     {
         let root = BitMapBackend::new(&tmp, (1000, 650)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(&path, e))?;
         let norm = r.ideal.peak_intensity;
-        let rel = |f: &super::Focus1d| -> Vec<f64> {
+        let rel = |f: &crate::fullwave::propagate1d::Focus1d| -> Vec<f64> {
             f.cut.x_um.iter().map(|x| x - f.peak_position_um).collect()
         };
         let (xf, xl, xi) = (rel(&r.fullwave), rel(&r.lpa), rel(&r.ideal));
@@ -114,7 +114,7 @@ pub fn plot_polarization(r: &PolarizationResult, dir: &Path) -> Result<()> {
     finish(&tmp, &path)?;
     // near field
     let path = dir.join(format!("near_field_{pol}.png"));
-    let tmp = dir.join(format!("near_field_{pol}.tmp.png"));
+    let tmp = crate::io::guard::temp_path(&path);
     {
         let root = BitMapBackend::new(&tmp, (1000, 900)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_err(&path, e))?;

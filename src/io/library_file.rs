@@ -18,9 +18,8 @@
 //! `lattice`, `min_gap_um`, `pillar`, `substrate`, `exit`, `exit_index`, `design` (the
 //! design file's text), `shard` ("k/n", only in shard files), `valid_definition`.
 
-use super::{PhaseLibrary, Shard, SweepSpec};
-use crate::io::design::LibraryPolarization;
 use crate::io::hdf5::{H5Reader, H5Writer};
+use crate::library::{LibraryMeta, LibraryPolarization, PhaseLibrary, Shard, SweepSpec};
 use crate::{Error, Result, C64};
 use std::path::Path;
 
@@ -29,42 +28,29 @@ pub const KIND: &str = "metalens phase library";
 /// Schema version of the library file.
 pub const FORMAT_VERSION: &str = "1";
 
-/// What a library file records besides the numbers.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LibraryMeta {
-    pub spec: SweepSpec,
-    /// Text of the design file (or the TOML of the design built from flags).
-    pub design_text: String,
-    /// Set in shard files.
-    pub shard: Option<Shard>,
-    /// Cells this file is responsible for (fits ∧ in the shard); shape of `valid`.
-    pub computed: ndarray::Array4<bool>,
-    /// Tool version that wrote the file.
-    pub tool_version: String,
-}
-
-impl LibraryMeta {
-    /// Metadata for a library built in code (materials unknown).
-    pub fn minimal(lib: &PhaseLibrary) -> Self {
-        LibraryMeta {
-            spec: SweepSpec {
-                wavelengths: lib.wavelengths.clone(),
-                heights: lib.heights.clone(),
-                pitches: lib.pitches.clone(),
-                radii: lib.radii.clone(),
-                lattice: lib.lattice,
-                min_gap: 0.0,
-                pillar: "unspecified".into(),
-                substrate: "unspecified".into(),
-                exit: format!("{}", lib.exit_index),
-                harmonics: lib.harmonics,
-                polarization: LibraryPolarization::X,
-            },
-            design_text: String::new(),
-            shard: None,
-            computed: lib.valid.clone(),
-            tool_version: crate::VERSION.to_string(),
+impl PhaseLibrary {
+    /// Read a library written by `metalens library` (HDF5). Errors with a one-line message for
+    /// a missing, corrupt or foreign file, and for an unmerged shard.
+    pub fn load(path: &std::path::Path) -> crate::Result<Self> {
+        let (lib, meta) = read_library(path)?;
+        if let Some(s) = meta.shard {
+            return Err(Error::format(
+                path,
+                format!("is shard {}/{} of a sweep, not a whole library: merge the shards first (metalens library merge)", s.index, s.count),
+            ));
         }
+        Ok(lib)
+    }
+
+    /// Read a library with its metadata (settings, design text, shard).
+    pub fn load_with_meta(path: &std::path::Path) -> crate::Result<(Self, LibraryMeta)> {
+        read_library(path)
+    }
+
+    /// Write the library to HDF5 (atomically) with minimal metadata; the CLI writes full
+    /// provenance through [`write_library`].
+    pub fn save(&self, path: &std::path::Path) -> crate::Result<()> {
+        write_library(path, self, &LibraryMeta::minimal(self))
     }
 }
 

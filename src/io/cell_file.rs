@@ -24,7 +24,7 @@
 //! ```
 //! Unknown keys are errors.
 
-use super::{Incidence, Lattice, LatticeKind, Layer, Polarization, Shape, Stack};
+use crate::cell::{Incidence, Lattice, LatticeKind, Layer, Polarization, Shape, Stack};
 use crate::material::Material;
 use crate::{Error, Result};
 use serde::Deserialize;
