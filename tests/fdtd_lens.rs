@@ -81,7 +81,7 @@ fn tmpdir(name: &str) -> std::path::PathBuf {
 fn small_lens_focuses_through_the_pipeline() {
     let dir = tmpdir("lens");
     let lf = small_lens(&dir);
-    let prob = LensProblem::from_layout(&lf, None).unwrap();
+    let prob = lf.lens_problem(None).unwrap();
     let s = settings();
     let est = estimate(&prob, &s).unwrap();
     let sol = solve_lens(&prob, &s, &|_| {}).unwrap();
@@ -139,7 +139,7 @@ fn small_lens_focuses_through_the_pipeline() {
 fn bad_input_is_refused_with_one_line() {
     let dir = tmpdir("bad");
     let lf = small_lens(&dir);
-    let ok = LensProblem::from_layout(&lf, None).unwrap();
+    let ok = lf.lens_problem(None).unwrap();
     let s = FdtdSettings::default();
     let msg = |e: metalens::Error| {
         let m = e.to_string();
@@ -184,7 +184,7 @@ fn bad_input_is_refused_with_one_line() {
     // a layout without the pillar record
     let mut old = lf.clone();
     old.pillar = None;
-    let m = msg(LensProblem::from_layout(&old, None).unwrap_err());
+    let m = msg(old.lens_problem(None).unwrap_err());
     assert!(m.contains("pillar height"), "{m}");
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -210,7 +210,7 @@ fn settings() -> FdtdSettings {
 fn quarter_grid_equals_full_grid() {
     let dir = tmpdir("sym");
     let lf = small_lens(&dir);
-    let prob = LensProblem::from_layout(&lf, None).unwrap();
+    let prob = lf.lens_problem(None).unwrap();
     // a decay well below the default, so that the stop step (which may differ by a period
     // between the two runs) does not show in the comparison
     let s = FdtdSettings {

@@ -161,7 +161,7 @@ fn bad_fullwave_input_is_one_line_and_exit_2() {
         ),
         // a grid too coarse for the smallest gap says the resolution it needs
         (
-            vec!["fullwave", l, "--resolution", "8"],
+            vec!["fullwave", l, "--resolution", "5"],
             "px/µm (half a cell across it)",
         ),
         // a run that would not fit in memory is refused with its estimate, before any step
@@ -171,6 +171,72 @@ fn bad_fullwave_input_is_one_line_and_exit_2() {
         let err = String::from_utf8_lossy(&st.stderr);
         assert_eq!(st.status.code(), Some(2), "{args:?}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `metalens fullwave DESIGN.toml` for a 2-D pillar design (= `reproduce DESIGN --fullwave`):
+/// library, layout, LPA focus and the FDTD of the laid-out lens in one folder, the full-wave
+/// column in report.md and report.json beside the LPA and the ideal lens.
+#[test]
+fn a_2d_design_gets_a_fullwave_column() {
+    let dir = std::env::temp_dir().join(format!("metalens-fw3d-design-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    small_layout(&dir);
+    let design = dir.join("small.toml");
+    let out = dir.join("fw");
+    let st = metalens(&[
+        "fullwave",
+        design.to_str().unwrap(),
+        "--resolution",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let fw = &report["fullwave"];
+    assert_eq!(fw["resolution_px_per_um"].as_f64(), Some(20.0));
+    for block in ["fullwave", "lpa", "ideal"] {
+        for key in ["incident_r3", "transmitted_r3"] {
+            let v = fw[block]["efficiency"][key].as_f64().unwrap();
+            assert!(v > 0.0 && v < 1.0, "{block}.{key} {v}");
+        }
+    }
+    // the LPA block of the full-wave record is the report's own LPA focus
+    let (a, b) = (
+        fw["lpa"]["efficiency"]["transmitted_r3"].as_f64().unwrap(),
+        report["focus"]["efficiency"]["transmitted_r3"]
+            .as_f64()
+            .unwrap(),
+    );
+    assert!((a / b - 1.0).abs() < 0.02, "{a} vs {b}");
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Full-wave check (3-D FDTD, 20"), "{md}");
+    assert!(out.join("focus-fullwave").is_dir());
+    // options of a layout file are refused with a design file; a study is refused
+    for (args, needle) in [
+        (
+            vec!["fullwave", design.to_str().unwrap(), "--pol", "y"],
+            "--pol",
+        ),
+        (vec!["reproduce", "pitch-sweep", "--fullwave"], "--fullwave"),
+        (
+            vec!["reproduce", design.to_str().unwrap(), "--resolution", "30"],
+            "--fullwave",
+        ),
+    ] {
+        let st = metalens(&args);
+        let err = String::from_utf8_lossy(&st.stderr);
+        assert_eq!(st.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{needle}: {err}");
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -195,6 +195,57 @@ pub fn summary(r: &PolarizationResult) -> String {
     s
 }
 
+/// Whether a design file is a 2-D pillar design (a `[library]`/`[cell]` design as for
+/// `metalens run`) rather than a 1-D ridge design (`[ridges]`).
+fn is_2d_design(path: &Path) -> Result<bool> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let v: toml::Value = toml::from_str(&text).map_err(|e| Error::format(path, e.to_string()))?;
+    Ok(v.get("ridges").is_none() && (v.get("library").is_some() || v.get("cell").is_some()))
+}
+
+/// `metalens fullwave DESIGN.toml` for a 2-D pillar design: the design's library, layout and
+/// LPA focus as `metalens run` makes them, and the laid-out lens solved by the 3-D FDTD beside
+/// them (`reproduce --fullwave`), into out/fullwave-<name>.
+fn run_2d_design(args: &Args) -> Result<()> {
+    let layout_only = [
+        ("--pol", args.pol.is_some()),
+        ("--outside", args.outside != "opaque"),
+        ("--no-symmetry", args.no_symmetry),
+        ("--pillar-height", args.pillar_height_um.is_some()),
+        ("--pillar-index", args.pillar_index.is_some()),
+        ("--monitor-height", args.monitor_height_um.is_some()),
+        ("--decay", args.decay.is_some()),
+        ("--save-near-field", args.save_near_field.is_some()),
+        ("--json", args.json),
+    ];
+    if let Some((flag, _)) = layout_only.iter().find(|(_, given)| *given) {
+        return Err(Error::invalid(
+            *flag,
+            "with a 2-D design file",
+            "is an option of `metalens fullwave LAYOUT.h5`: the design's [propagation] sets polarisation and aperture here; run this once, then `metalens fullwave OUT/layout.h5` with the option",
+        ));
+    }
+    let stem = args
+        .design
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "design".into());
+    let out = args.out.clone().unwrap_or_else(|| {
+        if stem.starts_with("fullwave") {
+            PathBuf::from("out").join(&stem)
+        } else {
+            PathBuf::from(format!("out/fullwave-{stem}"))
+        }
+    });
+    super::reproduce::run(super::reproduce::Args {
+        design: args.design.to_string_lossy().to_string(),
+        out: Some(out),
+        quiet: args.quiet,
+        fullwave: true,
+        resolution: args.resolution,
+    })
+}
+
 /// Run `metalens fullwave`.
 pub fn run(args: Args) -> Result<()> {
     let is_h5 = args
@@ -203,6 +254,9 @@ pub fn run(args: Args) -> Result<()> {
         .is_some_and(|e| e.eq_ignore_ascii_case("h5"));
     if is_h5 {
         return super::fullwave3d::run(&args, &args.design);
+    }
+    if is_2d_design(&args.design)? {
+        return run_2d_design(&args);
     }
     let pols = polarizations(args.pol.as_deref().unwrap_or("both"))?;
     let (d, text) = FullwaveDesign::load(&args.design)?;

@@ -11,7 +11,7 @@
 
 use super::fullwave::Args;
 use super::propagate::{document, layout_near_field};
-use crate::fdtd::lens::{check_fits, solve_lens, Aperture, LensProblem};
+use crate::fdtd::lens::{check_fits, solve_lens, Aperture};
 use crate::fdtd::FdtdSettings;
 use crate::io::layout_file::LayoutFile;
 use crate::io::write_atomic;
@@ -76,44 +76,59 @@ fn pillar_override(
 }
 
 /// One polarisation's three results.
-struct PolResult {
-    pol: Polarization,
-    fullwave: LensResult,
-    ideal: LensResult,
-    lpa: LensResult,
-    transmitted_flux: f64,
-    reflected_flux: f64,
+pub struct PolResult {
+    pub pol: Polarization,
+    pub fullwave: LensResult,
+    pub ideal: LensResult,
+    pub lpa: LensResult,
+    pub transmitted_flux: f64,
+    pub reflected_flux: f64,
 }
 
-/// Run `metalens fullwave` on a layout file.
-pub fn run(args: &Args, path: &Path) -> Result<()> {
-    let t0 = std::time::Instant::now();
-    let pols = polarizations(args.pol.as_deref())?;
-    let outside = match args.outside.as_str() {
-        "opaque" => Aperture::Opaque,
-        "bare" => Aperture::Bare,
-        other => {
-            return Err(Error::invalid(
-                "--outside",
-                format!("'{other}'"),
-                "must be opaque or bare",
-            ))
+/// How a layout is solved full-wave: the FDTD settings, the polarisations, what lies outside
+/// the aperture, and the pillars when the layout file does not record them.
+pub struct FullwaveOptions {
+    pub settings: FdtdSettings,
+    pub polarizations: Vec<Polarization>,
+    pub outside: Aperture,
+    pub pillar: Option<PillarSpec>,
+    /// No estimate line and no progress bar.
+    pub quiet: bool,
+}
+
+impl FullwaveOptions {
+    /// The defaults of `metalens fullwave LAYOUT.h5` at a resolution (px/µm).
+    pub fn at_resolution(resolution: f64, pol: Polarization) -> Self {
+        FullwaveOptions {
+            settings: FdtdSettings {
+                resolution,
+                decay: crate::fdtd::lens::LENS_DECAY,
+                ..FdtdSettings::default()
+            },
+            polarizations: vec![pol],
+            outside: Aperture::Opaque,
+            pillar: None,
+            quiet: false,
         }
-    };
-    let layout = LayoutFile::load(path)?;
-    let pillar = pillar_override(args, layout.lens.wavelength, layout.pillar)?;
-    let mut problem = LensProblem::from_layout(&layout, pillar)?;
-    problem.polarizations = pols.clone();
-    problem.aperture = outside;
-    let settings = FdtdSettings {
-        resolution: args.resolution.unwrap_or(crate::fdtd::DEFAULT_RESOLUTION),
-        symmetry: !args.no_symmetry,
-        monitor_height_um: args
-            .monitor_height_um
-            .unwrap_or(FdtdSettings::default().monitor_height_um),
-        decay: args.decay.unwrap_or(crate::fdtd::lens::LENS_DECAY),
-        ..FdtdSettings::default()
-    };
+    }
+}
+
+/// A layout solved full-wave, beside its LPA and the ideal lens.
+pub struct FullwaveFocus {
+    pub spec: crate::metrics::pipeline::LensSpec,
+    pub results: Vec<PolResult>,
+    pub solution: crate::fdtd::lens::LensSolution,
+    pub estimate: crate::fdtd::lens::Estimate,
+}
+
+/// Solve a layout by the 3-D FDTD and analyse its near field with the same propagation and
+/// metrics as its LPA and the ideal lens, for every polarisation asked. Everything is
+/// checked (the monitor plane, the memory) before the run; the estimate is printed first.
+pub fn fullwave_focus(layout: &LayoutFile, o: &FullwaveOptions) -> Result<FullwaveFocus> {
+    let mut problem = layout.lens_problem(o.pillar)?;
+    problem.polarizations = o.polarizations.clone();
+    problem.aperture = o.outside;
+    let settings = &o.settings;
     settings.validate()?;
     let f = problem.spec().focal_length();
     if settings.monitor_height_um >= f {
@@ -123,15 +138,8 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             format!("must lie between the pillar tops and the focus: in (0, {f:.3}) µm"),
         ));
     }
-    let est = check_fits(&problem, &settings)?;
-    let dir = args.out.clone().unwrap_or_else(|| {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "layout".into());
-        PathBuf::from(format!("out/fullwave3d-{stem}"))
-    });
-    if !args.quiet {
+    let est = check_fits(&problem, settings)?;
+    if !o.quiet {
         eprintln!(
             "FDTD: {} pillars, {:.0} px/µm, {} cells ({:.2} GB), {} steps per polarisation, {} polarisation(s); estimated {:.0} s",
             problem.centers.len(),
@@ -139,11 +147,11 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             est.cells,
             est.bytes as f64 / 1e9,
             est.steps,
-            pols.len(),
+            o.polarizations.len(),
             est.seconds
         );
     }
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    let show = !o.quiet && std::io::stderr().is_terminal();
     let bar = if show {
         let b = indicatif::ProgressBar::new(1000);
         b.set_style(
@@ -154,13 +162,13 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let sol = solve_lens(&problem, &settings, &|f| {
+    let sol = solve_lens(&problem, settings, &|f| {
         bar.set_position((1000.0 * f.clamp(0.0, 1.0)) as u64)
     })?;
     bar.finish_and_clear();
 
     let spec = problem.spec();
-    let lpa_outside = match outside {
+    let lpa_outside = match o.outside {
         Aperture::Opaque => Outside::Opaque,
         // the Fresnel transmission of the bare glass–exit interface at normal incidence
         Aperture::Bare => Outside::Bare(C64::new(
@@ -180,10 +188,87 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             ..RunOptions::default()
         };
         let (fullwave, ideal) = run_field_plane_with_ideal(plane, &spec, &opts)?;
-        let nf = layout_near_field(None, &layout, &spec, &opts)?;
+        let nf = layout_near_field(None, layout, &spec, &opts)?;
         let (lpa, _) = run_designed(&nf, &spec, &opts)?;
-        if let Some(save) = &args.save_near_field {
-            let file = if sol.planes.len() > 1 {
+        results.push(PolResult {
+            pol: plane.polarization,
+            fullwave,
+            ideal,
+            lpa,
+            transmitted_flux: sol.transmitted_flux[k],
+            reflected_flux: sol.reflected_flux[k],
+        });
+    }
+    if results.is_empty() {
+        return Err(Error::numerical(
+            "fullwave",
+            "the FDTD run returned no near field at the design wavelength",
+        ));
+    }
+    Ok(FullwaveFocus {
+        spec,
+        results,
+        solution: sol,
+        estimate: est,
+    })
+}
+
+/// Run `metalens fullwave` on a layout file.
+pub fn run(args: &Args, path: &Path) -> Result<()> {
+    let t0 = std::time::Instant::now();
+    let pols = polarizations(args.pol.as_deref())?;
+    let outside = match args.outside.as_str() {
+        "opaque" => Aperture::Opaque,
+        "bare" => Aperture::Bare,
+        other => {
+            return Err(Error::invalid(
+                "--outside",
+                format!("'{other}'"),
+                "must be opaque or bare",
+            ))
+        }
+    };
+    let layout = LayoutFile::load(path)?;
+    let pillar = pillar_override(args, layout.lens.wavelength, layout.pillar)?;
+    let defaults = FullwaveOptions::at_resolution(
+        args.resolution.unwrap_or(crate::fdtd::DEFAULT_RESOLUTION),
+        Polarization::X,
+    );
+    let o = FullwaveOptions {
+        settings: FdtdSettings {
+            symmetry: !args.no_symmetry,
+            monitor_height_um: args
+                .monitor_height_um
+                .unwrap_or(defaults.settings.monitor_height_um),
+            decay: args.decay.unwrap_or(defaults.settings.decay),
+            ..defaults.settings
+        },
+        polarizations: pols,
+        outside,
+        pillar,
+        quiet: args.quiet,
+    };
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "layout".into());
+        PathBuf::from(format!("out/fullwave3d-{stem}"))
+    });
+    let fw = fullwave_focus(&layout, &o)?;
+    let (spec, results, sol, est, settings) = (
+        &fw.spec,
+        &fw.results,
+        &fw.solution,
+        &fw.estimate,
+        &o.settings,
+    );
+    if let Some(save) = &args.save_near_field {
+        for plane in &sol.planes {
+            if (plane.wavelength_um - spec.wavelength_um).abs() > 1e-9 * spec.wavelength_um {
+                continue;
+            }
+            let file = if results.len() > 1 {
                 save.with_extension(format!("{}.h5", plane.polarization.name()))
             } else {
                 save.clone()
@@ -199,23 +284,10 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             )
             .write(&file)?;
         }
-        results.push(PolResult {
-            pol: plane.polarization,
-            fullwave,
-            ideal,
-            lpa,
-            transmitted_flux: sol.transmitted_flux[k],
-            reflected_flux: sol.reflected_flux[k],
-        });
     }
-    let first = results.first().ok_or_else(|| {
-        Error::numerical(
-            "fullwave",
-            "the FDTD run returned no near field at the design wavelength",
-        )
-    })?;
+    let first = &results[0];
     let block = |kind: &str, pol: Polarization, r: &LensResult| -> Value {
-        document(kind, &spec, pol, r, None, &[])
+        document(kind, spec, pol, r, None, &[])
     };
     let per_pol: Vec<Value> = results
         .iter()
@@ -270,7 +342,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     write_atomic(&dir.join("fullwave.json"), text.as_bytes())?;
-    for r in &results {
+    for r in results.iter() {
         let sub = dir.join(format!("{}-fullwave", r.pol.name()));
         std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
         crate::plot::focal::write_all(&sub, &spec, &r.fullwave, Some(&r.ideal))?;
@@ -281,7 +353,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
     if args.json {
         println!("{text}");
     } else if !args.quiet {
-        for r in &results {
+        for r in results.iter() {
             print!("{}", summary(r, &sol, &spec));
         }
         println!("wrote {}", dir.display());

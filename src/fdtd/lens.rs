@@ -27,12 +27,10 @@ use super::cell::check_resolution;
 use super::grid::{Axis, Grid, Side};
 use super::material::{self, Frame, Geometry, LayerGeom};
 use super::{
-    dispersion_corrected_index, normalisation_run, pml_params, real_index, run, FdtdSettings,
-    Monitor, Pulse, RunFacts, Sheet,
+    dispersion_corrected_index, normalisation_run, pml_params, run, FdtdSettings, Monitor, Pulse,
+    RunFacts, Sheet,
 };
 use crate::cell::Shape;
-use crate::io::layout_file::LayoutFile;
-use crate::layout::PillarSpec;
 use crate::metrics::pipeline::LensSpec;
 use crate::nearfield::{FieldPlane, Polarization};
 use crate::{Error, Result, C64};
@@ -74,42 +72,6 @@ pub struct LensProblem {
 }
 
 impl LensProblem {
-    /// From a layout file; `pillar` overrides (or supplies, for older files) the pillar
-    /// height and index.
-    pub fn from_layout(lf: &LayoutFile, pillar: Option<PillarSpec>) -> Result<Self> {
-        let spec = pillar.or(lf.pillar).ok_or_else(|| {
-            Error::invalid(
-                "layout",
-                "no pillar height/index recorded",
-                "layout files written before the pillar record lack them: give the pillar height and index (e.g. --pillar-height 1.0 --pillar-index 2.74) or re-run `metalens layout`",
-            )
-        })?;
-        let n_inc = lf.incidence_index.ok_or_else(|| {
-            Error::invalid(
-                "layout",
-                "no incidence index recorded",
-                "re-run `metalens layout` (the file must record the substrate index)",
-            )
-        })?;
-        let l = &lf.lens;
-        let r = 0.5 * l.diameter;
-        let na = l.n_exit * r / r.hypot(l.focal_length);
-        Ok(LensProblem {
-            wavelength_um: l.wavelength,
-            na,
-            diameter_um: l.diameter,
-            n_incident: n_inc,
-            n_exit: l.n_exit,
-            pillar_height_um: spec.height,
-            pillar_index: real_index("pillar index", spec.index)?,
-            pitch_um: lf.pitch,
-            centers: lf.centers.clone(),
-            radii: lf.radii.clone(),
-            polarizations: vec![Polarization::X],
-            aperture: Aperture::Opaque,
-        })
-    }
-
     /// The lens as the metrics pipeline sees it.
     pub fn spec(&self) -> LensSpec {
         LensSpec {

@@ -17,6 +17,7 @@
 //! pillars never needs its per-pillar arrays in memory at once.
 
 use crate::cell::LatticeKind;
+use crate::fdtd::lens::{Aperture, LensProblem};
 use crate::io::guard::{commit_temp, temp_path};
 use crate::layout::{Layout, PillarSpec, Selection};
 use crate::lens::HyperbolicLens;
@@ -456,5 +457,42 @@ impl LayoutFile {
             }
         }
         Ok(())
+    }
+}
+
+impl LayoutFile {
+    /// The lens as the 3-D FDTD solves it ([`crate::fdtd::lens`]); `pillar` overrides (or
+    /// supplies, for older files) the pillar height and index.
+    pub fn lens_problem(&self, pillar: Option<PillarSpec>) -> Result<LensProblem> {
+        let lf = self;
+        let spec = pillar.or(lf.pillar).ok_or_else(|| {
+            Error::invalid(
+                "layout",
+                "no pillar height/index recorded",
+                "layout files written before the pillar record lack them: give the pillar height and index (e.g. --pillar-height 1.0 --pillar-index 2.74) or re-run `metalens layout`",
+            )
+        })?;
+        let n_inc = lf.incidence_index.ok_or_else(|| {
+            Error::invalid(
+                "layout",
+                "no incidence index recorded",
+                "re-run `metalens layout` (the file must record the substrate index)",
+            )
+        })?;
+        let l = &lf.lens;
+        Ok(LensProblem {
+            wavelength_um: l.wavelength,
+            na: l.numerical_aperture(),
+            diameter_um: l.diameter,
+            n_incident: n_inc,
+            n_exit: l.n_exit,
+            pillar_height_um: spec.height,
+            pillar_index: crate::fdtd::real_index("pillar index", spec.index)?,
+            pitch_um: lf.pitch,
+            centers: lf.centers.clone(),
+            radii: lf.radii.clone(),
+            polarizations: vec![crate::nearfield::Polarization::X],
+            aperture: Aperture::Opaque,
+        })
     }
 }
