@@ -309,11 +309,24 @@ fn assert_bad(code: i32, err: &str, words: &[&str]) {
     }
 }
 
+/// A 2-D pillar design goes to the 3-D FDTD (`reproduce --fullwave`, tests/fullwave3d_cli.rs);
+/// options of the 1-D supercell or of layout files are refused with it, before any stage runs.
 #[test]
-fn fullwave_rejects_a_2d_design() {
+fn fullwave_refuses_1d_options_with_a_2d_design() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml");
-    let (code, err) = run_bin(&["fullwave", path, "--quiet"]);
-    assert_bad(code, &err, &["2-D pillar design", "[ridges]", "[lens]"]);
+    let (code, err) = run_bin(&["fullwave", path, "--pol", "te", "--quiet"]);
+    assert_bad(code, &err, &["--pol", "2-D design", "LAYOUT.h5"]);
+}
+
+/// A design that is neither 1-D (`[ridges]`) nor 2-D (`[cell]`/`[library]`) gets the 1-D
+/// schema's message.
+#[test]
+fn fullwave_rejects_a_design_of_neither_kind() {
+    let (code, err) = bad_design(
+        "neither",
+        "name = \"x\"\n[source]\nwavelength = 0.685\n[lens]\nna = 0.9\nwidth = 10.0\npitch = 0.22\n",
+    );
+    assert_bad(code, &err, &["[ridges]"]);
 }
 
 #[test]

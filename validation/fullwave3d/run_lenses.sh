@@ -5,8 +5,8 @@
 # (and designs/mk1.toml, mk2.toml at the repository root) into $OUT (default out/fullwave3d).
 #
 #   validation/fullwave3d/run_lenses.sh resolution   # 5 µm NA 0.9 / 0.99 at 30, 40, 60 px/µm
-#   validation/fullwave3d/run_lenses.sh mk           # Mk1, Mk2 (20 µm) at $MK_RES px/µm
-#   validation/fullwave3d/run_lenses.sh pitch        # 10 µm, NA 0.9 / 0.99, pitches 0.18–0.40
+#   validation/fullwave3d/run_lenses.sh mk           # Mk1, Mk2 (20 µm) at $MK_RES (30) px/µm
+#   validation/fullwave3d/run_lenses.sh pitch        # 10 µm, NA 0.9 / 0.99, pitches 0.18–0.40, $PITCH_RES (30) px/µm
 # then validation/fullwave3d/tabulate.py writes lenses.md from runs/*.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,13 +38,13 @@ case "${1:-}" in
   mk)
     for mk in mk1 mk2; do
       layout designs/$mk.toml $mk
-      job $mk-r${MK_RES:-40} "$OUT/$mk/layout.h5" "${MK_RES:-40}"
+      job $mk-r${MK_RES:-30} "$OUT/$mk/layout.h5" "${MK_RES:-30}" --save-near-field "$OUT/fw-$mk-nf.h5"
     done ;;
   pitch)
     layout validation/fullwave3d/designs/pitch10.toml pitch10
     for na in 0.90 0.99; do
       for p in 0.180 0.220 0.300 0.400; do
-        job pitch10-na$na-p$p "$OUT/pitch10/lenses/na$na-p$p/layout.h5" "${PITCH_RES:-40}"
+        job pitch10-na$na-p$p "$OUT/pitch10/lenses/na$na-p$p/layout.h5" "${PITCH_RES:-30}"
       done
     done ;;
   *) echo "usage: $0 resolution|mk|pitch" >&2; exit 2 ;;
