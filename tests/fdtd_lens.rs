@@ -2,7 +2,7 @@
 //! metrics) and the lens driver's bad-input refusals.
 
 use metalens::cell::{Incidence, LatticeKind, PillarCell, Polarization as CellPol};
-use metalens::fdtd::lens::{estimate, solve_lens, LensProblem};
+use metalens::fdtd::lens::{estimate, solve_lens};
 use metalens::fdtd::FdtdSettings;
 use metalens::io::layout_file::{write_layout, LayoutFile};
 use metalens::layout::{plan_layout, Cell, CellTable, LayoutSettings, PillarSpec, Selection};

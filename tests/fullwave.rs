@@ -318,17 +318,6 @@ fn fullwave_refuses_1d_options_with_a_2d_design() {
     assert_bad(code, &err, &["--pol", "2-D design", "LAYOUT.h5"]);
 }
 
-/// A design that is neither 1-D (`[ridges]`) nor 2-D (`[cell]`/`[library]`) gets the 1-D
-/// schema's message.
-#[test]
-fn fullwave_rejects_a_design_of_neither_kind() {
-    let (code, err) = bad_design(
-        "neither",
-        "name = \"x\"\n[source]\nwavelength = 0.685\n[lens]\nna = 0.9\nwidth = 10.0\npitch = 0.22\n",
-    );
-    assert_bad(code, &err, &["[ridges]"]);
-}
-
 #[test]
 fn fullwave_rejects_a_small_margin() {
     let (code, err) = bad_design("margin", &GOOD.replace("margin = 2.1", "margin = 1.0"));

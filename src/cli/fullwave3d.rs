@@ -345,16 +345,16 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
     for r in results.iter() {
         let sub = dir.join(format!("{}-fullwave", r.pol.name()));
         std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
-        crate::plot::focal::write_all(&sub, &spec, &r.fullwave, Some(&r.ideal))?;
+        crate::plot::focal::write_all(&sub, spec, &r.fullwave, Some(&r.ideal))?;
         let sub = dir.join(format!("{}-lpa", r.pol.name()));
         std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
-        crate::plot::focal::write_all(&sub, &spec, &r.lpa, Some(&r.ideal))?;
+        crate::plot::focal::write_all(&sub, spec, &r.lpa, Some(&r.ideal))?;
     }
     if args.json {
         println!("{text}");
     } else if !args.quiet {
         for r in results.iter() {
-            print!("{}", summary(r, &sol, &spec));
+            print!("{}", summary(r, sol, spec));
         }
         println!("wrote {}", dir.display());
     }

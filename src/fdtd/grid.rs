@@ -737,7 +737,9 @@ fn off_planes(eps: &Permittivity, ax: &[Axis; 3]) -> (Vec<Option<usize>>, Vec<Of
     };
     let ((sxl, wxl), (sxh, wxh)) = (image(&ax[0], true), image(&ax[0], false));
     let ((syl, wyl), (syh, wyh)) = (image(&ax[1], true), image(&ax[1], false));
-    let mut cache: Vec<((Option<usize>, Option<usize>), usize)> = Vec::new();
+    // (the Ex and Ey maps of a plane, its OffPlane)
+    type Key = (Option<usize>, Option<usize>);
+    let mut cache: Vec<(Key, usize)> = Vec::new();
     for (k, slot) in index.iter_mut().enumerate() {
         let key = (eps.off[0][k], eps.off[1][k]);
         if key == (None, None) {

@@ -61,6 +61,37 @@ def side_by_side(d):
     return "\n".join(out)
 
 
+def plot_pitch(pitch):
+    """pitch.png: full-wave against LPA efficiency versus pitch, one panel per definition."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("no matplotlib: pitch.png not drawn (Debian: python3-matplotlib, run with /usr/bin/python3)")
+        return
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, key in zip(axes, ["transmitted_r3", "incident_r3"]):
+        for na, colour in [("0.90", "C0"), ("0.99", "C3")]:
+            pts = sorted((float(re.match(r"pitch10-na[\d.]+-p([\d.]+)", t).group(1)), d)
+                         for t, d in pitch.items() if t.startswith(f"pitch10-na{na}-"))
+            if not pts:
+                continue
+            xs = [p for p, _ in pts]
+            ax.plot(xs, [d["fullwave"]["efficiency"][key] for _, d in pts], "o-", color=colour,
+                    label=f"NA {na} full-wave (FDTD)")
+            ax.plot(xs, [d["lpa"]["efficiency"][key] for _, d in pts], "s--", color=colour,
+                    alpha=0.6, label=f"NA {na} LPA")
+        ax.set_xlabel("pitch (µm)")
+        ax.set_ylabel(key)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("10 µm SRN lenses: efficiency against pitch, full-wave against the LPA")
+    fig.tight_layout()
+    fig.savefig(os.path.join(HERE, "pitch.png"), dpi=110)
+
+
 def main():
     runs = load()
     md = ["# Full-wave (3-D FDTD) lens runs against the LPA and the ideal lens",
@@ -103,6 +134,9 @@ def main():
                       f"{e('incident_r3', 'fullwave')} | {e('incident_r3', 'lpa')} | "
                       f"{fmt(get(d['fullwave'], KEYS[5][1]))} |")
         md += [""]
+    if pitch:
+        plot_pitch(pitch)
+        md += ["![transmitted_r3 and incident_r3 against pitch, full-wave and LPA](pitch.png)", ""]
     open(os.path.join(HERE, "lenses.md"), "w").write("\n".join(md))
     print("\n".join(md))
 
