@@ -13,9 +13,9 @@
 //! four Ey positions around it, and each Ey likewise from its four Ex. The weight of a pair
 //! is w = ⅛ (ε⁻¹_xy at the Ex + ε⁻¹_yx at the Ey), the same both ways, so the discrete
 //! ε⁻¹ operator stays symmetric: the non-symmetric form (ε⁻¹_xy of the Ex times the plain
-//! average of the four curls, as in Oskooi et al., Opt. Lett. 34, 2778 (2009)) diverged here
-//! after ~3·10⁴ steps on a lens; the symmetric one is the stable form of Werner & Cary,
-//! J. Comput. Phys. 226, 1085 (2007). Since ε⁻¹ does not change in time this is E = ε⁻¹ D
+//! average of the four curls) diverged here after 3.6·10⁴ steps on a lens; a symmetric
+//! operator is what keeps the leap-frog energy bounded (Werner & Cary, J. Comput. Phys. 226,
+//! 1085 (2007)). Since ε⁻¹ does not change in time this is E = ε⁻¹ D
 //! with D advanced by dt ∇×H.
 //!
 //! # Boundaries (per axis, low and high side)
