@@ -356,6 +356,20 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         for r in results.iter() {
             print!("{}", summary(r, sol, spec));
         }
+        for f in &sol.facts {
+            println!(
+                "FDTD run: grid {} × {} × {}, {} steps, {:.1} s, {:.1} M cell-updates/s, {:.1} B/cell ({:.0} MB of fields and maps; estimated {:.0} MB)",
+                f.nx,
+                f.ny,
+                f.nz,
+                f.steps,
+                f.wall_s,
+                f.cell_updates_per_s / 1e6,
+                f.bytes as f64 / f.cells as f64,
+                f.bytes as f64 / 1e6,
+                est.bytes as f64 / 1e6
+            );
+        }
         println!("wrote {}", dir.display());
     }
     Ok(())
