@@ -166,10 +166,12 @@ struct LibraryStage {
 }
 
 /// One lens laid out and analysed: the layout report (layout.json) and the focus of the
-/// lens and of its ideal counterpart (focus/propagate.json), with the stage times.
+/// lens and of its ideal counterpart (focus/propagate.json), with the stage times; the layout
+/// record itself, for a full-wave solve of the same lens.
 struct LensStage {
     focus: Value,
     layout: Value,
+    record: crate::io::layout_file::LayoutFile,
     t_layout_s: f64,
     t_propagate_s: f64,
 }
@@ -232,7 +234,6 @@ fn lens_stage(
     let _lock = crate::io::guard::Lock::acquire(&prop)?;
     let propagation = design.propagation.clone().unwrap_or_default();
     let (spec, focus) = lpa_focus(&record, &propagation)?;
-    drop(record);
     let text = serde_json::to_string_pretty(&focus.document)
         .map_err(|e| Error::numerical("cli", e.to_string()))?;
     super::propagate::write_focus(&prop, &text, &spec, &focus.designed, Some(&focus.ideal))?;
@@ -240,6 +241,7 @@ fn lens_stage(
     Ok(LensStage {
         focus: focus.document,
         layout: layout_json,
+        record,
         t_layout_s: t_lay,
         t_propagate_s: t_prop,
     })
@@ -296,13 +298,14 @@ pub fn run(a: Args) -> Result<()> {
     let LensStage {
         focus,
         layout,
+        record,
         t_layout_s: t_lay,
         t_propagate_s: t_prop,
     } = lens_stage(&design, &design_path, &library, &lib, &out, a.quiet)?;
     drop(library);
     let t1 = Instant::now();
     let fw = match &fullwave {
-        Some(o) => Some(fullwave_stage(o, &out)?),
+        Some(o) => Some(fullwave_stage(o, &record, &out)?),
         None => None,
     };
     let t_fw = t1.elapsed().as_secs_f64();
@@ -396,11 +399,14 @@ fn fullwave_options(
     Ok(o)
 }
 
-/// The laid-out lens of `out` solved full-wave: figures into `out/focus-fullwave`, the record
-/// (the full-wave, LPA and ideal blocks of `propagate --json`, and the FDTD run) returned.
-fn fullwave_stage(o: &super::fullwave3d::FullwaveOptions, out: &Path) -> Result<Value> {
-    let layout = crate::io::layout_file::LayoutFile::load(&out.join("layout.h5"))?;
-    let fw = super::fullwave3d::fullwave_focus(&layout, o)?;
+/// The laid-out lens solved full-wave: figures into `out/focus-fullwave`, the record (the
+/// full-wave, LPA and ideal blocks of `propagate --json`, and the FDTD run) returned.
+fn fullwave_stage(
+    o: &super::fullwave3d::FullwaveOptions,
+    layout: &crate::io::layout_file::LayoutFile,
+    out: &Path,
+) -> Result<Value> {
+    let fw = super::fullwave3d::fullwave_focus(layout, o)?;
     let r = &fw.results[0];
     let dir = out.join("focus-fullwave");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
