@@ -114,12 +114,22 @@ pub struct Permittivity {
     pub off_maps: Vec<Vec<f32>>,
 }
 
-/// The pair weights of one plane's off-diagonal coupling, for the E components that have any:
-/// (index j·nx + i, the four weights in the neighbour order of [`Grid::off_diagonal_e`]).
+/// The pair weights of one plane's off-diagonal coupling, for the E nodes that have any, in
+/// the neighbour order of [`Grid::off_diagonal_e`].
 #[derive(Clone, Debug, Default, PartialEq)]
 struct OffPlane {
-    ex: Vec<(u32, [f32; 4])>,
-    ey: Vec<(u32, [f32; 4])>,
+    ex: Vec<OffPair>,
+    ey: Vec<OffPair>,
+}
+
+/// One E node's off-diagonal coupling: its index j·nx + i, the plane indices of its four
+/// neighbours of the other component (boundary images resolved) and the pair weights with
+/// the images' parity (0 across an open side) folded in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct OffPair {
+    idx: u32,
+    nbr: [u32; 4],
+    w: [f32; 4],
 }
 
 impl Permittivity {
@@ -306,7 +316,22 @@ impl Grid {
             .iter()
             .map(|p| 4 * (p.h1.len() + p.h2.len() + p.e1.len() + p.e2.len()))
             .sum();
-        fields + psi + self.eps.bytes()
+        let pairs: usize = self
+            .off_planes
+            .iter()
+            .map(|p| p.ex.len() + p.ey.len())
+            .sum();
+        // + the pair lists and one pair of curl planes per thread for their gather
+        let threads = if pairs > 0 {
+            rayon::current_num_threads()
+        } else {
+            0
+        };
+        fields
+            + psi
+            + self.eps.bytes()
+            + pairs * std::mem::size_of::<OffPair>()
+            + threads * 8 * self.nx * self.ny
     }
 
     pub fn cells(&self) -> usize {
@@ -349,18 +374,24 @@ impl Grid {
                         let cx = (syj * ez_jp[i] - ez0[i]) - (ey_kp[i] - ey0[i]);
                         hx[i] -= c * cx;
                     }
-                    let ez_last = sx * ez0[wx];
-                    let ey_last = sx * ey0[wx];
-                    for i in 0..nx {
-                        let ezp = if i + 1 < nx { ez0[i + 1] } else { ez_last };
-                        let eyp = if i + 1 < nx { ey0[i + 1] } else { ey_last };
-                        // ∂z Ex − ∂x Ez
-                        let cy = (ex_kp[i] - ex0[i]) - (ezp - ez0[i]);
-                        hy[i] -= c * cy;
-                        // ∂x Ey − ∂y Ex
-                        let cz = (eyp - ey0[i]) - (syj * ex_jp[i] - ex0[i]);
-                        hz[i] -= c * cz;
+                    // ∂z Ex − ∂x Ez and ∂x Ey − ∂y Ex; the x + 1 neighbour of the last
+                    // node is the boundary image, handled apart so that the loop over the
+                    // others has no branch (and vectorises)
+                    let m = nx - 1;
+                    let (ez1, ey1) = (&ez0[1..], &ey0[1..]);
+                    let (ex0m, exkm, exjm) = (&ex0[..m], &ex_kp[..m], &ex_jp[..m]);
+                    let (ez0m, ey0m) = (&ez0[..m], &ey0[..m]);
+                    let (hym, hzm) = (&mut hy[..m], &mut hz[..m]);
+                    for i in 0..m {
+                        let cy = (exkm[i] - ex0m[i]) - (ez1[i] - ez0m[i]);
+                        hym[i] -= c * cy;
+                        let cz = (ey1[i] - ey0m[i]) - (syj * exjm[i] - ex0m[i]);
+                        hzm[i] -= c * cz;
                     }
+                    let cy = (ex_kp[m] - ex0[m]) - (sx * ez0[wx] - ez0[m]);
+                    hy[m] -= c * cy;
+                    let cz = (sx * ey0[wx] - ey0[m]) - (syj * ex_jp[m] - ex0[m]);
+                    hz[m] -= c * cz;
                 }
             });
         self.pml_h();
@@ -417,12 +448,11 @@ impl Grid {
                     {
                         // Ey: ∂z Hx − ∂x Hz
                         let e = &mut eyp[o..o + nx];
-                        let hz_first = sx * hz0[wx];
-                        let curl = |i: usize| {
-                            let hzm = if i > 0 { hz0[i - 1] } else { hz_first };
-                            (hx0[i] - hx_km[i]) - (hz0[i] - hzm)
-                        };
-                        apply(e, inv(1, j), c, curl);
+                        let first = (hx0[0] - hx_km[0]) - (hz0[0] - sx * hz0[wx]);
+                        let (hx1, hxk1, hz1, hzm) =
+                            (&hx0[1..], &hx_km[1..nx], &hz0[1..], &hz0[..nx - 1]);
+                        let rest = |i: usize| (hx1[i] - hxk1[i]) - (hz1[i] - hzm[i]);
+                        apply_after_first(e, inv(1, j), c, first, rest);
                         if pec_x {
                             e[0] = 0.0;
                         }
@@ -430,15 +460,14 @@ impl Grid {
                     {
                         // Ez: ∂x Hy − ∂y Hx
                         let e = &mut ezp[o..o + nx];
-                        let hy_first = sx * hy0[wx];
-                        let curl = |i: usize| {
-                            let hym = if i > 0 { hy0[i - 1] } else { hy_first };
-                            (hy0[i] - hym) - (hx0[i] - syj * hx_jm[i])
-                        };
+                        let first = (hy0[0] - sx * hy0[wx]) - (hx0[0] - syj * hx_jm[0]);
+                        let (hy1, hym, hx1, hxj1) =
+                            (&hy0[1..], &hy0[..nx - 1], &hx0[1..], &hx_jm[1..nx]);
+                        let rest = |i: usize| (hy1[i] - hym[i]) - (hx1[i] - syj * hxj1[i]);
                         if pec_y && j == 0 {
                             e.fill(0.0);
                         } else {
-                            apply(e, inv(2, j), c, curl);
+                            apply_after_first(e, inv(2, j), c, first, rest);
                             if pec_x {
                                 e[0] = 0.0;
                             }
@@ -466,79 +495,60 @@ impl Grid {
         let c = (self.dt / self.dx) as f32;
         let (smx, wmx) = self.ax[0].minus_neighbour();
         let (smy, wmy) = self.ax[1].minus_neighbour();
-        let (spx, wpx) = self.ax[0].plus_neighbour();
-        let (spy, wpy) = self.ax[1].plus_neighbour();
         let f = &mut self.f;
         let (hx, hy, hz) = (&f.hx, &f.hy, &f.hz);
-        let at = |a: &[f32], i: usize, j: usize, k: usize| a[(k * ny + j) * nx + i];
-        // curl_y at Ey (i, j+½, k), i in 0..=nx, j in -1..ny (wrapped by the boundaries)
-        let curl_y = |i: usize, j: isize, k: usize| -> f32 {
-            let (mut s, mut i, mut j) = (1.0f32, i, j);
-            if i == nx {
-                s *= spx;
-                i = wpx;
-            }
-            if j < 0 {
-                s *= smy;
-                j = wmy as isize;
-            }
-            if s == 0.0 {
-                return 0.0;
-            }
-            let j = j as usize;
-            let hzm = if i > 0 {
-                at(hz, i - 1, j, k)
-            } else {
-                smx * at(hz, wmx, j, k)
-            };
-            s * ((at(hx, i, j, k) - at(hx, i, j, k - 1)) - (at(hz, i, j, k) - hzm))
-        };
-        // curl_x at Ex (i+½, j, k), i in -1..nx, j in 0..=ny
-        let curl_x = |i: isize, j: usize, k: usize| -> f32 {
-            let (mut s, mut i, mut j) = (1.0f32, i, j);
-            if j == ny {
-                s *= spy;
-                j = wpy;
-            }
-            if i < 0 {
-                s *= smx;
-                i = wmx as isize;
-            }
-            if s == 0.0 {
-                return 0.0;
-            }
-            let i = i as usize;
-            let hzm = if j > 0 {
-                at(hz, i, j - 1, k)
-            } else {
-                smy * at(hz, i, wmy, k)
-            };
-            s * ((at(hz, i, j, k) - hzm) - (at(hy, i, j, k) - at(hy, i, j, k - 1)))
-        };
+        let zero = &self.zero_row;
         let (index, planes) = (&self.off_index, &self.off_planes);
+        // Per plane: the two curls on the whole plane first (branch-free rows, the same
+        // differences as the main update), then the pairs gather from them through their
+        // precomputed neighbour indices, boundary images folded into the weights.
         f.ex.par_chunks_mut(plane)
             .zip(f.ey.par_chunks_mut(plane))
             .enumerate()
-            .for_each(|(k, (exp, eyp))| {
-                let Some(p) = index[k] else { return };
-                let p = &planes[p];
-                for &(idx, w) in &p.ex {
-                    let (i, j) = (idx as usize % nx, (idx as usize / nx) as isize);
-                    let sum = w[0] * curl_y(i, j - 1, k)
-                        + w[1] * curl_y(i + 1, j - 1, k)
-                        + w[2] * curl_y(i, j, k)
-                        + w[3] * curl_y(i + 1, j, k);
-                    exp[idx as usize] += c * sum;
-                }
-                for &(idx, w) in &p.ey {
-                    let (i, j) = ((idx as usize % nx) as isize, idx as usize / nx);
-                    let sum = w[0] * curl_x(i - 1, j, k)
-                        + w[1] * curl_x(i, j, k)
-                        + w[2] * curl_x(i - 1, j + 1, k)
-                        + w[3] * curl_x(i, j + 1, k);
-                    eyp[idx as usize] += c * sum;
-                }
-            });
+            .for_each_init(
+                || (vec![0f32; plane], vec![0f32; plane]),
+                |(curl_x, curl_y), (k, (exp, eyp))| {
+                    let Some(p) = index[k] else { return };
+                    let p = &planes[p];
+                    for j in 0..ny {
+                        let jm = if j > 0 { j - 1 } else { wmy };
+                        let sy = if j > 0 { 1.0 } else { smy };
+                        let hx0 = row(hx, nx, ny, j, k);
+                        let hy0 = row(hy, nx, ny, j, k);
+                        let hz0 = row(hz, nx, ny, j, k);
+                        let hz_jm = row(hz, nx, ny, jm, k);
+                        let (hx_km, hy_km) = if k > 0 {
+                            (row(hx, nx, ny, j, k - 1), row(hy, nx, ny, j, k - 1))
+                        } else {
+                            (&zero[..], &zero[..])
+                        };
+                        let o = j * nx;
+                        // (curl H)_x at Ex (i+½, j): ∂y Hz − ∂z Hy
+                        let cx = &mut curl_x[o..o + nx];
+                        for i in 0..nx {
+                            cx[i] = (hz0[i] - sy * hz_jm[i]) - (hy0[i] - hy_km[i]);
+                        }
+                        // (curl H)_y at Ey (i, j+½): ∂z Hx − ∂x Hz
+                        let cy = &mut curl_y[o..o + nx];
+                        cy[0] = (hx0[0] - hx_km[0]) - (hz0[0] - smx * hz0[wmx]);
+                        let (hx1, hxk1, hz1, hzm) =
+                            (&hx0[1..], &hx_km[1..nx], &hz0[1..], &hz0[..nx - 1]);
+                        for (i, v) in cy[1..].iter_mut().enumerate() {
+                            *v = (hx1[i] - hxk1[i]) - (hz1[i] - hzm[i]);
+                        }
+                    }
+                    let gather = |q: &OffPair, from: &[f32]| -> f32 {
+                        let n = q.nbr.map(|n| from[n as usize]);
+                        q.w[0] * n[0] + q.w[1] * n[1] + q.w[2] * n[2] + q.w[3] * n[3]
+                    };
+                    for q in &p.ex {
+                        exp[q.idx as usize] += c * gather(q, curl_y);
+                    }
+                    for q in &p.ey {
+                        eyp[q.idx as usize] += c * gather(q, curl_x);
+                    }
+                },
+            );
     }
 
     /// CPML corrections of the H update.
@@ -737,6 +747,26 @@ fn off_planes(eps: &Permittivity, ax: &[Axis; 3]) -> (Vec<Option<usize>>, Vec<Of
     };
     let ((sxl, wxl), (sxh, wxh)) = (image(&ax[0], true), image(&ax[0], false));
     let ((syl, wyl), (syh, wyh)) = (image(&ax[1], true), image(&ax[1], false));
+    // where the kernel reads the curl of a neighbour outside the plane: (parity, index)
+    let ((smx, wmx), (spx, wpx)) = (ax[0].minus_neighbour(), ax[0].plus_neighbour());
+    let ((smy, wmy), (spy, wpy)) = (ax[1].minus_neighbour(), ax[1].plus_neighbour());
+    // the Ey node (i, j), i in 0..=nx, j in -1..ny, and the Ex node (i, j), i in -1..nx,
+    // j in 0..=ny
+    let ey_node = |i: usize, j: isize| -> (f32, u32) {
+        let (s1, i) = if i == nx { (spx, wpx) } else { (1.0, i) };
+        let (s2, j) = if j < 0 { (smy, wmy) } else { (1.0, j as usize) };
+        (s1 * s2, (j * nx + i) as u32)
+    };
+    let ex_node = |i: isize, j: usize| -> (f32, u32) {
+        let (s1, i) = if i < 0 { (smx, wmx) } else { (1.0, i as usize) };
+        let (s2, j) = if j == ny { (spy, wpy) } else { (1.0, j) };
+        (s1 * s2, (j * nx + i) as u32)
+    };
+    let pair = |idx: usize, nodes: [(f32, u32); 4], w: [f32; 4]| OffPair {
+        idx: idx as u32,
+        nbr: nodes.map(|(_, n)| n),
+        w: [0, 1, 2, 3].map(|n| nodes[n].0 * w[n]),
+    };
     // (the Ex and Ey maps of a plane, its OffPlane)
     type Key = (Option<usize>, Option<usize>);
     let mut cache: Vec<(Key, usize)> = Vec::new();
@@ -807,8 +837,15 @@ fn off_planes(eps: &Permittivity, ax: &[Axis; 3]) -> (Vec<Option<usize>>, Vec<Of
                 } else {
                     [0, 1, 2, 3].map(|n| if ey_pec[n] { 0.0 } else { w[n] })
                 };
-                if w.iter().any(|&v| v != 0.0) {
-                    p.ex.push(((j * nx + i) as u32, w));
+                let nodes = [
+                    ey_node(i, jj - 1),
+                    ey_node(i + 1, jj - 1),
+                    ey_node(i, jj),
+                    ey_node(i + 1, jj),
+                ];
+                let q = pair(j * nx + i, nodes, w);
+                if q.w.iter().any(|&v| v != 0.0) {
+                    p.ex.push(q);
                 }
                 let by_ = b[j * nx + i];
                 let w = [
@@ -830,8 +867,15 @@ fn off_planes(eps: &Permittivity, ax: &[Axis; 3]) -> (Vec<Option<usize>>, Vec<Of
                 } else {
                     [0, 1, 2, 3].map(|n| if ex_pec[n] { 0.0 } else { w[n] })
                 };
-                if w.iter().any(|&v| v != 0.0) {
-                    p.ey.push(((j * nx + i) as u32, w));
+                let nodes = [
+                    ex_node(ii - 1, j),
+                    ex_node(ii, j),
+                    ex_node(ii - 1, j + 1),
+                    ex_node(ii, j + 1),
+                ];
+                let q = pair(j * nx + i, nodes, w);
+                if q.w.iter().any(|&v| v != 0.0) {
+                    p.ey.push(q);
                 }
             }
         }
@@ -891,6 +935,31 @@ fn apply(e: &mut [f32], inv: InvRow<'_>, c: f32, curl: impl Fn(usize) -> f32) {
             for (i, ei) in e.iter_mut().enumerate() {
                 *ei += c * m[i] * curl(i);
             }
+        }
+    }
+}
+
+/// [`apply`] for a row whose first curl value (the one reaching across the low x boundary)
+/// is given apart, `rest(i)` being the curl at i + 1: no branch in the loop.
+#[inline(always)]
+fn apply_after_first(
+    e: &mut [f32],
+    inv: InvRow<'_>,
+    c: f32,
+    first: f32,
+    rest: impl Fn(usize) -> f32,
+) {
+    let (e0, e1) = e
+        .split_first_mut()
+        .expect("a grid row has at least one node");
+    match inv {
+        InvRow::Uniform(v) => {
+            *e0 += c * v * first;
+            apply(e1, InvRow::Uniform(v), c, rest);
+        }
+        InvRow::Map(m) => {
+            *e0 += c * m[0] * first;
+            apply(e1, InvRow::Map(&m[1..]), c, rest);
         }
     }
 }

@@ -248,12 +248,13 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
     let om = omegas(p, s);
     let nf = om.len();
     // fields 24 B/cell; ε maps (≈ 4 distinct planes × 3 components × 4 B) and the off-diagonal
-    // maps and pair lists (≈ 3 planes × 2 components × (4 B + 20 B × wall fraction)); CPML ψ (4 arrays of
-    // f32 per axis over its slabs); two monitor planes (4 components × nf × 16 B); set-up
-    // temporaries (layer x-y averages: 32 B per plane point per component, freed after).
+    // maps and pair lists (≈ 3 planes × 2 components × (4 B + 36 B × wall fraction ≈ ¼)), two
+    // curl planes per thread for the pair gather (16 B per plane point on 2 threads); CPML ψ (4
+    // arrays of f32 per axis over its slabs); two monitor planes (4 components × nf × 16 B);
+    // set-up temporaries (layer x-y averages: 32 B per plane point per component, freed after).
     let psi =
         16 * (2 * l.npml_z * plane + (1 + usize::from(!s.symmetry)) * 2 * l.npml_xy * l.ny * l.nz);
-    let bytes = 24 * cells + 112 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
+    let bytes = 24 * cells + 144 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
     let dt = s.courant * l.dx;
     let n_max = p.n_incident.max(p.pillar_index);
