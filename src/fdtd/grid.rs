@@ -990,6 +990,8 @@ fn correct_z(
     let (nx, ny, nz) = (g.nx, g.ny, g.nz);
     let plane = nx * ny;
     let coefs = if half { &p.half } else { &p.int };
+    let zero_row = vec![0f32; nx];
+    let zero = &zero_row[..];
     let ks: Vec<usize> = (0..nz).filter(|&k| p.slab[k] != usize::MAX).collect();
     // psi planes are in slab order; split target by plane
     let mut targets: Vec<(usize, &mut [f32])> = target
@@ -1025,25 +1027,28 @@ fn correct_z(
                         PlaneEps::Map(_) => c,
                     },
                 };
-                for i in 0..nx {
-                    let idx = r + i;
-                    let dv = if half {
-                        let up = if k + 1 < nz {
-                            src[o + plane + idx]
-                        } else {
-                            0.0
-                        };
-                        up - src[o + idx]
-                    } else {
-                        let dn = if k > 0 { src[o - plane + idx] } else { 0.0 };
-                        src[o + idx] - dn
-                    };
-                    let inc = cpml(coef, &mut ps[idx], dv);
-                    let scale = match inv {
-                        Some(m) => c * m[i],
-                        None => uni,
-                    };
-                    t[idx] += scale * inc;
+                // the row of the source at k and its neighbour along z (zero beyond the
+                // PEC wall that ends the slab); ∂z is up − here (half) or here − down
+                let here = &src[o + r..o + r + nx];
+                let beyond = if half { k + 1 < nz } else { k > 0 };
+                let other = match (beyond, half) {
+                    (false, _) => zero,
+                    (true, true) => &src[o + plane + r..o + plane + r + nx],
+                    (true, false) => &src[o - plane + r..o - plane + r + nx],
+                };
+                let (lo, hi) = if half { (here, other) } else { (other, here) };
+                let (t, ps) = (&mut t[r..r + nx], &mut ps[r..r + nx]);
+                match inv {
+                    Some(m) => {
+                        for i in 0..nx {
+                            t[i] += c * m[i] * cpml(coef, &mut ps[i], hi[i] - lo[i]);
+                        }
+                    }
+                    None => {
+                        for i in 0..nx {
+                            t[i] += uni * cpml(coef, &mut ps[i], hi[i] - lo[i]);
+                        }
+                    }
                 }
             }
         });
@@ -1066,6 +1071,10 @@ fn correct_x(
     let (sm, wm) = g.ax[0].minus_neighbour();
     let (sp, wp) = g.ax[0].plus_neighbour();
     let coefs = if half { &p.half } else { &p.int };
+    // the x indices inside a slab with a coefficient: the loops visit only these
+    let slab_i: Vec<usize> = (0..nx)
+        .filter(|&i| p.slab[i] != usize::MAX && coefs[i].is_some())
+        .collect();
     target
         .par_chunks_mut(plane)
         .zip(psi.par_chunks_mut(ny * ns))
@@ -1074,11 +1083,8 @@ fn correct_x(
             let o = k * plane;
             for j in 0..ny {
                 let r = o + j * nx;
-                for i in 0..nx {
+                for &i in &slab_i {
                     let s = p.slab[i];
-                    if s == usize::MAX || coefs[i].is_none() {
-                        continue;
-                    }
                     let dv = if half {
                         let up = if i + 1 < nx {
                             src[r + i + 1]
