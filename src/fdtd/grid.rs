@@ -964,6 +964,19 @@ fn apply_after_first(
     }
 }
 
+/// The scale of a CPML correction along row (j, k): c for an H target; for an E target c ε⁻¹,
+/// as (c ε⁻¹ when uniform on the plane, else c with the row of the map).
+#[inline(always)]
+fn row_scale<'a>(d: Deriv<'a>, c: f32, k: usize, j: usize, nx: usize) -> (f32, Option<&'a [f32]>) {
+    match d {
+        Deriv::Forward => (c, None),
+        Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
+            PlaneEps::Uniform(v) => (c * v, None),
+            PlaneEps::Map(m) => (c, Some(&eps.maps[m][j * nx..(j + 1) * nx])),
+        },
+    }
+}
+
 /// One ψ update and field correction: returns the increment to add.
 #[inline(always)]
 fn cpml(coef: Option<(f32, f32, f32)>, psi: &mut f32, d: f32) -> f32 {
@@ -1013,20 +1026,7 @@ fn correct_z(
             let o = k * plane;
             for j in 0..ny {
                 let r = j * nx;
-                let inv: Option<&[f32]> = match d {
-                    Deriv::Forward => None,
-                    Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
-                        PlaneEps::Uniform(_) => None,
-                        PlaneEps::Map(m) => Some(&eps.maps[m][r..r + nx]),
-                    },
-                };
-                let uni = match d {
-                    Deriv::Forward => c,
-                    Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
-                        PlaneEps::Uniform(v) => c * v,
-                        PlaneEps::Map(_) => c,
-                    },
-                };
+                let (uni, inv) = row_scale(d, c, k, j, nx);
                 // the row of the source at k and its neighbour along z (zero beyond the
                 // PEC wall that ends the slab); ∂z is up − here (half) or here − down
                 let here = &src[o + r..o + r + nx];
@@ -1083,6 +1083,7 @@ fn correct_x(
             let o = k * plane;
             for j in 0..ny {
                 let r = o + j * nx;
+                let (uni, inv) = row_scale(d, c, k, j, nx);
                 for &i in &slab_i {
                     let s = p.slab[i];
                     let dv = if half {
@@ -1101,10 +1102,7 @@ fn correct_x(
                         src[r + i] - dn
                     };
                     let inc = cpml(coefs[i], &mut ps[j * ns + s], dv);
-                    let scale = match d {
-                        Deriv::Forward => c,
-                        Deriv::Backward(eps, comp) => c * inv_at(eps, comp, nx, i, j, k),
-                    };
+                    let scale = inv.map_or(uni, |m| c * m[i]);
                     t[j * nx + i] += scale * inc;
                 }
             }
@@ -1152,18 +1150,27 @@ fn correct_y(
                 } else {
                     (o + wm * nx, sm)
                 };
-                for i in 0..nx {
-                    let dv = if half {
-                        sn * src[rn + i] - src[r + i]
+                let (uni, inv) = row_scale(d, c, k, j, nx);
+                let (here, next) = (&src[r..r + nx], &src[rn..rn + nx]);
+                let (t, ps) = (&mut t[j * nx..(j + 1) * nx], &mut ps[s * nx..(s + 1) * nx]);
+                let dv = |i: usize| {
+                    if half {
+                        sn * next[i] - here[i]
                     } else {
-                        src[r + i] - sn * src[rn + i]
-                    };
-                    let inc = cpml(coef, &mut ps[s * nx + i], dv);
-                    let scale = match d {
-                        Deriv::Forward => c,
-                        Deriv::Backward(eps, comp) => c * inv_at(eps, comp, nx, i, j, k),
-                    };
-                    t[j * nx + i] += scale * inc;
+                        here[i] - sn * next[i]
+                    }
+                };
+                match inv {
+                    Some(m) => {
+                        for i in 0..nx {
+                            t[i] += c * m[i] * cpml(coef, &mut ps[i], dv(i));
+                        }
+                    }
+                    None => {
+                        for i in 0..nx {
+                            t[i] += uni * cpml(coef, &mut ps[i], dv(i));
+                        }
+                    }
                 }
             }
         });
