@@ -61,9 +61,18 @@ pub struct FdtdSettings {
     pub lateral_margin_um: f64,
 }
 
-/// Default resolution (px/µm): the validation (validation/fullwave3d/) shows cells within
-/// 1 % in |t| and 1.5° in phase of converged RCWA here.
+/// Default resolution of a lens (px/µm). The whole-lens studies (validation/fullwave3d/
+/// lenses.md) converge at second order: the 5 µm NA 0.9 lens's efficiencies move by ≤ 1.4
+/// points from 40 to 60 px/µm. The Mk lenses (20 µm) fit in about an hour here. Single cells at
+/// 40 px/µm stay within 0.6 % in |t| and 1 nm of equivalent radius of converged RCWA, but not
+/// within 1.5° in phase on the steep radii (up to 11° at r 0.08, cell_convergence.md), hence
+/// [`CELL_RESOLUTION`] for a cell on its own.
 pub const DEFAULT_RESOLUTION: f64 = 40.0;
+
+/// Default resolution of one periodic cell (`metalens cell --solver fdtd`), px/µm: at 80 the Mk
+/// cell is within 0.14 % in |t| and 1.5° in phase of converged RCWA at every radius of the
+/// library (0.03–0.09 µm; validation/fullwave3d/cell_convergence.md), in 15–50 s.
+pub const CELL_RESOLUTION: f64 = 80.0;
 
 impl Default for FdtdSettings {
     fn default() -> Self {
