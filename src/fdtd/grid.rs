@@ -1071,42 +1071,109 @@ fn correct_x(
     let (sm, wm) = g.ax[0].minus_neighbour();
     let (sp, wp) = g.ax[0].plus_neighbour();
     let coefs = if half { &p.half } else { &p.int };
-    // the x indices inside a slab with a coefficient: the loops visit only these
-    let slab_i: Vec<usize> = (0..nx)
-        .filter(|&i| p.slab[i] != usize::MAX && coefs[i].is_some())
-        .collect();
+    // the runs of consecutive x indices inside a slab with a coefficient (their ψ indices are
+    // consecutive too): (first i, length, first ψ index); the coefficients as plain rows
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for i in (0..nx).filter(|&i| p.slab[i] != usize::MAX && coefs[i].is_some()) {
+        match runs.last_mut() {
+            Some((i0, n, s0)) if *i0 + *n == i && *s0 + *n == p.slab[i] => *n += 1,
+            _ => runs.push((i, 1, p.slab[i])),
+        }
+    }
+    let coef_row = |f: fn((f32, f32, f32)) -> f32| -> Vec<f32> {
+        coefs.iter().map(|c| c.map_or(0.0, f)).collect()
+    };
+    let (cb, ca, ck) = (coef_row(|c| c.0), coef_row(|c| c.1), coef_row(|c| c.2));
     target
         .par_chunks_mut(plane)
         .zip(psi.par_chunks_mut(ny * ns))
         .enumerate()
         .for_each(|(k, (t, ps))| {
-            let o = k * plane;
             for j in 0..ny {
-                let r = o + j * nx;
+                let row = &src[k * plane + j * nx..k * plane + (j + 1) * nx];
                 let (uni, inv) = row_scale(d, c, k, j, nx);
-                for &i in &slab_i {
-                    let s = p.slab[i];
-                    let dv = if half {
-                        let up = if i + 1 < nx {
-                            src[r + i + 1]
-                        } else {
-                            sp * src[r + wp]
-                        };
-                        up - src[r + i]
+                let (t, ps) = (&mut t[j * nx..(j + 1) * nx], &mut ps[j * ns..(j + 1) * ns]);
+                for &(i0, n, s0) in &runs {
+                    // ∂x = row[i+1] − row[i] (half) or row[i] − row[i−1]; the node whose
+                    // neighbour is the boundary image is done apart, the rest as slices
+                    let (lo_i, hi_i) = if half {
+                        (i0, (i0 + n).min(nx - 1))
                     } else {
-                        let dn = if i > 0 {
-                            src[r + i - 1]
-                        } else {
-                            sm * src[r + wm]
-                        };
-                        src[r + i] - dn
+                        (i0.max(1), i0 + n)
                     };
-                    let inc = cpml(coefs[i], &mut ps[j * ns + s], dv);
-                    let scale = inv.map_or(uni, |m| c * m[i]);
-                    t[j * nx + i] += scale * inc;
+                    if lo_i < hi_i {
+                        let (fwd, here) = if half {
+                            (&row[lo_i + 1..hi_i + 1], &row[lo_i..hi_i])
+                        } else {
+                            (&row[lo_i..hi_i], &row[lo_i - 1..hi_i - 1])
+                        };
+                        cpml_run(
+                            &mut t[lo_i..hi_i],
+                            &mut ps[s0 + lo_i - i0..s0 + hi_i - i0],
+                            fwd,
+                            here,
+                            [&cb[lo_i..hi_i], &ca[lo_i..hi_i], &ck[lo_i..hi_i]],
+                            inv.map(|m| &m[lo_i..hi_i]),
+                            uni,
+                            c,
+                        );
+                    }
+                    let edge = if half {
+                        (i0 + n == nx).then(|| (nx - 1, sp * row[wp] - row[nx - 1]))
+                    } else {
+                        (i0 == 0).then(|| (0, row[0] - sm * row[wm]))
+                    };
+                    if let Some((i, dv)) = edge {
+                        let inc = cpml(coefs[i], &mut ps[s0 + i - i0], dv);
+                        t[i] += inv.map_or(uni, |m| c * m[i]) * inc;
+                    }
                 }
             }
         });
+}
+
+/// The CPML correction along a run of nodes with per-node coefficients [b, a, 1/κ − 1]:
+/// ψ ← b ψ + a (hi − lo), t += scale (ψ + (1/κ − 1)(hi − lo)), scale = c ε⁻¹ from the map row
+/// or the uniform `uni`. All slices have the run's length.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn cpml_run(
+    t: &mut [f32],
+    ps: &mut [f32],
+    hi: &[f32],
+    lo: &[f32],
+    [b, a, kinv]: [&[f32]; 3],
+    inv: Option<&[f32]>,
+    uni: f32,
+    c: f32,
+) {
+    let n = t.len();
+    let (ps, hi, lo, b, a, kinv) = (
+        &mut ps[..n],
+        &hi[..n],
+        &lo[..n],
+        &b[..n],
+        &a[..n],
+        &kinv[..n],
+    );
+    let mut inc = |i: usize| {
+        let dv = hi[i] - lo[i];
+        ps[i] = b[i] * ps[i] + a[i] * dv;
+        kinv[i] * dv + ps[i]
+    };
+    match inv {
+        Some(m) => {
+            let m = &m[..n];
+            for i in 0..n {
+                t[i] += c * m[i] * inc(i);
+            }
+        }
+        None => {
+            for i in 0..n {
+                t[i] += uni * inc(i);
+            }
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
