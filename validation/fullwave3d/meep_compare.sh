@@ -8,6 +8,8 @@
 # LENS=<design.toml> (TAG=<name> for its files).
 #   validation/fullwave3d/meep_compare.sh            # RESOLUTIONS="20 30" by default
 #   LENS=validation/fullwave3d/designs/lens5-na09.toml TAG=lens5-na09 RESOLUTIONS=30 validation/fullwave3d/meep_compare.sh
+# MEEP_NP="1 2" times Meep serially and under `mpirun -np 2` (the OpenMPI build,
+# python3-meep-openmpi) in the same run; the metrics come from the first run's near field.
 # Writes validation/fullwave3d/meep/compare[-TAG]-r<res>.json and meep/compare.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,16 +25,25 @@ for RES in ${RESOLUTIONS:-20 30}; do
   [ -f "$OUT/compare$T-r$RES.json" ] && { echo "skip r$RES (done)"; continue; }
   R="$T-r$RES"
   $M export meep "$L" -o "$W/lens_meep$R.py" --resolution "$RES" --plane-height 0.1 >/dev/null 2>&1
-  t0=$(date +%s.%N)
-  ( cd "$W" && /usr/bin/python3 "lens_meep$R.py" --output "nf_meep$R.h5" ) > "$W/meep$R.log" 2>&1
-  t1=$(date +%s.%N)
+  MEEP_WALL=""
+  for NP in ${MEEP_NP:-1}; do
+    nf="nf_meep$R.h5"; [ "$NP" = "${MEEP_NP%% *}" ] || nf="nf_meep$R-np$NP.h5"
+    t0=$(date +%s.%N)
+    if [ "$NP" = 1 ]; then
+      ( cd "$W" && /usr/bin/python3 "lens_meep$R.py" --output "$nf" ) > "$W/meep$R-np$NP.log" 2>&1
+    else
+      ( cd "$W" && mpirun --allow-run-as-root --oversubscribe -np "$NP" /usr/bin/python3 "lens_meep$R.py" --output "$nf" ) > "$W/meep$R-np$NP.log" 2>&1
+    fi
+    t1=$(date +%s.%N)
+    MEEP_WALL="$MEEP_WALL $NP:$(python3 -c "print($t1 - $t0)")"
+  done
   $M propagate --near-field "$W/nf_meep$R.h5" --layout "$L" --json --quiet > "$W/meep$R.json"
   t2=$(date +%s.%N)
   $M fullwave "$L" --resolution "$RES" --monitor-height 0.1 --out "$W/fw$R" --json --quiet > "$W/fdtd$R.json"
   t3=$(date +%s.%N)
-  python3 - "$W" "$R" "$t0" "$t1" "$t2" "$t3" "$OUT/compare$R.json" "$RES" "$LENS" <<'PY'
+  python3 - "$W" "$R" "$MEEP_WALL" "$t2" "$t3" "$OUT/compare$R.json" "$RES" "$LENS" <<'PY'
 import json, sys
-w, r, t0, t1, t2, t3, out, res, lens = sys.argv[1:]
+w, r, meep_wall, t2, t3, out, res, lens = sys.argv[1:]
 meep = json.load(open(f"{w}/meep{r}.json"))
 fd = json.load(open(f"{w}/fdtd{r}.json"))
 def pick(b):
@@ -45,7 +56,9 @@ doc = {"resolution_px_per_um": float(res), "lens_design": lens,
        "na": fd["fullwave"]["lens"]["na"], "diameter_um": fd["fullwave"]["lens"]["diameter_um"],
        "meep": pick(meep), "metalens_fdtd": pick(fd["fullwave"]), "lpa": pick(fd["lpa"]),
        "ideal": pick(fd["ideal"]),
-       "wall_s": {"meep_serial": float(t1) - float(t0), "metalens_fdtd": float(t3) - float(t2)},
+       "wall_s": {**{("meep_serial" if np == "1" else f"meep_mpi{np}"): float(t)
+                     for np, t in (x.split(":") for x in meep_wall.split())},
+                  "metalens_fdtd": float(t3) - float(t2)},
        "metalens_fdtd_run": fd["fdtd"]["runs"][0]}
 json.dump(doc, open(out, "w"), indent=1)
 print(json.dumps(doc, indent=1))
@@ -67,9 +80,14 @@ for d in rows:
         a, b = d["metalens_fdtd"][k], d["meep"][k]
         md.append(f"| {k} | {a:.4f} | {b:.4f} | {a - b:+.4f} | {d['lpa'][k]:.4f} | {d['ideal'][k]:.4f} |")
     ws = d["wall_s"]
-    md += ["", f"Wall time on the same 2 cores, one after the other: Meep (serial) {ws['meep_serial']:.0f} s, "
-           f"metalens {ws['metalens_fdtd']:.0f} s (ratio {ws['meep_serial'] / ws['metalens_fdtd']:.1f}×; "
-           "Meep's time includes its normalisation run and Python start-up).", ""]
+    meeps = ", ".join(f"Meep ({'serial' if k == 'meep_serial' else k[5:].replace('mpi', '') + ' MPI processes'}) "
+                      f"{v:.0f} s (ratio {v / ws['metalens_fdtd']:.1f}×)"
+                      for k, v in ws.items() if k.startswith("meep"))
+    run = d.get("metalens_fdtd_run", {})
+    rate = f", {run['cell_updates_per_s'] / 1e6:.0f} M cell-updates/s" if "cell_updates_per_s" in run else ""
+    md += ["", f"Wall time on the same 2 cores, one after the other: {meeps}; metalens "
+           f"{ws['metalens_fdtd']:.0f} s on 2 threads{rate} (Meep's time includes its normalisation "
+           "run and Python start-up).", ""]
 open(out + "/compare.md", "w").write("\n".join(md))
 print("\n".join(md))
 PY

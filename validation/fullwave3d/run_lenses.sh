@@ -7,6 +7,9 @@
 #   validation/fullwave3d/run_lenses.sh resolution   # 5 µm NA 0.9 / 0.99 at 30, 40, 60 px/µm
 #   validation/fullwave3d/run_lenses.sh mk           # Mk1, Mk2 (20 µm) at $MK_RES (30) px/µm
 #   validation/fullwave3d/run_lenses.sh pitch        # 10 µm, NA 0.9 / 0.99, pitches 0.18–0.40, $PITCH_RES (30) px/µm
+#   validation/fullwave3d/run_lenses.sh lens10       # 10 µm, NA 0.9 / 0.99, pitch 0.22 at $RESOLUTIONS (40 60) px/µm
+#                                                    # (its 30 px/µm point is the pitch study's p 0.220 run)
+# NAS="09" or NAS="0.90" restricts the NA of resolution / lens10.
 # then validation/fullwave3d/tabulate.py writes lenses.md from runs/*.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,7 +32,7 @@ job() { # tag layout.h5 resolution [extra args]
 
 case "${1:-}" in
   resolution)
-    for na in 09 099; do
+    for na in ${NAS:-09 099}; do
       layout validation/fullwave3d/designs/lens5-na$na.toml lens5-na$na
       for res in ${RESOLUTIONS:-30 40 60}; do
         job lens5-na$na-r$res "$OUT/lens5-na$na/layout.h5" "$res"
@@ -47,5 +50,12 @@ case "${1:-}" in
         job pitch10-na$na-p$p "$OUT/pitch10/lenses/na$na-p$p/layout.h5" "${PITCH_RES:-30}"
       done
     done ;;
-  *) echo "usage: $0 resolution|mk|pitch" >&2; exit 2 ;;
+  lens10)
+    layout validation/fullwave3d/designs/pitch10.toml pitch10
+    for na in ${NAS:-0.90 0.99}; do
+      for res in ${RESOLUTIONS:-40 60}; do
+        job lens10-na$na-r$res "$OUT/pitch10/lenses/na$na-p0.220/layout.h5" "$res"
+      done
+    done ;;
+  *) echo "usage: $0 resolution|mk|pitch|lens10" >&2; exit 2 ;;
 esac

@@ -104,6 +104,11 @@ def main():
         m = re.match(r"(.+)-r(\d+)$", tag)
         if m:
             groups.setdefault(m.group(1), []).append((int(m.group(2)), d))
+        # the pitch study's 0.22 µm lenses are the coarsest point of the 10 µm studies
+        m = re.match(r"pitch10-na([\d.]+)-p0\.220$", tag)
+        if m:
+            groups.setdefault(f"lens10-na{m.group(1)}", []).append(
+                (int(round(d["resolution_px_per_um"])), d))
     for name in sorted(groups):
         rows = sorted(groups[name], key=lambda r: r[0])
         md += [f"## {name}", ""]
@@ -111,12 +116,16 @@ def main():
             md += ["Resolution study (full-wave column; the LPA and ideal columns do not depend "
                    "on the FDTD grid):", "",
                    "| quantity | " + " | ".join(f"{r} px/µm" for r, _ in rows)
-                   + " | last two differ by |",
-                   "|---" * (len(rows) + 2) + "|"]
+                   + " | last two differ by | extrapolated (2nd order) |",
+                   "|---" * (len(rows) + 3) + "|"]
+            # Richardson with error ∝ dx²: v∞ = v_f + (v_f − v_c) / ((r_f / r_c)² − 1)
+            (rc, _), (rf, _) = rows[-2], rows[-1]
             for key, f in KEYS:
                 vals = [get(d["fullwave"], f) for _, d in rows]
                 last = None if None in vals[-2:] else vals[-1] - vals[-2]
-                md.append(f"| {key} | " + " | ".join(fmt(v) for v in vals) + f" | {fmt(last)} |")
+                ext = None if last is None else vals[-1] + last / ((rf / rc) ** 2 - 1)
+                md.append(f"| {key} | " + " | ".join(fmt(v) for v in vals)
+                          + f" | {fmt(last)} | {fmt(ext)} |")
             md += [""]
         for res, d in rows:
             md += [f"**{res} px/µm**: {lens_line(d)}", "", side_by_side(d), ""]
