@@ -1,9 +1,10 @@
 //! Physics and CLI tests of the 1-D full-wave check (`metalens fullwave`).
 
-use metalens::fullwave::design::FullwaveDesign;
 use metalens::fullwave::propagate1d::{analyse, FocusSetup1d, Spectrum1d};
 use metalens::fullwave::solver1d::{solve, Basis, Factorization, Grating, Polarization, Ridge};
+use metalens::fullwave::Design1d;
 use metalens::fullwave::{run_polarization, RunOptions};
+use metalens::io::fullwave_design::FullwaveDesign;
 use metalens::C64;
 use std::f64::consts::PI;
 
@@ -131,11 +132,13 @@ fn fullwave_supercell_folds_the_grating_orders() {
     }
 }
 
-fn small_design(extra: &str) -> FullwaveDesign {
+fn small_design(extra: &str) -> Design1d {
     let text = format!(
         "name = \"t\"\n[lens]\nna = 0.7\nwidth = 6.0\npitch = 0.3\n[ridges]\nwidths = 41\nlibrary_harmonics = 30\n[supercell]\nmargin = 2.1\n{extra}"
     );
-    FullwaveDesign::from_toml(&text, "test").unwrap()
+    FullwaveDesign::from_toml(&text, "test")
+        .and_then(|d| d.design())
+        .unwrap()
 }
 
 #[test]
@@ -246,7 +249,7 @@ fn fullwave_ideal_slit_focus_matches_sinc_squared() {
     let spec = Spectrum1d::from_aperture(Polarization::Te, &field, 0.5 * d, 8192, dx, LAMBDA, 1.0)
         .unwrap();
     let setup = FocusSetup1d {
-        wavelength: LAMBDA,
+        wavelength_um: LAMBDA,
         design_focal_length: f,
         na,
         incident_power: 0.5 * d,

@@ -4,6 +4,7 @@ pub mod budget;
 pub mod cell_file;
 pub mod design;
 pub mod export;
+pub mod fullwave_design;
 pub mod gds;
 pub mod guard;
 pub mod hdf5;

@@ -199,7 +199,7 @@ fn run_aperture(
     }
     let sp = plan.spectrum(field)?;
     let setup = FocusSetup {
-        wavelength: lens.wavelength_um,
+        wavelength_um: lens.wavelength_um,
         design_focal_length: f - plane_z,
         na: lens.na,
         incident_power: lens.incident_power(),
