@@ -428,7 +428,7 @@ pub fn build_library(
     let _lock = crate::io::guard::Lock::acquire(out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     let opts = SweepOptions {
-        checkpoint: Some(ckpt.clone()),
+        checkpoint: Some(crate::io::checkpoint::CheckpointFile::shared(&ckpt)),
         shard,
         progress: super::progress::shared(
             super::progress::visible(job.quiet),
@@ -453,7 +453,7 @@ pub fn build_library(
         Ok(r) => r,
         Err(e) => {
             // a checkpoint without a solved cell saves nothing: never leave it behind
-            if !crate::io::guard::checkpoint_has_cells(&ckpt) {
+            if !crate::io::checkpoint::checkpoint_has_cells(&ckpt) {
                 let _ = std::fs::remove_file(&ckpt);
                 if let Error::Interrupted { .. } = e {
                     return Err(Error::Interrupted {

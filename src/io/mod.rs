@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod cell_file;
+pub mod checkpoint;
 pub mod design;
 pub mod export;
 pub mod fullwave_design;
