@@ -306,7 +306,10 @@ pub fn design_from_args(a: &SweepArgs) -> Result<(Design, String)> {
 /// inject an analytic stand-in this way (tests/fake_cli), so that the shipped binary carries
 /// no test double.
 #[derive(Clone)]
-pub struct CellSolver(pub Arc<dyn Fn(&SweepSpec, &CellPoint) -> Result<CellResult> + Send + Sync>);
+pub struct CellSolver(pub Arc<SolveCell>);
+
+/// The call of a [`CellSolver`]: the sweep and one of its cells to its result.
+pub type SolveCell = dyn Fn(&SweepSpec, &CellPoint) -> Result<CellResult> + Send + Sync;
 
 impl std::fmt::Debug for CellSolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -413,6 +413,99 @@ fn order_field(t: &[C64], m: usize, period: f64, scale: C64, x: f64) -> C64 {
     s * scale
 }
 
+/// Cell-by-cell comparison of the full-wave and LPA aperture fields just above the ridges:
+/// the full-wave field (supercell orders `t`, M = `mh`, period `period`) averaged over each
+/// pitch cell against the cell's LPA t, and both propagating parts at the cell centres.
+/// `scales` are (full-wave, LPA) field factors (1, 1 for TE; n_sub, n_exit for TM).
+fn compare_near_fields(
+    layout: &Layout1d,
+    t: &[C64],
+    mh: usize,
+    period: f64,
+    scales: (C64, f64),
+    spectra: (&Spectrum1d, &Spectrum1d),
+) -> NearFieldComparison {
+    let (scale, lpa_scale) = scales;
+    let (s_fw, s_lpa) = spectra;
+    let count = layout.centers.len();
+    let p = layout.pitch;
+    let mut nf = NearFieldComparison {
+        x_um: layout.centers.clone(),
+        fullwave_phase: vec![],
+        fullwave_amplitude: vec![],
+        lpa_phase: vec![],
+        lpa_amplitude: vec![],
+        phase_error: vec![],
+        rms_phase_error: 0.0,
+        max_phase_error: 0.0,
+        amplitude_ratio: vec![],
+        propagating_phase_error: vec![],
+        propagating_rms_phase_error: 0.0,
+        propagating_max_phase_error: 0.0,
+        propagating_fullwave_amplitude: vec![],
+        propagating_lpa_amplitude: vec![],
+    };
+    let pf = s_fw.propagating_field(&layout.centers);
+    let pl = s_lpa.propagating_field(&layout.centers);
+    for (a, b) in pf.iter().zip(&pl) {
+        nf.propagating_phase_error
+            .push(wrap_phase(a.arg() - b.arg()));
+        nf.propagating_fullwave_amplitude.push(a.norm());
+        nf.propagating_lpa_amplitude.push(b.norm());
+    }
+    nf.propagating_rms_phase_error = (nf
+        .propagating_phase_error
+        .iter()
+        .map(|e| e * e)
+        .sum::<f64>()
+        / count as f64)
+        .sqrt();
+    nf.propagating_max_phase_error = nf
+        .propagating_phase_error
+        .iter()
+        .fold(0.0f64, |m, e| m.max(e.abs()));
+    for (j, &xc) in layout.centers.iter().enumerate() {
+        let mut avg = C64::new(0.0, 0.0);
+        for (i, ti) in t.iter().enumerate() {
+            let kxm = 2.0 * PI * (i as f64 - mh as f64) / period;
+            let u = 0.5 * kxm * p;
+            let sinc = if u == 0.0 { 1.0 } else { u.sin() / u };
+            avg += ti * C64::from_polar(sinc, kxm * xc);
+        }
+        avg *= scale;
+        let l = layout.t[j] * lpa_scale;
+        nf.fullwave_phase.push(avg.arg());
+        nf.fullwave_amplitude.push(avg.norm());
+        nf.lpa_phase.push(l.arg());
+        nf.lpa_amplitude.push(l.norm());
+        let e = wrap_phase(avg.arg() - l.arg());
+        nf.phase_error.push(e);
+        nf.amplitude_ratio.push(avg.norm() / l.norm());
+    }
+    nf.rms_phase_error = (nf.phase_error.iter().map(|e| e * e).sum::<f64>() / count as f64).sqrt();
+    nf.max_phase_error = nf.phase_error.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    nf
+}
+
+/// Sample spacing dx (µm) and FFT size of the aperture fields: dx resolves the highest
+/// supercell harmonic (≥ 2 samples per period L/M, at most λ/8) with pitch-cell edges on
+/// samples (an even number per pitch); the window holds twice the aperture and the band-limit
+/// window of the lens's NA up to `z_end` (µm).
+fn aperture_grid(d: &Design1d, period: f64, harmonics: usize, z_end: f64) -> (f64, usize) {
+    let (lambda, p, aperture) = (d.wavelength_um, d.pitch_um, d.aperture());
+    let n_exit = d.eps_exit.sqrt().re;
+    let dx_need = (period / (4.0 * harmonics as f64)).min(lambda / 8.0);
+    let mut s = (p / dx_need).ceil() as usize;
+    if s % 2 == 1 {
+        s += 1;
+    }
+    let dx = p / s as f64;
+    let w_band = crate::propagate::band_limited_window(d.lens.na, n_exit, z_end);
+    let n =
+        crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
+    (dx, n)
+}
+
 /// Run the full-wave and LPA pipelines for one polarisation. `progress(stage)` is called at
 /// the start of each stage (0 library, 1 supercell solve, 2 propagation).
 pub fn run_polarization(
@@ -468,18 +561,8 @@ pub fn run_polarization(
     };
     let half = 0.5 * aperture;
     let p = d.pitch_um;
-    // sample spacing: resolve the highest supercell harmonic (≥ 2 samples per period L/M)
-    // and put pitch-cell edges on samples (an even number of samples per pitch)
-    let dx_need = (period / (4.0 * harmonics as f64)).min(lambda / 8.0);
-    let mut s = (p / dx_need).ceil() as usize;
-    if s % 2 == 1 {
-        s += 1;
-    }
-    let dx = p / s as f64;
     let z_range = (0.5 * f, 1.5 * f);
-    let w_band = crate::propagate::band_limited_window(na, n_exit, z_range.1);
-    let n =
-        crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
+    let (dx, n) = aperture_grid(d, period, harmonics, z_range.1);
     let mh = sol.harmonics;
     let t = sol.t.clone();
     let fw_field = move |x: f64| order_field(&t, mh, period, scale, x);
@@ -518,62 +601,14 @@ pub fn run_polarization(
     let per_power = |f: &Focus1d| f.focal_point_intensity / f.transmitted_power;
     lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
     fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
-    // near-field comparison: cell averages of the full-wave field
-    let mut nf = NearFieldComparison {
-        x_um: layout.centers.clone(),
-        fullwave_phase: vec![],
-        fullwave_amplitude: vec![],
-        lpa_phase: vec![],
-        lpa_amplitude: vec![],
-        phase_error: vec![],
-        rms_phase_error: 0.0,
-        max_phase_error: 0.0,
-        amplitude_ratio: vec![],
-        propagating_phase_error: vec![],
-        propagating_rms_phase_error: 0.0,
-        propagating_max_phase_error: 0.0,
-        propagating_fullwave_amplitude: vec![],
-        propagating_lpa_amplitude: vec![],
-    };
-    let pf = s_fw.propagating_field(&layout.centers);
-    let pl = s_lpa.propagating_field(&layout.centers);
-    for (a, b) in pf.iter().zip(&pl) {
-        nf.propagating_phase_error
-            .push(wrap_phase(a.arg() - b.arg()));
-        nf.propagating_fullwave_amplitude.push(a.norm());
-        nf.propagating_lpa_amplitude.push(b.norm());
-    }
-    nf.propagating_rms_phase_error = (nf
-        .propagating_phase_error
-        .iter()
-        .map(|e| e * e)
-        .sum::<f64>()
-        / count as f64)
-        .sqrt();
-    nf.propagating_max_phase_error = nf
-        .propagating_phase_error
-        .iter()
-        .fold(0.0f64, |m, e| m.max(e.abs()));
-    for (j, &xc) in layout.centers.iter().enumerate() {
-        let mut avg = C64::new(0.0, 0.0);
-        for (i, ti) in sol.t.iter().enumerate() {
-            let kxm = 2.0 * PI * (i as f64 - mh as f64) / period;
-            let u = 0.5 * kxm * p;
-            let sinc = if u == 0.0 { 1.0 } else { u.sin() / u };
-            avg += ti * C64::from_polar(sinc, kxm * xc);
-        }
-        avg *= scale;
-        let l = layout.t[j] * lpa_scale;
-        nf.fullwave_phase.push(avg.arg());
-        nf.fullwave_amplitude.push(avg.norm());
-        nf.lpa_phase.push(l.arg());
-        nf.lpa_amplitude.push(l.norm());
-        let e = wrap_phase(avg.arg() - l.arg());
-        nf.phase_error.push(e);
-        nf.amplitude_ratio.push(avg.norm() / l.norm());
-    }
-    nf.rms_phase_error = (nf.phase_error.iter().map(|e| e * e).sum::<f64>() / count as f64).sqrt();
-    nf.max_phase_error = nf.phase_error.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    let nf = compare_near_fields(
+        &layout,
+        &sol.t,
+        mh,
+        period,
+        (scale, lpa_scale),
+        (&s_fw, &s_lpa),
+    );
     let e_given = if pol == Polarization::Tm {
         let mut m = std::collections::BTreeMap::new();
         let lay2 = layout.clone();

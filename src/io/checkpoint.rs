@@ -72,10 +72,6 @@ impl CheckpointFile {
     pub fn shared(path: impl Into<PathBuf>) -> Arc<dyn Checkpoint> {
         Arc::new(Self::new(path))
     }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 impl Checkpoint for CheckpointFile {

@@ -418,6 +418,11 @@ impl FullwaveDesign {
                 ))
             }
         }
+        self.validate_supercell_and_propagation(lambda)
+    }
+
+    /// The margin and harmonics of the supercell and the propagation settings.
+    fn validate_supercell_and_propagation(&self, lambda: f64) -> Result<()> {
         let m = self.supercell.margin;
         if !m.is_finite() || m < MIN_MARGIN_WAVELENGTHS * lambda {
             return Err(Error::invalid(

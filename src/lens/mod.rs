@@ -147,12 +147,6 @@ impl Lens {
     pub fn phase(&self, r: f64) -> f64 {
         hyperbolic_phase(r, self.focal_length_um, self.wavelength_um, self.n_exit)
     }
-
-    /// Local phase gradient magnitude |dφ/dr| (rad/µm) = k n r/√(r² + f²).
-    pub fn phase_gradient(&self, r: f64) -> f64 {
-        2.0 * PI * self.n_exit / self.wavelength_um * r
-            / (r * r + self.focal_length_um * self.focal_length_um).sqrt()
-    }
 }
 
 /// Exact hyperbolic phase of a converging lens (crate convention, see `lib.rs`):

@@ -138,6 +138,41 @@ fn check_plane_matches(fp: &FieldPlane, lens: &Lens) -> Result<()> {
     Ok(())
 }
 
+/// The FFT grid size: `opts.fft_size` (at least the aperture; a warning in `warnings` when it
+/// would alias up to `z_end`), else the automatic band-limit-safe size.
+fn fft_size(
+    field: &ApertureField,
+    lens: &Lens,
+    opts: &RunOptions,
+    z_end: f64,
+    warnings: &mut Vec<String>,
+) -> Result<usize> {
+    Ok(match opts.fft_size {
+        Some(n) => {
+            if n < field.m {
+                return Err(Error::invalid(
+                    "FFT grid size",
+                    n,
+                    format!("must be at least the aperture's {} samples", field.m),
+                ));
+            }
+            if let Some(w) = aliasing_warning(
+                n,
+                field.m,
+                field.dx,
+                lens.wavelength_um,
+                lens.na,
+                lens.n_exit,
+                z_end,
+            ) {
+                warnings.push(w);
+            }
+            n + n % 2
+        }
+        None => choose_fft_size(field.m, field.dx, lens.na, lens.n_exit, z_end, opts.padding),
+    })
+}
+
 /// The shared path: `field` lies at height `plane_z` (µm) above the lens surface; with
 /// `measured_power`, P_t is that flux instead of the plane-wave power of `field`.
 fn run_aperture(
@@ -158,37 +193,7 @@ fn run_aperture(
         ));
     }
     let mut warnings = Vec::new();
-    let n = match opts.fft_size {
-        Some(n) => {
-            if n < field.m {
-                return Err(Error::invalid(
-                    "FFT grid size",
-                    n,
-                    format!("must be at least the aperture's {} samples", field.m),
-                ));
-            }
-            if let Some(w) = aliasing_warning(
-                n,
-                field.m,
-                field.dx,
-                lens.wavelength_um,
-                lens.na,
-                lens.n_exit,
-                z_range.1,
-            ) {
-                warnings.push(w);
-            }
-            n + n % 2
-        }
-        None => choose_fft_size(
-            field.m,
-            field.dx,
-            lens.na,
-            lens.n_exit,
-            z_range.1,
-            opts.padding,
-        ),
-    };
+    let n = fft_size(field, lens, opts, z_range.1, &mut warnings)?;
     let plan = AngularSpectrumPlan::new(n, field.dx, lens.wavelength_um, lens.n_exit)?;
     if z_range.0 <= plane_z {
         return Err(Error::invalid(
