@@ -57,7 +57,7 @@
 use crate::cell::LatticeKind;
 use crate::error::check_positive;
 use crate::layout::Selection;
-use crate::lens::Lens;
+use crate::lens::{na_or_focal_length, Lens, LensSize};
 pub use crate::library::LibraryPolarization;
 use crate::library::SweepSpec;
 use crate::material::Material;
@@ -720,27 +720,13 @@ impl Design {
                 ));
             }
         }
-        match (lens.na, lens.focal_length) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "na and focal_length",
-                    "give one of them, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "neither na nor focal_length",
-                    "give one of them",
-                ))
-            }
-            (Some(na), None) => {
+        match na_or_focal_length(lens.na, lens.focal_length, "lens")? {
+            LensSize::Na(na) => {
                 if !(na.is_finite() && na > 0.0) {
                     return Err(Error::invalid("na", na, "must be > 0"));
                 }
             }
-            (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+            LensSize::FocalLength(f) => check_positive("focal_length", f, "µm")?,
         }
         if let Some(study) = &self.study {
             if study.nas.is_empty() {

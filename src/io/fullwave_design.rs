@@ -56,7 +56,7 @@ use crate::fullwave::{
     MIN_MARGIN_WAVELENGTHS, MIN_SAMPLES_PER_FEATURE,
 };
 use crate::io::design::{MaterialsSection, SourceSection, DEFAULT_HEIGHT, DEFAULT_MIN_GAP};
-use crate::lens::Lens;
+use crate::lens::{na_or_focal_length, Lens, LensSize};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -389,8 +389,8 @@ impl FullwaveDesign {
                 "the exit medium must be lossless (the focus is propagated in it)",
             ));
         }
-        match (l.na, l.focal_length) {
-            (Some(na), None) => {
+        match na_or_focal_length(l.na, l.focal_length, "lens")? {
+            LensSize::Na(na) => {
                 if !na.is_finite() || na <= 0.0 || na >= n_exit.re {
                     return Err(Error::invalid(
                         "lens.na",
@@ -402,21 +402,7 @@ impl FullwaveDesign {
                     ));
                 }
             }
-            (None, Some(f)) => finite_pos("lens.focal_length", f)?,
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "(na and focal_length)",
-                    "give exactly one of lens.na and lens.focal_length, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "(neither na nor focal_length)",
-                    "give exactly one of lens.na and lens.focal_length",
-                ))
-            }
+            LensSize::FocalLength(f) => finite_pos("lens.focal_length", f)?,
         }
         self.validate_supercell_and_propagation(lambda)
     }

@@ -32,10 +32,42 @@ pub fn focal_length_for_na(diameter: f64, na: f64, n_exit: f64) -> Result<f64> {
         return Err(Error::invalid(
             "NA",
             na,
-            format!("must be in (0, n_exit) = (0, {n_exit}) (NA = n_exit·sin θ with θ < 90°)"),
+            format!(
+                "must be in (0, n_exit) = (0, {n_exit}) with n_exit = {n_exit} (NA = n_exit·sin θ with θ < 90°)"
+            ),
         ));
     }
     Ok(0.5 * diameter * (n_exit * n_exit - na * na).sqrt() / na)
+}
+
+/// How a lens is sized in a design file or on the command line: by NA or by focal length.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LensSize {
+    Na(f64),
+    /// µm.
+    FocalLength(f64),
+}
+
+/// The one check that exactly one of NA and focal length is given; `what` names the pair.
+pub fn na_or_focal_length(
+    na: Option<f64>,
+    focal_length_um: Option<f64>,
+    what: &str,
+) -> Result<LensSize> {
+    match (na, focal_length_um) {
+        (Some(na), None) => Ok(LensSize::Na(na)),
+        (None, Some(f)) => Ok(LensSize::FocalLength(f)),
+        (Some(na), Some(f)) => Err(Error::invalid(
+            what,
+            format!("na {na} and focal_length {f} µm"),
+            "give exactly one of na and focal_length, not both",
+        )),
+        (None, None) => Err(Error::invalid(
+            what,
+            "(neither na nor focal_length)",
+            "give exactly one of na and focal_length",
+        )),
+    }
 }
 
 /// The lens: the one domain record of a lens in the crate (layout, near field, metrics, FDTD
@@ -109,19 +141,9 @@ impl Lens {
         diameter_um: f64,
         what: &str,
     ) -> Result<Self> {
-        match (na, focal_length_um) {
-            (Some(na), None) => Self::from_na(wavelength_um, na, n_exit, diameter_um),
-            (None, Some(f)) => Self::new(wavelength_um, f, n_exit, diameter_um),
-            (Some(na), Some(f)) => Err(Error::invalid(
-                what,
-                format!("{na} / {f} µm"),
-                "give exactly one of na and focal_length",
-            )),
-            (None, None) => Err(Error::invalid(
-                what,
-                "(neither given)",
-                "give exactly one of na and focal_length",
-            )),
+        match na_or_focal_length(na, focal_length_um, what)? {
+            LensSize::Na(na) => Self::from_na(wavelength_um, na, n_exit, diameter_um),
+            LensSize::FocalLength(f) => Self::new(wavelength_um, f, n_exit, diameter_um),
         }
     }
 
