@@ -14,7 +14,7 @@
 use metalens::cell::LatticeKind;
 use metalens::io::gds::{self, GdsOptions};
 use metalens::layout::{plan_layout, CellTable, LayoutSettings, Selection};
-use metalens::lens::HyperbolicLens;
+use metalens::lens::Lens;
 use metalens::library::PhaseLibrary;
 use metalens::C64;
 use ndarray::{Array4, Array5};
@@ -78,7 +78,7 @@ fn main() {
 
     let t0 = Instant::now();
     let lib = synthetic_library(pitch);
-    let lens = HyperbolicLens::from_na(0.685, na, 1.0, diameter).unwrap();
+    let lens = Lens::from_na(0.685, na, 1.0, diameter).unwrap();
     let table = CellTable::from_library(&lib, LatticeKind::Square, 0.685, None, pitch, Some(0.001))
         .unwrap();
     let settings = LayoutSettings {
@@ -123,7 +123,7 @@ fn main() {
     )
     .unwrap();
     let t_gds2 = t3.elapsed().as_secs_f64();
-    println!("lens: D = {diameter} µm, NA = {na}, f = {:.3} µm, pitch {pitch} µm, square lattice, {} cells", lens.focal_length, layout.table.cells.len());
+    println!("lens: D = {diameter} µm, NA = {na}, f = {:.3} µm, pitch {pitch} µm, square lattice, {} cells", lens.focal_length_um, layout.table.cells.len());
     println!("pillars: {}", layout.pillar_count());
     println!("layout (sites, offset/amplitude optimisation, selection): {t_layout:.2} s");
     println!("report (errors, histogram, minimum gap): {t_report:.2} s");

@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
                 &s,
                 trivial,
                 &SweepOptions {
-                    checkpoint: Some(ck.clone()),
+                    checkpoint: Some(metalens::io::checkpoint::CheckpointFile::shared(&ck)),
                     ..Default::default()
                 },
             )

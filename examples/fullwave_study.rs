@@ -11,18 +11,23 @@
 //! `laurent`: TM t0 of a grating against harmonics, Li vs Laurent. Each writes a JSON file and
 //! prints a markdown table; `study` also draws study.png.
 
-use metalens::fullwave::design::FullwaveDesign;
 use metalens::fullwave::solver1d::{solve, Basis, Factorization, Grating, Polarization, Ridge};
+use metalens::fullwave::Design1d;
 use metalens::fullwave::{run_polarization, PolarizationResult, RunOptions};
+use metalens::io::fullwave_design::FullwaveDesign;
 use metalens::C64;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn design(na: f64, pitch: f64) -> FullwaveDesign {
+fn schema(na: f64, pitch: f64) -> FullwaveDesign {
     let text = format!(
         "name = \"study\"\n[lens]\nna = {na}\nwidth = 30.0\npitch = {pitch}\n[supercell]\nmargin = 10.0\n"
     );
     FullwaveDesign::from_toml(&text, "study").unwrap()
+}
+
+fn design(na: f64, pitch: f64) -> Design1d {
+    schema(na, pitch).design().unwrap()
 }
 
 fn row(label: &str, r: &PolarizationResult) -> (String, serde_json::Value) {
@@ -77,7 +82,9 @@ fn write(dir: &Path, name: &str, v: &serde_json::Value) {
 fn convergence(dir: &Path) {
     let d = FullwaveDesign::load(Path::new("designs/fullwave-mk1.toml"))
         .unwrap()
-        .0;
+        .0
+        .design()
+        .unwrap();
     let mut all = vec![];
     println!("### Harmonics (margin 10 µm, period 49.92 µm)\n\n{HEADER}");
     for pol in [Polarization::Te, Polarization::Tm] {
@@ -166,18 +173,19 @@ fn laurent(dir: &Path) {
 /// The centre cell must reproduce the library (its neighbours are identical); the difference is
 /// what the supercell's coarser harmonic resolution costs.
 fn floor(dir: &Path) {
-    use metalens::fullwave::{grating_library, permittivities};
+    use metalens::fullwave::grating_library;
     // optional: "floor DIR SAMPLES RIDGES" (samples per narrowest feature, ridge count)
     let samples: Option<f64> = std::env::args().nth(3).map(|s| s.parse().unwrap());
     let ridges: Option<usize> = std::env::args().nth(4).map(|s| s.parse().unwrap());
     let mut v = vec![];
     println!("| pitch µm | pol | width µm | M | abs(F_centre / F_library) | phase diff (rad) |\n|---|---|---|---|---|---|");
     for p in [0.22, 0.30] {
-        let d = design(0.9, p);
-        let (_, es, ee) = permittivities(&d).unwrap();
+        let d = schema(0.9, p);
+        let typed = d.design().unwrap();
+        let (es, ee) = (typed.eps_substrate, typed.eps_exit);
         let (n_sub, n_exit) = (es.sqrt().re, ee.sqrt().re);
         for pol in [Polarization::Te, Polarization::Tm] {
-            let lib = grating_library(&d, p, 1.0, pol).unwrap();
+            let lib = grating_library(&typed, p, 1.0, pol).unwrap();
             let nw = lib.widths.len();
             for iw in [0, nw / 2, nw - 1] {
                 let w = lib.widths[iw];

@@ -12,14 +12,14 @@ use layout_common::*;
 use metalens::cell::LatticeKind;
 use metalens::io::gds::{self, GdsOptions};
 use metalens::layout::{plan_layout, CellTable, LayoutSettings, Selection};
-use metalens::lens::HyperbolicLens;
+use metalens::lens::Lens;
 use std::io::Write;
 
 fn write_validation_gds() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("validation/layout/out");
     std::fs::create_dir_all(&dir).unwrap();
     let lib = uniform_phase_library(LatticeKind::Hex, 48);
-    let lens = HyperbolicLens::from_na(WAVELENGTH, 0.9, 1.0, 40.0).unwrap();
+    let lens = Lens::from_na(WAVELENGTH, 0.9, 1.0, 40.0).unwrap();
     let table =
         CellTable::from_library(&lib, LatticeKind::Hex, WAVELENGTH, None, PITCH, Some(0.001))
             .unwrap();

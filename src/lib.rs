@@ -14,25 +14,31 @@
 //!   what a sweep shares: harmonics, k-vectors, half-space modes).
 //! - [`library`]: the parallel sweep into a [`library::PhaseLibrary`] (progress and interrupts
 //!   through [`progress`]).
-//! - [`lens`], [`layout`]: target phase (one focal-length formula,
-//!   [`lens::focal_length_for_na`]) and pillar placement.
+//! - [`lens`], [`layout`]: the one lens record [`lens::Lens`] (NA and focal length tied by one
+//!   checked formula, [`lens::focal_length_for_na`]; wavelength as `wavelength_um`), its target
+//!   phase, and pillar placement.
 //! - [`nearfield`], [`propagate`], [`metrics`]: the aperture field, the vectorial angular
 //!   spectrum, the focal spot ([`metrics::FocusReport`], efficiencies as
 //!   [`metrics::Efficiencies`]).
 //! - [`fdtd`] (3-D FDTD): a full-wave near field of a layout, analysed by the same
-//!   [`metrics`]. [`fullwave`] (1-D supercell RCWA) keeps its own 1-D angular spectrum and focus
+//!   [`metrics`]. [`fullwave`] (1-D supercell RCWA) is a whole 1-D pipeline on its typed
+//!   design record ([`fullwave::Design1d`]): it keeps its own 1-D angular spectrum
 //!   (`fullwave::propagate1d`: fields vary along x only) but shares the golden-section search
 //!   ([`numeric::golden_section_max`]), the central-lobe FWHM ([`metrics::fwhm_central`]), the
-//!   efficiency record and the focal-length formula.
-//! - [`io`] (design, library, layout, near-field and cell files; atomic writes and locks in
-//!   [`io::guard`]), [`plot`] (every figure) and [`cli`] (clap, progress bars) at the edge.
+//!   efficiency record, the band-limit window and the lens record.
+//! - [`io`] (design files, the 1-D design schema, library, layout, near-field, cell and
+//!   checkpoint files; atomic writes and locks in [`io::guard`]), [`plot`] (every figure) and
+//!   [`cli`] (clap, progress bars) at the edge.
 //!
-//! Imports between folders run down this list, with these exceptions (each a step still to
-//! take): the library's checkpoint writes through [`io::guard`] (atomic rewrite of the
-//! checkpoint file); `fullwave` reads its design schema through `io::design`'s shared
-//! `[source]`/`[materials]` sections; `fdtd` reads the layout record
-//! ([`io::layout_file::LayoutFile`]); `material` reads tabulated n,k files itself
-//! (`Material::parse` takes a file name as a specification).
+//! Imports between folders run down this list ([`error`], [`numeric`] and [`progress`] are
+//! shared by all): material → cell → rcwa → library → lens → layout → nearfield → propagate →
+//! metrics → fdtd, fullwave → io → plot → cli, no import running back up. A stage reports
+//! progress through [`progress::Progress`]; the library sweep keeps its resumable journal
+//! through [`library::sweep::Checkpoint`] (the file is [`io::checkpoint::CheckpointFile`]).
+//! One exception remains, in file access rather than imports: `material` reads tabulated n,k
+//! files itself (`Material::parse` takes a file name as a specification), because the
+//! library's `SweepSpec` names its materials by such specification strings and resolves them
+//! inside the sweep.
 //!
 //! # Conventions
 //!

@@ -6,7 +6,7 @@ use metalens::fdtd::lens::{estimate, solve_lens};
 use metalens::fdtd::FdtdSettings;
 use metalens::io::layout_file::{write_layout, LayoutFile};
 use metalens::layout::{plan_layout, Cell, CellTable, LayoutSettings, PillarSpec, Selection};
-use metalens::lens::HyperbolicLens;
+use metalens::lens::Lens;
 use metalens::material::Material;
 use metalens::metrics::pipeline::{run_field_plane_with_ideal, RunOptions};
 use metalens::rcwa::{solve, Settings};
@@ -46,7 +46,7 @@ fn small_lens(dir: &std::path::Path) -> LayoutFile {
         })
         .collect();
     let table = CellTable::new(cells, vec!["test".into()]).unwrap();
-    let lens = HyperbolicLens::from_na(WL, 0.9, 1.0, 3.0).unwrap();
+    let lens = Lens::from_na(WL, 0.9, 1.0, 3.0).unwrap();
     let settings = LayoutSettings {
         lattice: LatticeKind::Square,
         pitch: PITCH,
@@ -92,7 +92,7 @@ fn small_lens_focuses_through_the_pipeline() {
         f.bytes as f64 / 1e6, est.bytes as f64 / 1e6, f.bytes as f64 / f.cells as f64
     );
     let fp = &sol.planes[0];
-    let spec = prob.spec();
+    let spec = prob.spec().unwrap();
     let (meas, ideal) = run_field_plane_with_ideal(fp, &spec, &RunOptions::default()).unwrap();
     let (m, i) = (&meas.report, &ideal.report);
     println!(

@@ -7,7 +7,7 @@ use metalens::cell::LatticeKind;
 use metalens::io::gds::{self, GdsLibrary, GdsOptions};
 use metalens::io::layout_file::{self, LayoutFile};
 use metalens::layout::{plan_layout, CellTable, Layout, LayoutSettings, Selection};
-use metalens::lens::{focal_length_for_na, numerical_aperture, wrap_phase, HyperbolicLens};
+use metalens::lens::{focal_length_for_na, numerical_aperture, wrap_phase, Lens};
 use metalens::progress::Silent;
 use metalens::C64;
 use std::f64::consts::PI;
@@ -27,8 +27,8 @@ fn settings(lattice: LatticeKind, selection: Selection) -> LayoutSettings {
     }
 }
 
-fn lens(diameter: f64, na: f64) -> HyperbolicLens {
-    HyperbolicLens::from_na(WAVELENGTH, na, 1.0, diameter).unwrap()
+fn lens(diameter: f64, na: f64) -> Lens {
+    Lens::from_na(WAVELENGTH, na, 1.0, diameter).unwrap()
 }
 
 fn make(
@@ -36,7 +36,7 @@ fn make(
     selection: Selection,
     lib: &metalens::library::PhaseLibrary,
     step: Option<f64>,
-    l: &HyperbolicLens,
+    l: &Lens,
 ) -> Layout {
     let table = CellTable::from_library(lib, lattice, WAVELENGTH, None, PITCH, step).unwrap();
     plan_layout(l, &settings(lattice, selection), table, &Silent).unwrap()
@@ -77,7 +77,7 @@ fn focal_length_and_na_are_inverse() {
 #[test]
 fn converging_lens_phase_decreases_and_rays_meet_at_the_focus() {
     let l = lens(100.0, 0.7);
-    let k = 2.0 * PI * l.n_exit / l.wavelength;
+    let k = 2.0 * PI * l.n_exit / l.wavelength_um;
     let mut prev = l.phase(0.0);
     assert_eq!(prev, 0.0);
     for i in 1..=100 {
@@ -86,7 +86,7 @@ fn converging_lens_phase_decreases_and_rays_meet_at_the_focus() {
         assert!(ph < prev, "phase must decrease with r in exp(-i omega t)");
         prev = ph;
         // independent path: the phase cancels the extra path to the focus, φ + k(√(r²+f²) − f) = 0
-        let path = (r * r + l.focal_length * l.focal_length).sqrt() - l.focal_length;
+        let path = (r * r + l.focal_length_um * l.focal_length_um).sqrt() - l.focal_length_um;
         assert!((ph + k * path).abs() < 1e-9 * k * path, "r = {r}");
         // local plane wave exp(i(kx x + kz z)) with kx = dφ/dx (centred difference, h = 1e-4 µm,
         // error O(h²) ~ 1e-9 rad/µm): its ray from (r, 0) must reach the axis at z = f
@@ -95,7 +95,7 @@ fn converging_lens_phase_decreases_and_rays_meet_at_the_focus() {
         let kz = (k * k - kx * kx).sqrt();
         let z_cross = r * kz / (-kx);
         assert!(
-            (z_cross - l.focal_length).abs() < 1e-5 * l.focal_length,
+            (z_cross - l.focal_length_um).abs() < 1e-5 * l.focal_length_um,
             "ray from r = {r} crosses the axis at {z_cross}"
         );
     }

@@ -4,12 +4,12 @@ mod layout_common;
 use layout_common::*;
 
 use metalens::cell::LatticeKind;
-use metalens::cli::layout::{prepare, LayoutOptions, LensSpec};
+use metalens::cli::layout::{prepare, LayoutOptions, LayoutRequest};
 use metalens::C64;
 use std::process::Command;
 
-fn lens_spec() -> LensSpec {
-    LensSpec {
+fn lens_spec() -> LayoutRequest {
+    LayoutRequest {
         wavelength: WAVELENGTH,
         diameter: 20.0,
         na: Some(0.8),
@@ -35,7 +35,7 @@ fn assert_one_line_exit2(e: &metalens::Error, words: &[&str]) {
 fn na_at_or_above_the_exit_index_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
     for na in [1.0, 1.2] {
-        let s = LensSpec {
+        let s = LayoutRequest {
             na: Some(na),
             ..lens_spec()
         };
@@ -47,7 +47,7 @@ fn na_at_or_above_the_exit_index_is_refused() {
 #[test]
 fn diameter_below_one_pitch_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
-    let s = LensSpec {
+    let s = LayoutRequest {
         diameter: 0.2,
         ..lens_spec()
     };
@@ -58,7 +58,7 @@ fn diameter_below_one_pitch_is_refused() {
 #[test]
 fn pitch_absent_from_the_library_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
-    let s = LensSpec {
+    let s = LayoutRequest {
         pitch: 0.35,
         ..lens_spec()
     };
@@ -106,7 +106,7 @@ fn phase_coverage_below_the_floor_is_refused_and_below_the_threshold_warned() {
 #[test]
 fn wavelength_or_lattice_not_in_the_library_is_refused() {
     let lib = uniform_phase_library(LatticeKind::Square, 36);
-    let s = LensSpec {
+    let s = LayoutRequest {
         wavelength: 0.7,
         ..lens_spec()
     };
@@ -114,7 +114,7 @@ fn wavelength_or_lattice_not_in_the_library_is_refused() {
         &prepare(&s, &LayoutOptions::default(), &lib).unwrap_err(),
         &["wavelength", "0.7 µm"],
     );
-    let s = LensSpec {
+    let s = LayoutRequest {
         lattice: Some(LatticeKind::Hex),
         ..lens_spec()
     };

@@ -157,7 +157,7 @@ fn checkpoint_resumes_only_the_missing_cells() {
     let s = spec();
     let ck = d.join("lib.h5.ckpt");
     let opts = SweepOptions {
-        checkpoint: Some(ck.clone()),
+        checkpoint: Some(metalens::io::checkpoint::CheckpointFile::shared(&ck)),
         ..Default::default()
     };
     // first run: an "interruption" leaves radii with ir >= 5 unsolved

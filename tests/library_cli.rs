@@ -1,6 +1,10 @@
 //! `metalens library` from the command line: bad input gives one line and exit code 2;
-//! an interrupted sweep resumes from its checkpoint. The RCWA solve is replaced by the hidden
-//! `--test-solver` stand-in so that these tests stay fast and do not depend on the solver.
+//! an interrupted sweep resumes from its checkpoint. With `--test-solver` the RCWA solve is
+//! replaced by the analytic stand-in of tests/fake_cli (this test binary re-executed with the
+//! stand-in injected; the shipped binary has no test flag) so that these tests stay fast and
+//! do not depend on the solver.
+
+mod fake_cli;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -16,7 +20,12 @@ fn tmpdir(tag: &str) -> PathBuf {
     d
 }
 
+/// `metalens ARGS` in `dir`; with `--test-solver`, through the test binary's own child with
+/// the analytic stand-in in place of the RCWA (the shipped binary has no test flags).
 fn run(args: &[&str], dir: &Path) -> Output {
+    if args.contains(&"--test-solver") {
+        return fake_cli::output(args, dir);
+    }
     bin().args(args).current_dir(dir).output().unwrap()
 }
 
@@ -198,22 +207,21 @@ fn an_interrupted_sweep_resumes_from_its_checkpoint() {
     let d = tmpdir("resume");
     std::fs::write(d.join("ok.toml"), SMALL).unwrap();
     // 2 pitches x 10 radii, 16 fit; 150 ms per cell on one thread: about 2.4 s in all
-    let mut child = bin()
-        .args([
-            "library",
-            "ok.toml",
-            "-o",
-            "lib.h5",
-            "--test-solver",
-            "--test-solver-delay-ms",
-            "150",
-            "--threads",
-            "1",
-            "--quiet",
-        ])
-        .current_dir(&d)
-        .spawn()
-        .unwrap();
+    let mut child = fake_cli::command(&[
+        "library",
+        "ok.toml",
+        "-o",
+        "lib.h5",
+        "--test-solver",
+        "--test-solver-delay-ms",
+        "150",
+        "--threads",
+        "1",
+        "--quiet",
+    ])
+    .current_dir(&d)
+    .spawn()
+    .unwrap();
     let ck = d.join("lib.h5.ckpt");
     let lines = || {
         std::fs::read_to_string(&ck)

@@ -8,7 +8,8 @@ use nearfield_common::{dir, metalens, small_layout};
 
 use metalens::io::hdf5::H5Writer;
 use metalens::io::nearfield_file::{LensInfo, NearFieldFile};
-use metalens::metrics::pipeline::{run_field_plane_with_ideal, run_ideal, LensSpec, RunOptions};
+use metalens::lens::Lens;
+use metalens::metrics::pipeline::{run_field_plane_with_ideal, run_ideal, RunOptions};
 use metalens::nearfield::{hyperbolic_phase, Polarization};
 use metalens::C64;
 use std::path::Path;
@@ -145,19 +146,12 @@ fn saved_near_fields_give_the_same_metrics_to_1e_12() {
 
 /// The ideal lens's exact field sampled on a grid unlike the engine's: spacing 0.093 µm
 /// (not λ/4), an odd and non-square count, offset by a fraction of a sample.
-fn foreign_ideal(
-    spec: &LensSpec,
-    dx: f64,
-    x0: f64,
-    y0: f64,
-    nx: usize,
-    ny: usize,
-) -> NearFieldFile {
+fn foreign_ideal(spec: &Lens, dx: f64, x0: f64, y0: f64, nx: usize, ny: usize) -> NearFieldFile {
     let xs: Vec<f64> = (0..nx).map(|i| x0 + i as f64 * dx).collect();
     let ys: Vec<f64> = (0..ny).map(|j| y0 + j as f64 * dx).collect();
     let a = (spec.n_incident / spec.n_exit).sqrt();
     let radius = 0.5 * spec.diameter_um;
-    let f = spec.focal_length();
+    let f = spec.focal_length_um;
     let ex: Vec<C64> = ys
         .iter()
         .flat_map(|&y| {
@@ -193,13 +187,9 @@ fn foreign_ideal(
 
 #[test]
 fn an_ideal_lens_on_a_foreign_grid_matches_the_engines_ideal_lens_to_1_percent() {
-    let spec = LensSpec {
-        wavelength_um: 0.633,
-        na: 0.7,
-        diameter_um: 12.0,
-        n_exit: 1.0,
-        n_incident: 1.45,
-    };
+    let spec = Lens::from_na(0.633, 0.7, 1.0, 12.0)
+        .and_then(|l| l.with_incidence(1.45))
+        .unwrap();
     let opts = RunOptions {
         n_z: 80,
         ..RunOptions::default()

@@ -1,7 +1,8 @@
 //! Physics checks of the angular-spectrum propagation and the focal metrics against closed
 //! forms and an independent brute-force Rayleigh–Sommerfeld integration (issue 5, "Evidence").
 
-use metalens::metrics::pipeline::{run_ideal, LensSpec, RunOptions};
+use metalens::lens::Lens;
+use metalens::metrics::pipeline::{run_ideal, RunOptions};
 use metalens::nearfield::{ApertureField, Outside, Polarization};
 use metalens::propagate::AngularSpectrumPlan;
 use metalens::C64;
@@ -25,13 +26,9 @@ fn centred(m: usize, dx: f64, f: impl Fn(f64, f64) -> C64) -> Vec<C64> {
 /// Fresnel number R²/(λf) = 16 so the focal plane is close to the Fraunhofer limit.
 #[test]
 fn low_na_focus_is_airy() {
-    let spec = LensSpec {
-        wavelength_um: 0.633,
-        na: 0.1,
-        diameter_um: 200.0,
-        n_exit: 1.0,
-        n_incident: 1.0,
-    };
+    let spec = Lens::from_na(0.633, 0.1, 1.0, 200.0)
+        .and_then(|l| l.with_incidence(1.0))
+        .unwrap();
     // dx = 1 µm resolves the rim frequency NA/λ = 0.158 µm⁻¹ (Nyquist 0.5 µm⁻¹)
     let opts = RunOptions {
         dx: Some(1.0),
@@ -207,20 +204,16 @@ fn high_na_matches_rayleigh_sommerfeld() {
     // D = 30 µm (f = 7.3 µm): for a still smaller lens (D = 6 µm, f = 1.45 µm) the hard rim
     // puts so much of the spectrum near grazing incidence that the 1/kz of Ez, sampled on the
     // FFT bins, errs by 3.5 % of the peak |E| (Ex, Ey stay within 1 %); see validation/propagation.
-    let spec = LensSpec {
-        wavelength_um: 0.633,
-        na: 0.9,
-        diameter_um: 30.0,
-        n_exit: 1.0,
-        n_incident: 1.0,
-    };
+    let spec = Lens::from_na(0.633, 0.9, 1.0, 30.0)
+        .and_then(|l| l.with_incidence(1.0))
+        .unwrap();
     let dx = 0.633 / 4.0;
     let nf = metalens::metrics::pipeline::ideal_nearfield(&spec, dx, Outside::Opaque).unwrap();
     let field = nf.field(Polarization::Rcp);
     // the automatic padding (2x the aperture)
     let plan = AngularSpectrumPlan::new(2 * nf.m, dx, 0.633, 1.0).unwrap();
     let sp = plan.spectrum(&field).unwrap();
-    let z = spec.focal_length();
+    let z = spec.focal_length_um;
     let pts: Vec<f64> = (0..13).map(|i| -0.6 + 0.1 * i as f64).collect();
     let k = 2.0 * PI / 0.633;
     let ex0 = field.ex.as_ref().unwrap();
@@ -278,18 +271,14 @@ fn high_na_matches_rayleigh_sommerfeld() {
 /// intensity equals the full-plane FFT value (relative 1e-10: rounding of sums of ~1e4 terms).
 #[test]
 fn sections_match_window_evaluation() {
-    let spec = LensSpec {
-        wavelength_um: 0.633,
-        na: 0.6,
-        diameter_um: 12.0,
-        n_exit: 1.2,
-        n_incident: 1.0,
-    };
+    let spec = Lens::from_na(0.633, 0.6, 1.2, 12.0)
+        .and_then(|l| l.with_incidence(1.0))
+        .unwrap();
     let dx = 0.633 / 4.0;
     let nf = metalens::metrics::pipeline::ideal_nearfield(&spec, dx, Outside::Opaque).unwrap();
     let plan = AngularSpectrumPlan::new(2 * nf.m, dx, 0.633, 1.2).unwrap();
     let sp = plan.spectrum(&nf.field(Polarization::Lcp)).unwrap();
-    let zs = [4.0, spec.focal_length(), 15.0];
+    let zs = [4.0, spec.focal_length_um, 15.0];
     let pts: Vec<f64> = (0..21).map(|i| -1.0 + 0.1 * i as f64).collect();
     let s = plan.sections(&sp, &zs, &pts, &pts, &|_| {}).unwrap();
     for (iz, &z) in zs.iter().enumerate() {

@@ -1,8 +1,11 @@
 //! Issue 14: hostile input, interrupted and concurrent runs, files that lie. Every example of
 //! the issue has a test here; each failure must be one line on stderr, exit code 2 for bad
 //! input (130 for Ctrl-C), raised before any heavy work, leaving nothing a rerun could trust.
-//! The RCWA solve is replaced by the hidden `--test-solver` stand-in where the physics does not
-//! matter, so that the file runs in seconds.
+//! The RCWA solve is replaced by the `--test-solver` stand-in of tests/fake_cli (this test
+//! binary re-executed with the stand-in injected; the shipped binary has no test flag) where
+//! the physics does not matter, so that the file runs in seconds.
+
+mod fake_cli;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -19,7 +22,12 @@ fn tmpdir(tag: &str) -> PathBuf {
     d
 }
 
+/// `metalens ARGS` in `dir`; with `--test-solver`, through the test binary's own child with
+/// the analytic stand-in in place of the RCWA (the shipped binary has no test flags).
 fn run(args: &[&str], dir: &Path) -> Output {
+    if args.contains(&"--test-solver") {
+        return fake_cli::output(args, dir);
+    }
     bin().args(args).current_dir(dir).output().unwrap()
 }
 
@@ -427,24 +435,23 @@ fn sigint(pid: u32) {
 /// A sweep slow enough to interrupt: 18 cells at 250 ms on one thread.
 fn slow_sweep(d: &Path, out: &str) -> std::process::Child {
     write(d, "s.toml", SMALL);
-    bin()
-        .args([
-            "library",
-            "s.toml",
-            "-o",
-            out,
-            "--test-solver",
-            "--test-solver-delay-ms",
-            "250",
-            "--threads",
-            "1",
-            "--quiet",
-        ])
-        .current_dir(d)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    fake_cli::command(&[
+        "library",
+        "s.toml",
+        "-o",
+        out,
+        "--test-solver",
+        "--test-solver-delay-ms",
+        "250",
+        "--threads",
+        "1",
+        "--quiet",
+    ])
+    .current_dir(d)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap()
 }
 
 #[test]
@@ -480,23 +487,22 @@ fn ctrl_c_saves_says_how_to_resume_exits_130_and_leaves_no_temp_file() {
 fn ctrl_c_before_the_first_cell_leaves_no_checkpoint() {
     let d = tmpdir("sigint0");
     write(d.as_path(), "s.toml", SMALL);
-    let child = bin()
-        .args([
-            "library",
-            "s.toml",
-            "-o",
-            "lib.h5",
-            "--test-solver",
-            "--test-solver-delay-ms",
-            "3000",
-            "--threads",
-            "1",
-            "--quiet",
-        ])
-        .current_dir(&d)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = fake_cli::command(&[
+        "library",
+        "s.toml",
+        "-o",
+        "lib.h5",
+        "--test-solver",
+        "--test-solver-delay-ms",
+        "3000",
+        "--threads",
+        "1",
+        "--quiet",
+    ])
+    .current_dir(&d)
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     std::thread::sleep(Duration::from_millis(500));
     sigint(child.id());
     let o = child.wait_with_output().unwrap();
@@ -534,17 +540,20 @@ fn a_failed_write_names_the_file_and_leaves_no_half_result() {
     // a file-size limit stands in for a full disk: every write past 8 KiB fails (EFBIG)
     let d = tmpdir("full");
     write(&d, "s.toml", SMALL);
-    let o = Command::new("sh")
-        .args([
-            "-c",
-            &format!(
-                "trap '' XFSZ; ulimit -f 16; exec {} library s.toml -o lib.h5 --test-solver --quiet",
-                env!("CARGO_BIN_EXE_metalens")
-            ),
-        ])
-        .current_dir(&d)
-        .output()
-        .unwrap();
+    let o = fake_cli::in_shell(
+        "trap '' XFSZ; ulimit -f 16",
+        &[
+            "library",
+            "s.toml",
+            "-o",
+            "lib.h5",
+            "--test-solver",
+            "--quiet",
+        ],
+    )
+    .current_dir(&d)
+    .output()
+    .unwrap();
     let err = stderr(&o);
     if o.status.success() {
         // the library fitted under the limit: nothing to test on this file system

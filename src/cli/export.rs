@@ -77,7 +77,7 @@ pub fn run(args: Args) -> Result<()> {
     let pillar = match (args.pillar_height_um, &args.pillar_index) {
         (Some(height), Some(index)) => Some(PillarSpec {
             height,
-            index: crate::material::Material::parse(index)?.index(layout.lens.wavelength)?,
+            index: crate::material::Material::parse(index)?.index(layout.lens.wavelength_um)?,
         }),
         (None, None) => None,
         _ => {

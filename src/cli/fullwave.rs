@@ -1,9 +1,9 @@
 //! `metalens fullwave`: a 1-D lens solved full-wave (supercell RCWA) against the local periodic
 //! approximation; prints and plots both side by side (see [`crate::fullwave`]).
 
-use crate::fullwave::design::FullwaveDesign;
 use crate::fullwave::solver1d::Polarization;
 use crate::fullwave::{run_polarization, PolarizationResult, RunOptions};
+use crate::io::fullwave_design::FullwaveDesign;
 use crate::io::write_atomic;
 use crate::{Error, Result};
 use std::io::IsTerminal;
@@ -259,10 +259,11 @@ pub fn run(args: Args) -> Result<()> {
         return run_2d_design(&args);
     }
     let pols = polarizations(args.pol.as_deref().unwrap_or("both"))?;
-    let (d, text) = FullwaveDesign::load(&args.design)?;
+    let (schema, text) = FullwaveDesign::load(&args.design)?;
+    let d = schema.design()?;
     let dir = args.out.clone().unwrap_or_else(|| {
         // out/<name>, with "fullwave-" in front unless the name already starts with it
-        let n = d.display_name();
+        let n = d.name.clone();
         if n.starts_with("fullwave") {
             PathBuf::from("out").join(n)
         } else {
@@ -308,7 +309,7 @@ pub fn run(args: Args) -> Result<()> {
         )?);
     }
     bar.finish_and_clear();
-    let doc = json_document(&d, &text, &results);
+    let doc = json_document(&schema, &text, &results);
     let json = serde_json::to_string_pretty(&doc)
         .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
     write_atomic(&dir.join("fullwave.json"), json.as_bytes())?;

@@ -115,7 +115,7 @@ impl FullwaveOptions {
 
 /// A layout solved full-wave, beside its LPA and the ideal lens.
 pub struct FullwaveFocus {
-    pub spec: crate::metrics::pipeline::LensSpec,
+    pub spec: crate::lens::Lens,
     pub results: Vec<PolResult>,
     pub solution: crate::fdtd::lens::LensSolution,
     pub estimate: crate::fdtd::lens::Estimate,
@@ -130,7 +130,7 @@ pub fn fullwave_focus(layout: &LayoutFile, o: &FullwaveOptions) -> Result<Fullwa
     problem.aperture = o.outside;
     let settings = &o.settings;
     settings.validate()?;
-    let f = problem.spec().focal_length();
+    let f = problem.spec()?.focal_length_um;
     if settings.monitor_height_um >= f {
         return Err(Error::invalid(
             "--monitor-height",
@@ -167,7 +167,7 @@ pub fn fullwave_focus(layout: &LayoutFile, o: &FullwaveOptions) -> Result<Fullwa
     })?;
     bar.finish_and_clear();
 
-    let spec = problem.spec();
+    let spec = problem.spec()?;
     let lpa_outside = match o.outside {
         Aperture::Opaque => Outside::Opaque,
         // the Fresnel transmission of the bare glass–exit interface at normal incidence
@@ -229,7 +229,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         }
     };
     let layout = LayoutFile::load(path)?;
-    let pillar = pillar_override(args, layout.lens.wavelength, layout.pillar)?;
+    let pillar = pillar_override(args, layout.lens.wavelength_um, layout.pillar)?;
     let defaults = FullwaveOptions::at_resolution(
         args.resolution.unwrap_or(crate::fdtd::DEFAULT_RESOLUTION),
         Polarization::X,
@@ -379,7 +379,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
 fn summary(
     r: &PolResult,
     sol: &crate::fdtd::lens::LensSolution,
-    spec: &crate::metrics::pipeline::LensSpec,
+    spec: &crate::lens::Lens,
 ) -> String {
     let mut s = format!(
         "{}-polarised, NA {:.3}, diameter {} µm, λ {} µm, FDTD at {:.0} px/µm: T = {:.4} (flux through the monitor / power incident on the aperture); reflected flux {:.4} of it (the sheet spans the grid, so this includes the screen's reflection outside the aperture)\n",

@@ -13,7 +13,7 @@ use crate::cell::LatticeKind;
 use crate::io::design::Design;
 use crate::io::gds::{self, GdsOptions};
 use crate::layout::{plan_layout, CellTable, LayoutSettings, Selection};
-use crate::lens::HyperbolicLens;
+use crate::lens::Lens;
 use crate::library::PhaseLibrary;
 use crate::{Error, Result, C64};
 use std::path::{Path, PathBuf};
@@ -62,9 +62,11 @@ pub struct Args {
     pub fill_radius: Option<f64>,
 }
 
-/// The lens to lay out (lengths in µm).
+/// What to lay out: the lens (as given on the command line or in a design file, before the
+/// library supplies defaults; it becomes a [`Lens`] in [`lens_of_request`]) and where its
+/// cells come from (lattice, pitch, height). Lengths in µm.
 #[derive(Debug, Clone)]
-pub struct LensSpec {
+pub struct LayoutRequest {
     pub wavelength: f64,
     pub diameter: f64,
     pub na: Option<f64>,
@@ -145,7 +147,7 @@ pub fn from_design(
     design: &Design,
     origin: &Path,
     flags: &LayoutOptions,
-) -> Result<(LensSpec, LayoutOptions)> {
+) -> Result<(LayoutRequest, LayoutOptions)> {
     let lens = design.lens.as_ref().ok_or_else(|| Error::Parse {
         path: origin.display().to_string(),
         message: "missing [lens] section".into(),
@@ -153,7 +155,7 @@ pub fn from_design(
     let wavelength = design.source.wavelength;
     let (pillar, substrate, exit) = design.materials.parse()?;
     let n_exit = exit.index(wavelength)?.re;
-    let spec = LensSpec {
+    let spec = LayoutRequest {
         wavelength,
         diameter: lens.diameter,
         na: lens.na,
@@ -178,27 +180,21 @@ pub fn from_design(
 }
 
 /// The lens of a spec (n_exit defaults to `default_n_exit`).
-pub fn lens_from_spec(s: &LensSpec, default_n_exit: f64) -> Result<HyperbolicLens> {
+pub fn lens_of_request(s: &LayoutRequest, default_n_exit: f64) -> Result<Lens> {
     let n_exit = s.n_exit.unwrap_or(default_n_exit);
     crate::error::check_positive("n_exit", n_exit, "")?;
-    match (s.na, s.focal_length) {
-        (Some(na), None) => HyperbolicLens::from_na(s.wavelength, na, n_exit, s.diameter),
-        (None, Some(f)) => HyperbolicLens::new(s.wavelength, f, n_exit, s.diameter),
-        (Some(na), Some(f)) => Err(Error::invalid(
-            "na / focal_length",
-            format!("{na} / {f} µm"),
-            "give exactly one of na and focal_length",
-        )),
-        (None, None) => Err(Error::invalid(
-            "na / focal_length",
-            "(neither given)",
-            "give exactly one of na and focal_length",
-        )),
-    }
+    Lens::from_na_or_focal_length(
+        s.wavelength,
+        s.na,
+        s.focal_length,
+        n_exit,
+        s.diameter,
+        "na / focal_length",
+    )
 }
 
 /// Checks of the lens that need no library (run before loading it).
-pub fn check_lens_spec(s: &LensSpec) -> Result<()> {
+pub fn check_layout_request(s: &LayoutRequest) -> Result<()> {
     crate::error::check_positive("wavelength", s.wavelength, "µm")?;
     crate::error::check_positive("diameter", s.diameter, "µm")?;
     crate::error::check_positive("pitch", s.pitch, "µm")?;
@@ -210,7 +206,7 @@ pub fn check_lens_spec(s: &LensSpec) -> Result<()> {
         ));
     }
     if let Some(n) = s.n_exit {
-        lens_from_spec(s, n)?;
+        lens_of_request(s, n)?;
     } else if let Some(na) = s.na {
         // without n_exit the library's index is used; NA can at least not reach 0 or be NaN
         if !na.is_finite() || na <= 0.0 {
@@ -236,11 +232,11 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
 
 /// Everything a layout run decides before placing pillars (shared with the benchmark).
 pub fn prepare(
-    lens_s: &LensSpec,
+    lens_s: &LayoutRequest,
     lay: &LayoutOptions,
     library: &PhaseLibrary,
-) -> Result<(HyperbolicLens, LayoutSettings, CellTable, Vec<String>)> {
-    let lens = lens_from_spec(lens_s, library.exit_index)?;
+) -> Result<(Lens, LayoutSettings, CellTable, Vec<String>)> {
+    let lens = lens_of_request(lens_s, library.exit_index)?;
     if (lens.n_exit - library.exit_index).abs() > 1e-6 * library.exit_index {
         return Err(Error::invalid(
             "n_exit",
@@ -252,10 +248,10 @@ pub fn prepare(
         ));
     }
     crate::error::check_positive("pitch", lens_s.pitch, "µm")?;
-    if lens.diameter < lens_s.pitch {
+    if lens.diameter_um < lens_s.pitch {
         return Err(Error::invalid(
             "diameter",
-            format!("{} µm", lens.diameter),
+            format!("{} µm", lens.diameter_um),
             format!("must be at least one pitch ({} µm)", lens_s.pitch),
         ));
     }
@@ -281,7 +277,7 @@ pub fn prepare(
     let table = CellTable::from_library(
         library,
         lattice,
-        lens.wavelength,
+        lens.wavelength_um,
         lens_s.height,
         lens_s.pitch,
         step,
@@ -401,7 +397,7 @@ pub fn lay_out(job: &LayoutJob, library: LibrarySource) -> Result<LayoutDone> {
     let (lens_s, lay) = from_design(job.design, job.design_file, &job.flags)?;
     let gopts = gds_options(&lay);
     gopts.validate()?;
-    check_lens_spec(&lens_s)?;
+    check_layout_request(&lens_s)?;
     // outputs checked, claimed and sized before the library is read
     let stem0 = stem(job.output);
     let library_path = match library {
@@ -471,9 +467,9 @@ pub fn lay_out(job: &LayoutJob, library: LibrarySource) -> Result<LayoutDone> {
         "conventions": crate::CONVENTIONS,
         "version": crate::VERSION,
         "lens": {
-            "wavelength_um": lens.wavelength, "focal_length_um": lens.focal_length,
+            "wavelength_um": lens.wavelength_um, "focal_length_um": lens.focal_length_um,
             "numerical_aperture": lens.numerical_aperture(), "n_exit": lens.n_exit,
-            "diameter_um": lens.diameter, "pitch_um": settings.pitch,
+            "diameter_um": lens.diameter_um, "pitch_um": settings.pitch,
             "lattice": format!("{:?}", settings.lattice).to_lowercase(),
         },
         "library_notes": layout.table.notes,
@@ -503,9 +499,9 @@ fn print_summary(done: &LayoutDone) {
     let (lens, settings) = (&layout.lens, &layout.settings);
     println!(
         "lens: λ = {} µm, D = {} µm, f = {:.4} µm, NA = {:.4}, n_exit = {}, {:?} lattice, pitch {} µm",
-        lens.wavelength,
-        lens.diameter,
-        lens.focal_length,
+        lens.wavelength_um,
+        lens.diameter_um,
+        lens.focal_length_um,
         lens.numerical_aperture(),
         lens.n_exit,
         settings.lattice,

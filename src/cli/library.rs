@@ -15,7 +15,7 @@ use crate::library::sweep::{
     rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
 };
 use crate::library::{LibraryMeta, PhaseLibrary};
-use crate::{Error, Result, C64};
+use crate::{Error, Result};
 use std::io::Write;
 
 /// println! that does not panic when stdout is closed (`metalens library info F | head`).
@@ -25,6 +25,7 @@ macro_rules! out {
     }};
 }
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Arguments of `metalens library`.
 #[derive(clap::Args, Debug)]
@@ -111,15 +112,9 @@ pub struct SweepArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Replace the RCWA solve by an analytic stand-in (effective-medium phase, no physics
-    /// claim), for testing the pipeline. Optionally slow each cell by this many ms.
-    #[arg(long, hide = true)]
-    pub test_solver: bool,
     /// Progress bar but no summary on stdout (a stage of `reproduce`, which summarises).
     #[arg(long, hide = true)]
     pub no_summary: bool,
-    #[arg(long, hide = true, default_value_t = 0)]
-    pub test_solver_delay_ms: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -179,12 +174,22 @@ pub struct ExportArgs {
 
 /// Run `metalens library`.
 pub fn run(args: Args) -> Result<()> {
+    run_with(args, None)
+}
+
+/// [`run`] with `solver` in place of the RCWA for a sweep (the other actions are unchanged):
+/// the entry the command-line tests use to inject their stand-in.
+pub fn run_with_solver(args: Args, solver: CellSolver) -> Result<()> {
+    run_with(args, Some(solver))
+}
+
+fn run_with(args: Args, solver: Option<CellSolver>) -> Result<()> {
     match args.action {
         Some(Action::Plot(a)) => run_plot(a),
         Some(Action::Info(a)) => run_info(a),
         Some(Action::Merge(a)) => run_merge(a),
         Some(Action::Export(a)) => run_export(a),
-        None => run_sweep(args.sweep),
+        None => run_sweep(args.sweep, solver),
     }
 }
 
@@ -296,45 +301,23 @@ pub fn design_from_args(a: &SweepArgs) -> Result<(Design, String)> {
     Ok((d, text))
 }
 
-/// Analytic stand-in for tests of the pipeline (no physics claim): the pillar layer as an
-/// effective medium of index n_eff² = f n_p² + (1 − f) n_exit² (f the filling fraction),
-/// t = √T exp(i 2π (n_eff − n_exit) h / λ), T = 0.95 − 0.1 f, R = 1 − T.
-pub fn test_solver(
-    spec: &SweepSpec,
-    delay_ms: u64,
-) -> Result<impl Fn(&CellPoint) -> Result<CellResult> + Sync> {
-    let np = crate::material::Material::parse(&spec.pillar)?;
-    let ne = crate::material::Material::parse(&spec.exit)?;
-    let lattice = spec.lattice;
-    Ok(move |c: &CellPoint| {
-        // the delay stands for a long solve; like one, it can be interrupted (Ctrl-C)
-        let t0 = std::time::Instant::now();
-        while t0.elapsed().as_millis() < delay_ms as u128 {
-            if crate::progress::interrupted() {
-                return Err(Error::Interrupted {
-                    message: String::new(),
-                });
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let area = crate::cell::Lattice::of_kind(lattice, c.pitch)?.area();
-        let f = std::f64::consts::PI * c.radius * c.radius / area;
-        let (n_p, n_e) = (np.index(c.wavelength)?.re, ne.index(c.wavelength)?.re);
-        let n_eff = (f * n_p * n_p + (1.0 - f) * n_e * n_e).sqrt();
-        let tr = 0.95 - 0.1 * f;
-        let t = C64::from_polar(
-            tr.sqrt(),
-            2.0 * std::f64::consts::PI * (n_eff - n_e) * c.height / c.wavelength,
-        );
-        Ok(CellResult {
-            t: [t, t],
-            transmittance: [tr, tr],
-            reflectance: [1.0 - tr, 1.0 - tr],
-        })
-    })
+/// A cell solver that takes the place of the RCWA in a sweep run through
+/// [`run_with_solver`]: called with the sweep and one cell. The tests of the command line
+/// inject an analytic stand-in this way (tests/fake_cli), so that the shipped binary carries
+/// no test double.
+#[derive(Clone)]
+pub struct CellSolver(pub Arc<SolveCell>);
+
+/// The call of a [`CellSolver`]: the sweep and one of its cells to its result.
+pub type SolveCell = dyn Fn(&SweepSpec, &CellPoint) -> Result<CellResult> + Send + Sync;
+
+impl std::fmt::Debug for CellSolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CellSolver(..)")
+    }
 }
 
-fn run_sweep(a: SweepArgs) -> Result<()> {
+fn run_sweep(a: SweepArgs, solver: Option<CellSolver>) -> Result<()> {
     let out = a
         .output
         .clone()
@@ -350,7 +333,7 @@ fn run_sweep(a: SweepArgs) -> Result<()> {
         shard,
         threads: a.threads,
         quiet: a.quiet,
-        test_solver: a.test_solver.then_some(a.test_solver_delay_ms),
+        solver,
     };
     let inputs: Vec<&Path> = a.design.iter().map(PathBuf::as_path).collect();
     let (spec, report) = build_library(&design, text, &out, &inputs, &job)?;
@@ -369,8 +352,8 @@ pub struct SweepJob {
     pub threads: Option<usize>,
     /// No progress bar and no size note.
     pub quiet: bool,
-    /// Replace the RCWA by the analytic stand-in, each cell delayed by this many ms (tests).
-    pub test_solver: Option<u64>,
+    /// A solver in place of the RCWA ([`run_with_solver`]; None: the RCWA).
+    pub solver: Option<CellSolver>,
 }
 
 /// The library stage: sweep the cells of `design` into the library file `out` (resuming from
@@ -411,7 +394,7 @@ pub fn build_library(
         LibraryPolarization::X => 1.0,
         LibraryPolarization::Both => 2.0,
     };
-    let harmonics = if job.test_solver.is_some() {
+    let harmonics = if job.solver.is_some() {
         1
     } else {
         spec.harmonics
@@ -428,7 +411,7 @@ pub fn build_library(
     let _lock = crate::io::guard::Lock::acquire(out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     let opts = SweepOptions {
-        checkpoint: Some(ckpt.clone()),
+        checkpoint: Some(crate::io::checkpoint::CheckpointFile::shared(&ckpt)),
         shard,
         progress: super::progress::shared(
             super::progress::visible(job.quiet),
@@ -436,8 +419,8 @@ pub fn build_library(
         ),
     };
     let run = || -> Result<_> {
-        match job.test_solver {
-            Some(delay_ms) => sweep(&spec, test_solver(&spec, delay_ms)?, &opts),
+        match &job.solver {
+            Some(s) => sweep(&spec, |c: &CellPoint| (s.0)(&spec, c), &opts),
             None => sweep_heights(&spec, rcwa_height_solver(&spec)?, &opts),
         }
     };
@@ -453,7 +436,7 @@ pub fn build_library(
         Ok(r) => r,
         Err(e) => {
             // a checkpoint without a solved cell saves nothing: never leave it behind
-            if !crate::io::guard::checkpoint_has_cells(&ckpt) {
+            if !crate::io::checkpoint::checkpoint_has_cells(&ckpt) {
                 let _ = std::fs::remove_file(&ckpt);
                 if let Error::Interrupted { .. } = e {
                     return Err(Error::Interrupted {

@@ -1,7 +1,8 @@
 //! `metalens propagate`: a designed lens (layout file) or an ideal lens to the focus, with the
 //! focal-spot metrics as JSON and a figure set.
 
-use crate::metrics::pipeline::{run_ideal, LensResult, LensSpec, RunOptions};
+use crate::lens::Lens;
+use crate::metrics::pipeline::{run_ideal, LensResult, RunOptions};
 use crate::nearfield::{Polarization, Surround};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -163,7 +164,7 @@ impl FocusSettings {
     }
 
     /// The analysis options for the lens `spec`, every setting checked.
-    pub fn run_options(&self, spec: &LensSpec) -> Result<RunOptions> {
+    pub fn run_options(&self, spec: &Lens) -> Result<RunOptions> {
         if !(self.padding.is_finite() && self.padding >= 2.0) {
             return Err(Error::invalid(
                 "padding",
@@ -180,7 +181,7 @@ impl FocusSettings {
                 ));
             }
         }
-        let f = spec.focal_length();
+        let f = spec.focal_length_um;
         let z0 = self.z_start_um.unwrap_or(0.5 * f);
         let z1 = self.z_end_um.unwrap_or(1.5 * f);
         if !(z0.is_finite() && z0 > 0.0) {
@@ -225,7 +226,7 @@ impl FocusSettings {
 }
 
 /// The analysis options of the flags of `metalens propagate` for the lens `spec`.
-pub(crate) fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
+pub(crate) fn options(args: &Args, spec: &Lens) -> Result<RunOptions> {
     FocusSettings::of_args(args)?.run_options(spec)
 }
 
@@ -234,7 +235,7 @@ pub(crate) fn options(args: &Args, spec: &LensSpec) -> Result<RunOptions> {
 /// at the top level; the ideal lens beside a designed one under `ideal`).
 pub fn document(
     kind: &str,
-    spec: &LensSpec,
+    spec: &Lens,
     pol: Polarization,
     main: &LensResult,
     ideal: Option<&LensResult>,
@@ -250,7 +251,7 @@ pub fn document(
             "wavelength_um": spec.wavelength_um,
             "na": spec.na,
             "diameter_um": spec.diameter_um,
-            "focal_length_um": spec.focal_length(),
+            "focal_length_um": spec.focal_length_um,
             "n_exit": spec.n_exit,
             "n_incident": spec.n_incident,
             "polarization": pol.name(),
@@ -298,14 +299,13 @@ pub fn run(args: Args) -> Result<()> {
     let need = |v: Option<f64>, name: &str| {
         v.ok_or_else(|| Error::invalid(name, "missing", "is required with --ideal"))
     };
-    let spec = LensSpec {
-        wavelength_um: need(args.wavelength_um, "--wavelength")?,
-        na: need(args.na, "--na")?,
-        diameter_um: need(args.diameter_um, "--diameter")?,
-        n_exit: args.n_exit,
-        n_incident: args.n_incident,
-    };
-    spec.validate()?;
+    let (wavelength, na, diameter) = (
+        need(args.wavelength_um, "--wavelength")?,
+        need(args.na, "--na")?,
+        need(args.diameter_um, "--diameter")?,
+    );
+    let spec =
+        Lens::from_na(wavelength, na, args.n_exit, diameter)?.with_incidence(args.n_incident)?;
     let opts = options(&args, &spec)?;
     let _lock = match &args.out {
         Some(dir) => {
@@ -345,7 +345,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// On-axis and peak intensity at the user's extra planes (ideal lens).
-fn extra_planes(spec: &LensSpec, opts: &RunOptions, zs: &[f64]) -> Result<Vec<serde_json::Value>> {
+fn extra_planes(spec: &Lens, opts: &RunOptions, zs: &[f64]) -> Result<Vec<serde_json::Value>> {
     if zs.is_empty() {
         return Ok(Vec::new());
     }
@@ -376,16 +376,12 @@ fn extra_planes(spec: &LensSpec, opts: &RunOptions, zs: &[f64]) -> Result<Vec<se
     Ok(out)
 }
 
-pub(crate) fn summary(spec: &LensSpec, r: &LensResult) {
+pub(crate) fn summary(spec: &Lens, r: &LensResult) {
     let rep = &r.report;
     let fmt = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.4}"));
     println!(
         "lens: NA {} diameter {} µm f {:.4} µm λ {} µm n_exit {}",
-        spec.na,
-        spec.diameter_um,
-        spec.focal_length(),
-        spec.wavelength_um,
-        spec.n_exit
+        spec.na, spec.diameter_um, spec.focal_length_um, spec.wavelength_um, spec.n_exit
     );
     println!(
         "grid: dx {:.4} µm, aperture {}², FFT {}²",
@@ -428,8 +424,7 @@ fn run_layout(args: &Args, path: &Path) -> Result<()> {
         None => None,
     };
     let layout = crate::io::layout_file::LayoutFile::load(path)?;
-    let spec = layout_spec(args, &layout);
-    spec.validate()?;
+    let spec = layout_spec(args, &layout)?;
     let opts = options(args, &spec)?;
     let nf = layout_near_field(args.dx_um, &layout, &spec, &opts)?;
     if let Some(out) = &args.save_near_field {
@@ -472,7 +467,7 @@ pub struct LensFocus {
 /// printed (and kept in the results).
 pub fn focus_of_near_field(
     nf: &crate::nearfield::NearField,
-    spec: &LensSpec,
+    spec: &Lens,
     opts: &RunOptions,
 ) -> Result<LensFocus> {
     let (mut designed, ideal) = crate::metrics::pipeline::run_designed(nf, spec, opts)?;
@@ -504,7 +499,7 @@ pub fn focus_of_near_field(
 pub fn write_focus(
     dir: &Path,
     text: &str,
-    spec: &LensSpec,
+    spec: &Lens,
     main: &LensResult,
     ideal: Option<&LensResult>,
 ) -> Result<()> {
@@ -514,29 +509,35 @@ pub fn write_focus(
 }
 
 /// The lens of a layout file (the incidence index from the file when it records it).
-pub(crate) fn layout_spec(args: &Args, layout: &crate::io::layout_file::LayoutFile) -> LensSpec {
+pub(crate) fn layout_spec(
+    args: &Args,
+    layout: &crate::io::layout_file::LayoutFile,
+) -> Result<Lens> {
     layout_lens_spec(layout, args.n_incident)
 }
 
 /// The lens of a layout record; `n_incident` when the record does not give the incidence
 /// index.
-pub fn layout_lens_spec(layout: &crate::io::layout_file::LayoutFile, n_incident: f64) -> LensSpec {
+pub fn layout_lens_spec(
+    layout: &crate::io::layout_file::LayoutFile,
+    n_incident: f64,
+) -> Result<Lens> {
     let lens = &layout.lens;
     let n_incident = layout.incidence_index.unwrap_or(n_incident);
-    LensSpec {
-        wavelength_um: lens.wavelength,
-        na: lens.numerical_aperture(),
-        diameter_um: lens.diameter,
-        n_exit: lens.n_exit,
-        n_incident,
-    }
+    Lens::from_na(
+        lens.wavelength_um,
+        lens.numerical_aperture(),
+        lens.n_exit,
+        lens.diameter_um,
+    )?
+    .with_incidence(n_incident)
 }
 
 /// The LPA near field of a layout file: every pillar's cell carries the library t.
 pub fn layout_near_field(
     dx_um: Option<f64>,
     layout: &crate::io::layout_file::LayoutFile,
-    spec: &LensSpec,
+    spec: &Lens,
     opts: &RunOptions,
 ) -> Result<crate::nearfield::NearField> {
     let sites: Vec<crate::nearfield::Site> = layout

@@ -4,7 +4,8 @@
 
 use super::propagate::{document, layout_near_field, layout_spec, options, summary, Args};
 use crate::io::nearfield_file::{LensInfo, NearFieldFile};
-use crate::metrics::pipeline::{run_designed, run_field_plane_with_ideal, LensSpec};
+use crate::lens::Lens;
+use crate::metrics::pipeline::{run_designed, run_field_plane_with_ideal};
 use crate::nearfield::{FieldPlane, NearField, Polarization};
 use crate::{Error, Result};
 use std::path::Path;
@@ -14,7 +15,7 @@ use std::path::Path;
 pub fn save(
     path: &Path,
     nf: &NearField,
-    spec: &LensSpec,
+    spec: &Lens,
     pol: Polarization,
     source: &str,
 ) -> Result<()> {
@@ -22,7 +23,7 @@ pub fn save(
     NearFieldFile::from_plane(&fp, spec.n_incident, Some(lens_info(spec)), source).write(path)
 }
 
-fn lens_info(spec: &LensSpec) -> LensInfo {
+fn lens_info(spec: &Lens) -> LensInfo {
     LensInfo {
         numerical_aperture: spec.na,
         diameter_um: spec.diameter_um,
@@ -146,10 +147,10 @@ fn near_field_lens_spec(
     path: &Path,
     file: &NearFieldFile,
     layout: Option<&crate::io::layout_file::LayoutFile>,
-) -> Result<LensSpec> {
+) -> Result<Lens> {
     let spec = match layout {
         Some(l) => {
-            let s = layout_spec(args, l);
+            let s = layout_spec(args, l)?;
             if let Some(w) = args.wavelength_um {
                 if (w - s.wavelength_um).abs() > 1e-6 * s.wavelength_um {
                     return Err(Error::invalid(
@@ -175,26 +176,22 @@ fn near_field_lens_spec(
                 })
             };
             let iw = file.wavelength_index(args.wavelength_um, path)?;
-            LensSpec {
-                wavelength_um: file.wavelengths_um[iw],
-                na: pick(args.na, file.lens.map(|l| l.numerical_aperture), "--na")?,
-                diameter_um: pick(
-                    args.diameter_um,
-                    file.lens.map(|l| l.diameter_um),
-                    "--diameter",
-                )?,
-                n_exit: file.medium_index,
-                n_incident: file.incident_index,
-            }
+            let na = pick(args.na, file.lens.map(|l| l.numerical_aperture), "--na")?;
+            let diameter = pick(
+                args.diameter_um,
+                file.lens.map(|l| l.diameter_um),
+                "--diameter",
+            )?;
+            Lens::from_na(file.wavelengths_um[iw], na, file.medium_index, diameter)?
+                .with_incidence(file.incident_index)?
         }
     };
-    spec.validate()?;
     Ok(spec)
 }
 
 /// The file holds the lens's wavelength (its index is returned), its exit medium, and a grid
 /// fine enough for its NA (refused before resampling and propagating).
-fn check_file_fits_lens(file: &NearFieldFile, spec: &LensSpec, path: &Path) -> Result<usize> {
+fn check_file_fits_lens(file: &NearFieldFile, spec: &Lens, path: &Path) -> Result<usize> {
     let iw = match file.wavelength_index(Some(spec.wavelength_um), path) {
         Ok(i) => i,
         Err(_) => {

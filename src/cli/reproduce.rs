@@ -183,12 +183,8 @@ struct LensStage {
 pub fn lpa_focus(
     layout: &crate::io::layout_file::LayoutFile,
     propagation: &crate::io::design::PropagationSection,
-) -> Result<(
-    crate::metrics::pipeline::LensSpec,
-    super::propagate::LensFocus,
-)> {
-    let spec = super::propagate::layout_lens_spec(layout, 1.0);
-    spec.validate()?;
+) -> Result<(crate::lens::Lens, super::propagate::LensFocus)> {
+    let spec = super::propagate::layout_lens_spec(layout, 1.0)?;
     let opts =
         super::propagate::FocusSettings::of_design(propagation, layout.pitch).run_options(&spec)?;
     let nf = super::propagate::layout_near_field(opts.dx, layout, &spec, &opts)?;
@@ -845,7 +841,7 @@ fn derive_study_lenses(design: &Design, name: &str, nas: &[f64]) -> Result<Vec<D
             d.name = Some(format!("{name}-na{na}-p{p}"));
             d.validate()?;
             if let Some(l) = &d.lens {
-                l.focal_length_um(n_exit)?;
+                l.lens(d.source.wavelength, n_exit)?;
             }
             let body = toml::to_string(&d)
                 .map_err(|e| Error::numerical("reproduce", format!("design to TOML: {e}")))?;

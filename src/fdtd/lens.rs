@@ -31,7 +31,7 @@ use super::{
     RunFacts, Sheet,
 };
 use crate::cell::Shape;
-use crate::metrics::pipeline::LensSpec;
+use crate::lens::Lens;
 use crate::nearfield::{FieldPlane, Polarization};
 use crate::{Error, Result, C64};
 
@@ -72,15 +72,10 @@ pub struct LensProblem {
 }
 
 impl LensProblem {
-    /// The lens as the metrics pipeline sees it.
-    pub fn spec(&self) -> LensSpec {
-        LensSpec {
-            wavelength_um: self.wavelength_um,
-            na: self.na,
-            diameter_um: self.diameter_um,
-            n_exit: self.n_exit,
-            n_incident: self.n_incident,
-        }
+    /// The lens as the metrics pipeline sees it (checked).
+    pub fn spec(&self) -> Result<Lens> {
+        Lens::from_na(self.wavelength_um, self.na, self.n_exit, self.diameter_um)?
+            .with_incidence(self.n_incident)
     }
 
     fn validate(&self, s: &FdtdSettings) -> Result<()> {

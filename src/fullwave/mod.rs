@@ -18,28 +18,112 @@
 //! too much for one joint layout); the full-wave supercell of a polarisation uses exactly the
 //! ridge widths of its LPA layout.
 
-pub mod design;
 pub mod propagate1d;
 pub mod solver1d;
 
-use crate::lens::wrap_phase;
+use crate::lens::{wrap_phase, Lens};
 use crate::{Error, Result, C64};
-use design::{FullwaveDesign, Selection1d};
 use propagate1d::{analyse, Focus1d, FocusSetup1d, Spectrum1d};
 use rayon::prelude::*;
 use serde::Serialize;
 use solver1d::{solve, Basis, Factorization, Grating, Polarization, Ridge};
 use std::f64::consts::PI;
 
-/// The materials' permittivities at the design wavelength: (ridge, substrate, exit).
-pub fn permittivities(d: &FullwaveDesign) -> Result<(C64, C64, C64)> {
-    let (p, s, e) = d.materials.parse()?;
-    let l = d.wavelength();
-    Ok((
-        p.index(l)?.powi(2),
-        s.index(l)?.powi(2),
-        e.index(l)?.powi(2),
-    ))
+/// The smallest supercell margin, in wavelengths: the supercell repeats the lens; closer
+/// copies couple through the near fields of their edge ridges (an evanescent order at
+/// |kx| ≥ 1.5 k₀ has decayed by exp(−2π·1.1·3) ≈ 1e-9 over 3 λ) and through the margin's own
+/// diffraction (margin study in validation/fullwave).
+pub const MIN_MARGIN_WAVELENGTHS: f64 = 3.0;
+/// Fewest "samples" L/(2M+1) across the narrowest ridge or gap accepted.
+pub const MIN_SAMPLES_PER_FEATURE: f64 = 0.5;
+/// Samples across the narrowest feature used by `harmonics = "auto"`.
+pub const AUTO_SAMPLES_PER_FEATURE: f64 = 1.0;
+
+/// Smallest M with L/(2M+1) ≤ narrowest / samples: the Fourier series of a supercell of
+/// period L (µm) resolves features down to about L/(2M+1).
+pub fn harmonics_for(samples: f64, period: f64, narrowest: f64) -> usize {
+    let need = samples * period / narrowest;
+    ((need - 1.0) / 2.0).ceil().max(1.0) as usize
+}
+
+/// How each ridge width is chosen (as in the 2-D layout).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selection1d {
+    /// Minimise |t(w) − a e^{i(φ + φ₀)}|² with a common amplitude a and offset φ₀.
+    ComplexError,
+    /// Minimise |wrap(arg t(w) − φ − φ₀)|.
+    NearestPhase,
+}
+
+/// Supercell harmonics: a fixed M (orders −M…M) or the automatic choice
+/// ([`AUTO_SAMPLES_PER_FEATURE`] across the narrowest ridge or gap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Harmonics1d {
+    Fixed(usize),
+    Auto,
+}
+
+/// A 1-D lens design, parsed and checked at the edge (`crate::io::fullwave_design`): the
+/// record the full-wave and LPA pipelines run on. Lengths in µm.
+#[derive(Clone, Debug)]
+pub struct Design1d {
+    pub name: String,
+    /// Vacuum wavelength (µm).
+    pub wavelength_um: f64,
+    /// Permittivities at the wavelength: ridge, substrate (incidence side), exit medium.
+    pub eps_ridge: C64,
+    pub eps_substrate: C64,
+    pub eps_exit: C64,
+    pub ridge_height_um: f64,
+    /// Smallest gap between neighbouring ridges and narrowest ridge (µm).
+    pub min_gap_um: f64,
+    pub min_width_um: f64,
+    /// Library widths from `min_width_um` to pitch − `min_gap_um`, and the harmonics M of
+    /// the small-period library solves.
+    pub library_widths: usize,
+    pub library_harmonics: usize,
+    pub pitch_um: f64,
+    /// N ridges, centred at x = 0.
+    pub ridge_count: usize,
+    /// The lens over the aperture N·pitch (diameter = aperture), exit medium and substrate.
+    pub lens: Lens,
+    pub selection: Selection1d,
+    /// Ridge-free glass between the lens edge and the period edge (µm).
+    pub margin_um: f64,
+    pub harmonics: Harmonics1d,
+    /// Efficiency windows |x − x_peak| < K·FWHM and on-axis scan planes over 0.5 f … 1.5 f.
+    pub efficiency_k: Vec<f64>,
+    pub z_planes: usize,
+}
+
+impl Design1d {
+    /// The lens aperture covered by ridge cells, N·pitch (µm).
+    pub fn aperture(&self) -> f64 {
+        self.lens.diameter_um
+    }
+
+    /// Supercell period L = aperture + 2·margin (µm).
+    pub fn period(&self, margin_um: f64) -> f64 {
+        self.aperture() + 2.0 * margin_um
+    }
+
+    /// The narrowest feature the supercell must resolve: min(min_width, min_gap).
+    pub fn narrowest_feature(&self) -> f64 {
+        self.min_width_um.min(self.min_gap_um)
+    }
+
+    /// The supercell harmonics M for a margin (µm).
+    pub fn supercell_harmonics(&self, margin_um: f64) -> usize {
+        match self.harmonics {
+            Harmonics1d::Fixed(m) => m,
+            Harmonics1d::Auto => harmonics_for(
+                AUTO_SAMPLES_PER_FEATURE,
+                self.period(margin_um),
+                self.narrowest_feature(),
+            ),
+        }
+    }
 }
 
 /// A 1-D grating library: width (µm) → t (crate t definition), at one pitch.
@@ -80,15 +164,14 @@ pub fn phase_span(t: &[C64]) -> f64 {
 
 /// Solve the small-period gratings (one ridge of each width per pitch) with the 1-D solver.
 pub fn grating_library(
-    d: &FullwaveDesign,
+    d: &Design1d,
     pitch: f64,
     height: f64,
     pol: Polarization,
 ) -> Result<GratingLibrary> {
-    let (er, es, ee) = permittivities(d)?;
-    let r = &d.ridges;
-    let (w0, w1) = (r.min_width, pitch - r.min_gap);
-    let n = r.widths;
+    let (er, es, ee) = (d.eps_ridge, d.eps_substrate, d.eps_exit);
+    let (w0, w1) = (d.min_width_um, pitch - d.min_gap_um);
+    let n = d.library_widths;
     let widths: Vec<f64> = (0..n)
         .map(|i| w0 + (w1 - w0) * i as f64 / (n - 1) as f64)
         .collect();
@@ -108,8 +191,8 @@ pub fn grating_library(
             };
             let s = solve(
                 &g,
-                d.wavelength(),
-                r.library_harmonics,
+                d.wavelength_um,
+                d.library_harmonics,
                 pol,
                 Basis::Even,
                 Factorization::Li,
@@ -127,7 +210,7 @@ pub fn grating_library(
     Ok(GratingLibrary {
         pitch,
         height,
-        harmonics: r.library_harmonics,
+        harmonics: d.library_harmonics,
         phase_coverage: phase_span(&t),
         widths,
         t,
@@ -233,14 +316,9 @@ pub fn plan_layout(
 }
 
 /// The supercell of a layout: the lens ridges centred at x = 0, period `period`.
-pub fn supercell(
-    d: &FullwaveDesign,
-    layout: &Layout1d,
-    period: f64,
-    height: f64,
-) -> Result<Grating> {
-    let (er, es, ee) = permittivities(d)?;
-    Ok(Grating {
+pub fn supercell(d: &Design1d, layout: &Layout1d, period: f64, height: f64) -> Grating {
+    let (er, es, ee) = (d.eps_ridge, d.eps_substrate, d.eps_exit);
+    Grating {
         period,
         height,
         ridges: layout
@@ -252,7 +330,7 @@ pub fn supercell(
         eps_ridge: er,
         eps_substrate: es,
         eps_exit: ee,
-    })
+    }
 }
 
 /// Cell-by-cell comparison of the near fields just above the ridges.
@@ -335,117 +413,22 @@ fn order_field(t: &[C64], m: usize, period: f64, scale: C64, x: f64) -> C64 {
     s * scale
 }
 
-/// Run the full-wave and LPA pipelines for one polarisation. `progress(stage)` is called at
-/// the start of each stage (0 library, 1 supercell solve, 2 propagation).
-pub fn run_polarization(
-    d: &FullwaveDesign,
-    pol: Polarization,
-    opts: &RunOptions,
-    progress: &dyn Fn(usize),
-) -> Result<PolarizationResult> {
-    let lambda = d.wavelength();
-    let (_, es, ee) = permittivities(d)?;
-    let (n_sub, n_exit) = (es.sqrt().re, ee.sqrt().re);
-    let height = opts.height.unwrap_or(d.ridges.height);
-    crate::error::check_positive("height", height, "µm")?;
-    let (f, na) = d.focal_length_and_na(n_exit)?;
-    progress(0);
-    let lib = grating_library(d, d.lens.pitch, height, pol)?;
-    let count = d.ridge_count();
-    let layout = plan_layout(&lib, count, f, lambda, n_exit, d.lens.selection);
-    let aperture = d.aperture();
-    let margin = opts.margin.unwrap_or(d.supercell.margin);
-    let period = aperture + 2.0 * margin;
-    let harmonics = match opts.harmonics {
-        Some(m) => m,
-        None => {
-            let mut dd = d.clone();
-            dd.supercell.margin = margin;
-            dd.supercell_harmonics()?
-        }
-    };
-    progress(1);
-    let g = supercell(d, &layout, period, height)?;
-    let t_start = std::time::Instant::now();
-    let fact = if opts.laurent {
-        Factorization::Laurent
-    } else {
-        Factorization::Li
-    };
-    let sol = solve(&g, lambda, harmonics, pol, Basis::Even, fact)?;
-    let solve_seconds = t_start.elapsed().as_secs_f64();
-    let energy_error = sol.transmittance + sol.reflectance - 1.0;
-    if energy_error.abs() > 1e-6 && es.im == 0.0 && ee.im == 0.0 && g.eps_ridge.im == 0.0 {
-        return Err(Error::numerical(
-            "fullwave",
-            format!(
-                "energy not conserved in the lossless supercell: R + T − 1 = {energy_error:.3e}"
-            ),
-        ));
-    }
-    progress(2);
-    // aperture fields
-    let scale = match pol {
-        Polarization::Te => C64::new(1.0, 0.0),
-        Polarization::Tm => C64::new(n_sub, 0.0),
-    };
-    let lpa_scale = match pol {
-        Polarization::Te => 1.0,
-        Polarization::Tm => n_exit,
-    };
-    let half = 0.5 * aperture;
-    let p = d.lens.pitch;
-    // sample spacing: resolve the highest supercell harmonic (≥ 2 samples per period L/M)
-    // and put pitch-cell edges on samples (an even number of samples per pitch)
-    let dx_need = (period / (4.0 * harmonics as f64)).min(lambda / 8.0);
-    let mut s = (p / dx_need).ceil() as usize;
-    if s % 2 == 1 {
-        s += 1;
-    }
-    let dx = p / s as f64;
-    let z_range = (0.5 * f, 1.5 * f);
-    let w_band = crate::propagate::band_limited_window(na, n_exit, z_range.1);
-    let n =
-        crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
-    let mh = sol.harmonics;
-    let t = sol.t.clone();
-    let fw_field = move |x: f64| order_field(&t, mh, period, scale, x);
-    let lay = layout.clone();
-    let lpa_field = move |x: f64| {
-        let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
-        lay.t[j] * lpa_scale
-    };
-    let kx = 2.0 * PI * n_exit / lambda;
-    let ideal_field = move |x: f64| C64::from_polar(lpa_scale, -kx * ((x * x + f * f).sqrt() - f));
-    let setup = FocusSetup1d {
-        wavelength: lambda,
-        design_focal_length: f,
-        na,
-        incident_power: 0.5 * n_sub * aperture,
-        efficiency_k: d.propagation.efficiency_k.clone(),
-        z_range,
-        n_z: d.propagation.z_planes,
-        at_design_focus: false,
-    };
-    let spec = |field: &(dyn Fn(f64) -> C64 + Sync)| {
-        Spectrum1d::from_aperture(pol, field, half, n, dx, lambda, n_exit)
-    };
-    let s_fw = spec(&fw_field)?;
-    let s_lpa = spec(&lpa_field)?;
-    let s_id = spec(&ideal_field)?;
-    let mut res: Vec<Result<Focus1d>> = [&s_fw, &s_lpa, &s_id]
-        .par_iter()
-        .map(|s| analyse(s, &setup))
-        .collect();
-    let ideal = res.pop().unwrap()?;
-    let mut lpa = res.pop().unwrap()?;
-    let mut fullwave = res.pop().unwrap()?;
-    lpa.strehl = Some(lpa.focal_point_intensity / ideal.focal_point_intensity);
-    fullwave.strehl = Some(fullwave.focal_point_intensity / ideal.focal_point_intensity);
-    let per_power = |f: &Focus1d| f.focal_point_intensity / f.transmitted_power;
-    lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
-    fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
-    // near-field comparison: cell averages of the full-wave field
+/// Cell-by-cell comparison of the full-wave and LPA aperture fields just above the ridges:
+/// the full-wave field (supercell orders `t`, M = `mh`, period `period`) averaged over each
+/// pitch cell against the cell's LPA t, and both propagating parts at the cell centres.
+/// `scales` are (full-wave, LPA) field factors (1, 1 for TE; n_sub, n_exit for TM).
+fn compare_near_fields(
+    layout: &Layout1d,
+    t: &[C64],
+    mh: usize,
+    period: f64,
+    scales: (C64, f64),
+    spectra: (&Spectrum1d, &Spectrum1d),
+) -> NearFieldComparison {
+    let (scale, lpa_scale) = scales;
+    let (s_fw, s_lpa) = spectra;
+    let count = layout.centers.len();
+    let p = layout.pitch;
     let mut nf = NearFieldComparison {
         x_um: layout.centers.clone(),
         fullwave_phase: vec![],
@@ -483,7 +466,7 @@ pub fn run_polarization(
         .fold(0.0f64, |m, e| m.max(e.abs()));
     for (j, &xc) in layout.centers.iter().enumerate() {
         let mut avg = C64::new(0.0, 0.0);
-        for (i, ti) in sol.t.iter().enumerate() {
+        for (i, ti) in t.iter().enumerate() {
             let kxm = 2.0 * PI * (i as f64 - mh as f64) / period;
             let u = 0.5 * kxm * p;
             let sinc = if u == 0.0 { 1.0 } else { u.sin() / u };
@@ -501,6 +484,131 @@ pub fn run_polarization(
     }
     nf.rms_phase_error = (nf.phase_error.iter().map(|e| e * e).sum::<f64>() / count as f64).sqrt();
     nf.max_phase_error = nf.phase_error.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+    nf
+}
+
+/// Sample spacing dx (µm) and FFT size of the aperture fields: dx resolves the highest
+/// supercell harmonic (≥ 2 samples per period L/M, at most λ/8) with pitch-cell edges on
+/// samples (an even number per pitch); the window holds twice the aperture and the band-limit
+/// window of the lens's NA up to `z_end` (µm).
+fn aperture_grid(d: &Design1d, period: f64, harmonics: usize, z_end: f64) -> (f64, usize) {
+    let (lambda, p, aperture) = (d.wavelength_um, d.pitch_um, d.aperture());
+    let n_exit = d.eps_exit.sqrt().re;
+    let dx_need = (period / (4.0 * harmonics as f64)).min(lambda / 8.0);
+    let mut s = (p / dx_need).ceil() as usize;
+    if s % 2 == 1 {
+        s += 1;
+    }
+    let dx = p / s as f64;
+    let w_band = crate::propagate::band_limited_window(d.lens.na, n_exit, z_end);
+    let n =
+        crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
+    (dx, n)
+}
+
+/// Run the full-wave and LPA pipelines for one polarisation. `progress(stage)` is called at
+/// the start of each stage (0 library, 1 supercell solve, 2 propagation).
+pub fn run_polarization(
+    d: &Design1d,
+    pol: Polarization,
+    opts: &RunOptions,
+    progress: &dyn Fn(usize),
+) -> Result<PolarizationResult> {
+    let lambda = d.wavelength_um;
+    let (es, ee) = (d.eps_substrate, d.eps_exit);
+    let (n_sub, n_exit) = (es.sqrt().re, ee.sqrt().re);
+    let height = opts.height.unwrap_or(d.ridge_height_um);
+    crate::error::check_positive("height", height, "µm")?;
+    let (f, na) = (d.lens.focal_length_um, d.lens.na);
+    progress(0);
+    let lib = grating_library(d, d.pitch_um, height, pol)?;
+    let count = d.ridge_count;
+    let layout = plan_layout(&lib, count, f, lambda, n_exit, d.selection);
+    let aperture = d.aperture();
+    let margin = opts.margin.unwrap_or(d.margin_um);
+    let period = d.period(margin);
+    let harmonics = opts
+        .harmonics
+        .unwrap_or_else(|| d.supercell_harmonics(margin));
+    progress(1);
+    let g = supercell(d, &layout, period, height);
+    let t_start = std::time::Instant::now();
+    let fact = if opts.laurent {
+        Factorization::Laurent
+    } else {
+        Factorization::Li
+    };
+    let sol = solve(&g, lambda, harmonics, pol, Basis::Even, fact)?;
+    let solve_seconds = t_start.elapsed().as_secs_f64();
+    let energy_error = sol.transmittance + sol.reflectance - 1.0;
+    if energy_error.abs() > 1e-6 && es.im == 0.0 && ee.im == 0.0 && g.eps_ridge.im == 0.0 {
+        return Err(Error::numerical(
+            "fullwave",
+            format!(
+                "energy not conserved in the lossless supercell: R + T − 1 = {energy_error:.3e}"
+            ),
+        ));
+    }
+    progress(2);
+    // aperture fields
+    let scale = match pol {
+        Polarization::Te => C64::new(1.0, 0.0),
+        Polarization::Tm => C64::new(n_sub, 0.0),
+    };
+    let lpa_scale = match pol {
+        Polarization::Te => 1.0,
+        Polarization::Tm => n_exit,
+    };
+    let half = 0.5 * aperture;
+    let p = d.pitch_um;
+    let z_range = (0.5 * f, 1.5 * f);
+    let (dx, n) = aperture_grid(d, period, harmonics, z_range.1);
+    let mh = sol.harmonics;
+    let t = sol.t.clone();
+    let fw_field = move |x: f64| order_field(&t, mh, period, scale, x);
+    let lay = layout.clone();
+    let lpa_field = move |x: f64| {
+        let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
+        lay.t[j] * lpa_scale
+    };
+    let kx = 2.0 * PI * n_exit / lambda;
+    let ideal_field = move |x: f64| C64::from_polar(lpa_scale, -kx * ((x * x + f * f).sqrt() - f));
+    let setup = FocusSetup1d {
+        wavelength_um: lambda,
+        design_focal_length: f,
+        na,
+        incident_power: 0.5 * n_sub * aperture,
+        efficiency_k: d.efficiency_k.clone(),
+        z_range,
+        n_z: d.z_planes,
+        at_design_focus: false,
+    };
+    let spec = |field: &(dyn Fn(f64) -> C64 + Sync)| {
+        Spectrum1d::from_aperture(pol, field, half, n, dx, lambda, n_exit)
+    };
+    let s_fw = spec(&fw_field)?;
+    let s_lpa = spec(&lpa_field)?;
+    let s_id = spec(&ideal_field)?;
+    let mut res: Vec<Result<Focus1d>> = [&s_fw, &s_lpa, &s_id]
+        .par_iter()
+        .map(|s| analyse(s, &setup))
+        .collect();
+    let ideal = res.pop().unwrap()?;
+    let mut lpa = res.pop().unwrap()?;
+    let mut fullwave = res.pop().unwrap()?;
+    lpa.strehl = Some(lpa.focal_point_intensity / ideal.focal_point_intensity);
+    fullwave.strehl = Some(fullwave.focal_point_intensity / ideal.focal_point_intensity);
+    let per_power = |f: &Focus1d| f.focal_point_intensity / f.transmitted_power;
+    lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
+    fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
+    let nf = compare_near_fields(
+        &layout,
+        &sol.t,
+        mh,
+        period,
+        (scale, lpa_scale),
+        (&s_fw, &s_lpa),
+    );
     let e_given = if pol == Polarization::Tm {
         let mut m = std::collections::BTreeMap::new();
         let lay2 = layout.clone();

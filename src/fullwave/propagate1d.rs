@@ -25,6 +25,16 @@
 //! * `incident_rK` = ∫ Sz over |x − x_peak| < K·FWHM_transverse ÷ P_inc, P_inc = ½ n_sub · width;
 //! * `transmitted_rK` = the same ÷ P_t (Sz power of the propagating plane waves);
 //! * transmission efficiency P_t / P_inc; Strehl = total intensity at the focal point (the Sz maximum) ÷ the ideal lens's.
+//!
+//! # What is shared and what is not
+//! The 1-D angular spectrum is legitimately its own propagation: a field varying along x only
+//! has a line of plane waves (kx), evaluated directly at the points asked, not the 2-D FFT
+//! plan of [`crate::propagate::AngularSpectrumPlan`] on one row. Everything with the same
+//! definition as in 2-D is the shared code: the focal-plane search
+//! ([`crate::numeric::golden_section_max`]), the central-lobe FWHM
+//! ([`crate::metrics::fwhm_central`]), the efficiency record ([`crate::metrics::Efficiencies`],
+//! [`crate::metrics::CircleEfficiency`]), the band-limit window and FFT sizes
+//! ([`crate::propagate`]) and the focal-length formula (the design's [`crate::lens::Lens`]).
 
 use super::solver1d::Polarization;
 use crate::metrics::{CircleEfficiency, Efficiencies};
@@ -43,7 +53,7 @@ pub struct Spectrum1d {
     pub n: usize,
     /// Sample spacing (µm).
     pub dx: f64,
-    pub wavelength: f64,
+    pub wavelength_um: f64,
     /// Real refractive index of the exit medium.
     pub index: f64,
     /// Plane-wave amplitudes in FFT order (forward FFT ÷ N, origin at sample N/2).
@@ -122,7 +132,7 @@ impl Spectrum1d {
             polarization,
             n,
             dx,
-            wavelength,
+            wavelength_um: wavelength,
             index,
             a: buf,
         })
@@ -132,7 +142,7 @@ impl Spectrum1d {
         self.n as f64 * self.dx
     }
     pub fn k0(&self) -> f64 {
-        2.0 * PI / self.wavelength
+        2.0 * PI / self.wavelength_um
     }
     pub fn k(&self) -> f64 {
         self.k0() * self.index
@@ -206,7 +216,7 @@ impl Spectrum1d {
     /// Active plane waves at z: (kx, kz, A·exp(i kz z)).
     fn active(&self, z: f64) -> Vec<(f64, C64, C64)> {
         let (k, w) = (self.k(), self.window());
-        let u_lim = (self.index / self.wavelength) / ((2.0 * z / w).powi(2) + 1.0).sqrt();
+        let u_lim = (self.index / self.wavelength_um) / ((2.0 * z / w).powi(2) + 1.0).sqrt();
         let mut out = Vec::new();
         for i in 0..self.n {
             let a = self.a[i];
@@ -276,7 +286,7 @@ impl Spectrum1d {
 /// Settings of a 1-D focal analysis.
 #[derive(Clone, Debug)]
 pub struct FocusSetup1d {
-    pub wavelength: f64,
+    pub wavelength_um: f64,
     pub design_focal_length: f64,
     pub na: f64,
     /// P_inc = ½ n_sub · width (per unit y length).
@@ -340,7 +350,7 @@ fn simpson(ys: &[f64], h: f64) -> f64 {
 
 /// Analyse the focus of a 1-D lens spectrum.
 pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
-    let lambda = setup.wavelength;
+    let lambda = setup.wavelength_um;
     let (z0, z1) = setup.z_range;
     if !(z0 > 0.0 && z1 > z0) || setup.n_z < 3 {
         return Err(Error::invalid(

@@ -57,6 +57,7 @@
 use crate::cell::LatticeKind;
 use crate::error::check_positive;
 use crate::layout::Selection;
+use crate::lens::{na_or_focal_length, Lens, LensSize};
 pub use crate::library::LibraryPolarization;
 use crate::library::SweepSpec;
 use crate::material::Material;
@@ -703,7 +704,7 @@ impl Design {
             if na.is_none() && l.focal_length.is_none() {
                 continue;
             }
-            let f = l.focal_length_um(n_exit)?;
+            let f = l.lens(self.source.wavelength, n_exit)?.focal_length_um;
             if f.is_finite() && f < 0.5 * self.source.wavelength {
                 return Err(Error::invalid(
                     "lens",
@@ -719,27 +720,13 @@ impl Design {
                 ));
             }
         }
-        match (lens.na, lens.focal_length) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "na and focal_length",
-                    "give one of them, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "neither na nor focal_length",
-                    "give one of them",
-                ))
-            }
-            (Some(na), None) => {
+        match na_or_focal_length(lens.na, lens.focal_length, "lens")? {
+            LensSize::Na(na) => {
                 if !(na.is_finite() && na > 0.0) {
                     return Err(Error::invalid("na", na, "must be > 0"));
                 }
             }
-            (None, Some(f)) => check_positive("focal_length", f, "µm")?,
+            LensSize::FocalLength(f) => check_positive("focal_length", f, "µm")?,
         }
         if let Some(study) = &self.study {
             if study.nas.is_empty() {
@@ -859,7 +846,10 @@ impl Design {
                         l.na = na;
                         l.focal_length = None;
                     }
-                    if let Ok(f) = l.focal_length_um(n_exit.re) {
+                    if let Ok(f) = l
+                        .lens(self.source.wavelength, n_exit.re)
+                        .map(|l| l.focal_length_um)
+                    {
                         if f < 2.0 * self.source.wavelength {
                             w.push(format!(
                                 "lens{}: focal length {f:.3} µm is under two wavelengths: the focus is close to the pillars and the spot metrics depend on the near-field model",
@@ -915,21 +905,18 @@ impl PropagationSection {
 }
 
 impl LensSection {
-    /// Focal length (µm) from `focal_length` or from `na` in an exit medium of index `n_exit`
+    /// The domain lens of this section at `wavelength_um` in an exit medium of index `n_exit`:
+    /// from `focal_length`, or from `na` by the one formula
     /// ([`crate::lens::focal_length_for_na`]: NA = n_exit sin(atan(D / 2f))).
-    pub fn focal_length_um(&self, n_exit: f64) -> Result<f64> {
-        if let Some(f) = self.focal_length {
-            return Ok(f);
-        }
-        let na = self.na.unwrap_or(0.0);
-        if !(na > 0.0 && na < n_exit) {
-            return Err(Error::invalid(
-                "na",
-                na,
-                format!("must be in (0, n_exit = {n_exit})"),
-            ));
-        }
-        crate::lens::focal_length_for_na(self.diameter, na, n_exit)
+    pub fn lens(&self, wavelength_um: f64, n_exit: f64) -> Result<Lens> {
+        Lens::from_na_or_focal_length(
+            wavelength_um,
+            self.na,
+            self.focal_length,
+            n_exit,
+            self.diameter,
+            "lens",
+        )
     }
 }
 
@@ -1075,7 +1062,7 @@ mod tests {
             gds_vertices: 64,
             gds_dbu: 0.001,
         };
-        let f = l.focal_length_um(1.0).unwrap();
+        let f = l.lens(0.685, 1.0).unwrap().focal_length_um;
         assert!((f - 10.0 * 0.19f64.sqrt() / 0.9).abs() < 1e-12);
     }
 }

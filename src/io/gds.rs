@@ -302,14 +302,14 @@ pub fn cell_name(radius_db: i64) -> String {
 pub fn write_layout(layout: &Layout, path: &Path, opts: &GdsOptions) -> Result<GdsStats> {
     opts.validate()?;
     let dbu = opts.dbu_um;
-    let extent = 0.5 * layout.lens.diameter + layout.settings.pitch;
+    let extent = 0.5 * layout.lens.diameter_um + layout.settings.pitch;
     if extent / dbu > i32::MAX as f64 / 2.0 {
         return Err(Error::invalid(
             "gds database unit",
             format!("{dbu} µm"),
             format!(
                 "too small for a {} µm lens (coordinates overflow 32 bits)",
-                layout.lens.diameter
+                layout.lens.diameter_um
             ),
         ));
     }
@@ -358,7 +358,7 @@ pub fn write_layout(layout: &Layout, path: &Path, opts: &GdsOptions) -> Result<G
             g.boundary(
                 layer,
                 0,
-                &circle_polygon(0.5 * layout.lens.diameter, n, dbu),
+                &circle_polygon(0.5 * layout.lens.diameter_um, n, dbu),
             )?;
         }
         let pitch_db = layout.settings.pitch / dbu;

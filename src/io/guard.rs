@@ -267,14 +267,6 @@ pub fn clear_marker(dir: &Path) -> Result<()> {
     }
 }
 
-/// Whether a library checkpoint holds at least one solved cell (a header-only or empty
-/// checkpoint saves nothing and is removed on exit).
-pub fn checkpoint_has_cells(path: &Path) -> bool {
-    std::fs::read_to_string(path)
-        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() > 1)
-        .unwrap_or(false)
-}
-
 // ------------------------------------------------------------------------------------------
 // atomic writes: the one temporary-file rule of the crate
 

@@ -20,7 +20,7 @@ use crate::cell::LatticeKind;
 use crate::fdtd::lens::{Aperture, LensProblem};
 use crate::io::guard::{commit_temp, temp_path};
 use crate::layout::{Layout, PillarSpec, Selection};
-use crate::lens::HyperbolicLens;
+use crate::lens::Lens;
 use crate::{Error, Result, C64};
 use rust_hdf5::H5File;
 use std::path::Path;
@@ -102,11 +102,11 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
     let lens = file.create_group("lens").map_err(e)?;
     let l = &layout.lens;
     let values = [
-        l.wavelength,
-        l.focal_length,
+        l.wavelength_um,
+        l.focal_length_um,
         l.numerical_aperture(),
         l.n_exit,
-        l.diameter,
+        l.diameter_um,
         layout.settings.pitch,
         layout.amplitude,
         layout.phase_offset,
@@ -224,7 +224,7 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
 /// A layout read back from its HDF5 file.
 #[derive(Clone, Debug)]
 pub struct LayoutFile {
-    pub lens: HyperbolicLens,
+    pub lens: Lens,
     pub lattice: LatticeKind,
     /// Lattice pitch (µm).
     pub pitch: f64,
@@ -291,7 +291,7 @@ impl LayoutFile {
                 .first()
                 .ok_or_else(|| Error::format(path, format!("empty lens/{name}")))?;
         }
-        let lens = HyperbolicLens::new(v[0], v[1], v[3], v[4])?;
+        let lens = Lens::new(v[0], v[1], v[3], v[4])?;
         let centers_flat = file
             .dataset("pillars/center")
             .map_err(e)?
@@ -327,6 +327,11 @@ impl LayoutFile {
             .attr_string("incidence_index")
             .ok()
             .and_then(|v| v.parse::<f64>().ok());
+        // the lens record carries the substrate index when the file gives a usable one
+        let lens = match incidence_index.filter(|n| n.is_finite() && *n > 0.0) {
+            Some(n) => lens.with_incidence(n)?,
+            None => lens,
+        };
         let attr_f64 = |name: &str| {
             file.attr_string(name)
                 .ok()
@@ -373,12 +378,13 @@ impl LayoutFile {
     pub fn of_layout(layout: &Layout, path: &Path) -> Result<Self> {
         let n = layout.pillar_count() as usize;
         let mut record = LayoutFile {
-            lens: HyperbolicLens::new(
-                layout.lens.wavelength,
-                layout.lens.focal_length,
+            lens: Lens::new(
+                layout.lens.wavelength_um,
+                layout.lens.focal_length_um,
                 layout.lens.n_exit,
-                layout.lens.diameter,
-            )?,
+                layout.lens.diameter_um,
+            )?
+            .with_incidence(layout.settings.incidence_index)?,
             lattice: layout.settings.lattice,
             pitch: layout.settings.pitch,
             amplitude: layout.amplitude,
@@ -481,9 +487,9 @@ impl LayoutFile {
         })?;
         let l = &lf.lens;
         Ok(LensProblem {
-            wavelength_um: l.wavelength,
+            wavelength_um: l.wavelength_um,
             na: l.numerical_aperture(),
-            diameter_um: l.diameter,
+            diameter_um: l.diameter_um,
             n_incident: n_inc,
             n_exit: l.n_exit,
             pillar_height_um: spec.height,

@@ -2,8 +2,10 @@
 
 pub mod budget;
 pub mod cell_file;
+pub mod checkpoint;
 pub mod design;
 pub mod export;
+pub mod fullwave_design;
 pub mod gds;
 pub mod guard;
 pub mod hdf5;

@@ -21,7 +21,7 @@
 //! cost of those few cells only. The result equals a brute-force search over all cells.
 
 use crate::cell::LatticeKind;
-use crate::lens::{wrap_phase, HyperbolicLens};
+use crate::lens::{wrap_phase, Lens};
 use crate::library::PhaseLibrary;
 use crate::numeric::golden_section_max;
 use crate::{Error, Result, C64};
@@ -291,7 +291,7 @@ pub struct Pillar {
 /// A complete layout.
 #[derive(Clone, Debug)]
 pub struct Layout {
-    pub lens: HyperbolicLens,
+    pub lens: Lens,
     pub settings: LayoutSettings,
     pub table: CellTable,
     /// Common amplitude a of the target transmission a·e^{iφ}.
@@ -425,7 +425,7 @@ fn site_rows(
 
 /// Wrapped target phase θ ∈ (−π, π] at (x, y).
 #[inline]
-fn target_theta(lens: &HyperbolicLens, offset: f64, x: f64, y: f64) -> f64 {
+fn target_theta(lens: &Lens, offset: f64, x: f64, y: f64) -> f64 {
     wrap_phase(lens.phase(x.hypot(y)) + offset)
 }
 
@@ -526,17 +526,17 @@ fn optimise_offset_amplitude(
 /// Place pillars for `lens` with the cells of `table`. `progress` is told the number of rows
 /// done ([`crate::progress::Silent`] for none).
 pub fn plan_layout(
-    lens: &HyperbolicLens,
+    lens: &Lens,
     settings: &LayoutSettings,
     table: CellTable,
     progress: &dyn crate::progress::Progress,
 ) -> Result<Layout> {
     crate::error::check_positive("pitch", settings.pitch, "µm")?;
     crate::error::check_non_negative("minimum gap", settings.min_gap, "µm")?;
-    if lens.diameter < settings.pitch {
+    if lens.diameter_um < settings.pitch {
         return Err(Error::invalid(
             "diameter",
-            format!("{} µm", lens.diameter),
+            format!("{} µm", lens.diameter_um),
             format!("must be at least one pitch ({} µm)", settings.pitch),
         ));
     }
@@ -564,10 +564,10 @@ pub fn plan_layout(
     let geometry = site_rows(
         settings.lattice,
         settings.pitch,
-        lens.diameter,
+        lens.diameter_um,
         fill.is_some(),
     );
-    let aperture = 0.5 * lens.diameter + 1e-9 * settings.pitch;
+    let aperture = 0.5 * lens.diameter_um + 1e-9 * settings.pitch;
     let pitch = settings.pitch;
     // histogram of the offset-free wrapped target phase over all sites
     let hist = geometry
@@ -749,13 +749,13 @@ impl Layout {
 
     /// Whether a pillar lies inside the aperture (fill pillars outside have no target).
     pub fn is_inside(&self, p: &Pillar) -> bool {
-        p.x.hypot(p.y) <= 0.5 * self.lens.diameter + 1e-9 * self.settings.pitch
+        p.x.hypot(p.y) <= 0.5 * self.lens.diameter_um + 1e-9 * self.settings.pitch
     }
 
     /// Target transmission a·e^{i(φ(r)+φ₀)} at (x, y) (the same for both polarisations);
     /// zero outside the aperture (where fill pillars have no target).
     pub fn target(&self, x: f64, y: f64) -> C64 {
-        if x.hypot(y) > 0.5 * self.lens.diameter + 1e-9 * self.settings.pitch {
+        if x.hypot(y) > 0.5 * self.lens.diameter_um + 1e-9 * self.settings.pitch {
             return C64::new(0.0, 0.0);
         }
         C64::from_polar(
@@ -777,7 +777,7 @@ impl Layout {
     /// Statistics of the layout (parallel over rows).
     pub fn report(&self) -> LayoutReport {
         let p = self.settings.pitch;
-        let rmax = 0.5 * self.lens.diameter;
+        let rmax = 0.5 * self.lens.diameter_um;
         let nc = self.table.cells.len();
         let radius = |k: u16| self.table.cells[k as usize].radius;
         let neighbour_dx: &[f64] = match self.settings.lattice {

@@ -5,10 +5,10 @@
 //!   switched off first, so threads never nest. Each cell's result depends only on the cell, so
 //!   the library does not depend on the thread count.
 //! - Radii that do not fit a pitch (2 r + min_gap > pitch) are skipped and reported.
-//! - Checkpoint: every finished cell is appended as one JSON line (bit-exact f64) to
-//!   `OUT.ckpt` and flushed; a rerun of the same command resumes from it. A line cut short by a
-//!   crash or Ctrl-C is ignored, so the checkpoint is always valid. The first line records the
-//!   sweep settings; a checkpoint from other settings is refused.
+//! - Checkpoint: every finished cell is handed to the [`Checkpoint`] of the options as it
+//!   finishes; a rerun of the same sweep resumes from the cells it kept, and a checkpoint of
+//!   other settings is refused. The sweep does no file I/O: the CLI passes the file journal
+//!   `crate::io::checkpoint::CheckpointFile` (one JSON line per cell, flushed).
 //! - Shards: `Shard { index: k, count: n }` takes the cells whose flat index i satisfies
 //!   i mod n = k − 1 (interleaved, so every shard gets a fair mix of pitches and radii).
 
@@ -19,9 +19,7 @@ use crate::rcwa::RcwaPlan;
 use crate::{Error, Result, C64};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Incident polarisations solved per library cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,11 +112,40 @@ impl std::fmt::Display for Shard {
     }
 }
 
+/// The journal of a sweep's finished cells, so that an interrupted run resumes: the sweep asks
+/// it for the cells an earlier run of the same sweep kept, restarts it with those, and appends
+/// every cell it finishes (from the worker threads). The file implementation is
+/// `crate::io::checkpoint::CheckpointFile`.
+pub trait Checkpoint: Send + Sync + std::fmt::Debug {
+    /// Cells kept by an earlier run of the sweep identified by `fingerprint`
+    /// ([`SweepSpec::fingerprint`]) and `shard`, with flat index below `cell_count`; none when
+    /// there is no journal yet; an error when it belongs to another sweep.
+    fn resume(
+        &self,
+        fingerprint: &str,
+        shard: Option<Shard>,
+        cell_count: usize,
+    ) -> Result<Vec<(usize, CellResult)>>;
+    /// Start the journal afresh with `cells` (the resumed ones).
+    fn start(
+        &self,
+        fingerprint: &str,
+        shard: Option<Shard>,
+        cells: &[(usize, CellResult)],
+    ) -> Result<()>;
+    /// Keep one finished cell (durable when it returns).
+    fn append(&self, index: usize, cell: &CellResult) -> Result<()>;
+    /// Remove the journal: a run that saved nothing leaves none behind.
+    fn discard(&self);
+    /// Where it is, for messages.
+    fn location(&self) -> String;
+}
+
 /// How to run a sweep.
 #[derive(Clone, Debug, Default)]
 pub struct SweepOptions {
-    /// Checkpoint file (appended per cell; resumed from when it exists).
-    pub checkpoint: Option<PathBuf>,
+    /// Journal of the finished cells (resumed from when it holds cells of the same sweep).
+    pub checkpoint: Option<Arc<dyn Checkpoint>>,
     pub shard: Option<Shard>,
     /// Told the cells solved (silent by default).
     pub progress: crate::progress::Shared,
@@ -231,115 +258,6 @@ impl SweepSpec {
     pub fn exit_index(&self) -> Result<f64> {
         Ok(Material::parse(&self.exit)?.index(self.wavelengths[0])?.re)
     }
-}
-
-#[derive(Serialize, Deserialize)]
-struct CkptHeader {
-    metalens_checkpoint: u32,
-    settings: String,
-    shard: Option<Shard>,
-}
-
-/// One checkpoint line: flat index, t as [re_x, im_x, re_y, im_y], T and R per polarisation.
-#[derive(Serialize, Deserialize)]
-struct CkptCell {
-    i: usize,
-    t: [f64; 4],
-    tr: [f64; 2],
-    rf: [f64; 2],
-}
-
-impl CkptCell {
-    fn new(i: usize, r: &CellResult) -> Self {
-        CkptCell {
-            i,
-            t: [r.t[0].re, r.t[0].im, r.t[1].re, r.t[1].im],
-            tr: r.transmittance,
-            rf: r.reflectance,
-        }
-    }
-    fn result(&self) -> CellResult {
-        CellResult {
-            t: [
-                C64::new(self.t[0], self.t[1]),
-                C64::new(self.t[2], self.t[3]),
-            ],
-            transmittance: self.tr,
-            reflectance: self.rf,
-        }
-    }
-}
-
-/// Read a checkpoint: its cells, or an error if it belongs to other settings. A missing
-/// file gives no cells; a cut-off last line is ignored.
-fn read_checkpoint(
-    path: &Path,
-    spec: &SweepSpec,
-    shard: Option<Shard>,
-) -> Result<Vec<(usize, CellResult)>> {
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(path, e)),
-    };
-    let mut lines = std::io::BufReader::new(f).lines();
-    let header = match lines.next() {
-        None => return Ok(Vec::new()),
-        Some(l) => l.map_err(|e| Error::io(path, e))?,
-    };
-    let h: CkptHeader = match serde_json::from_str(&header) {
-        Ok(h) => h,
-        // A header cut short by a crash right at the start: nothing was saved yet.
-        Err(_) if lines.next().is_none() => return Ok(Vec::new()),
-        Err(_) => {
-            return Err(Error::format(
-                path,
-                "not a metalens checkpoint; delete it or choose another output",
-            ))
-        }
-    };
-    if h.settings != spec.fingerprint() || h.shard != shard {
-        return Err(Error::format(
-            path,
-            "checkpoint of a sweep with other settings (or shard); delete it to start afresh, or rerun with the original settings",
-        ));
-    }
-    let n = spec.cell_count();
-    let mut cells = Vec::new();
-    for line in lines {
-        let Ok(line) = line else { break };
-        match serde_json::from_str::<CkptCell>(&line) {
-            Ok(c) if c.i < n => cells.push((c.i, c.result())),
-            _ => break, // a line cut short by an interruption: everything before it is good
-        }
-    }
-    Ok(cells)
-}
-
-/// Rewrite the checkpoint with a header and the given cells (atomically), returning the file
-/// opened for appending.
-fn start_checkpoint(
-    path: &Path,
-    spec: &SweepSpec,
-    shard: Option<Shard>,
-    cells: &[(usize, CellResult)],
-) -> Result<std::fs::File> {
-    let mut text = serde_json::to_string(&CkptHeader {
-        metalens_checkpoint: 1,
-        settings: spec.fingerprint(),
-        shard,
-    })
-    .expect("header");
-    text.push('\n');
-    for &(i, r) in cells {
-        text.push_str(&serde_json::to_string(&CkptCell::new(i, &r)).expect("cell"));
-        text.push('\n');
-    }
-    crate::io::write_atomic(path, text.as_bytes())?;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| Error::io(path, e))
 }
 
 /// The cells a run (or shard) solves: those that fit their pitch, in flat order; with the
@@ -465,21 +383,18 @@ where
     } = CellPlan::new(spec, opts.shard);
 
     // resume
-    let mut done: Vec<(usize, CellResult)> = match &opts.checkpoint {
-        Some(p) => read_checkpoint(p, spec, opts.shard)?,
+    let ckpt = opts.checkpoint.as_deref();
+    let mut done: Vec<(usize, CellResult)> = match ckpt {
+        Some(c) => c.resume(&spec.fingerprint(), opts.shard, spec.cell_count())?,
         None => Vec::new(),
     };
     done.retain(|(i, _)| todo.binary_search(i).is_ok());
     done.sort_by_key(|(i, _)| *i);
     done.dedup_by_key(|(i, _)| *i);
     let resumed = done.len();
-    let ckpt = match &opts.checkpoint {
-        Some(p) => Some(Mutex::new((
-            start_checkpoint(p, spec, opts.shard, &done)?,
-            p.clone(),
-        ))),
-        None => None,
-    };
+    if let Some(c) = ckpt {
+        c.start(&spec.fingerprint(), opts.shard, &done)?;
+    }
     let have: std::collections::HashSet<usize> = done.iter().map(|(i, _)| *i).collect();
     let remaining: Vec<usize> = todo.iter().copied().filter(|i| !have.contains(i)).collect();
 
@@ -539,14 +454,9 @@ where
             for (c, r) in pts.iter().zip(rs) {
                 let i = c.index;
                 let r = r.and_then(|r| finite_result(c, r));
-                if let (Ok(res), Some(m)) = (&r, &ckpt) {
-                    let mut line = serde_json::to_string(&CkptCell::new(i, res)).expect("cell");
-                    line.push('\n');
-                    let mut g = m.lock().unwrap_or_else(|e| e.into_inner());
-                    // one write call per line; flushed so that a kill keeps it
-                    if let Err(e) = g.0.write_all(line.as_bytes()).and_then(|_| g.0.flush()) {
-                        *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) =
-                            Some(Error::io(&g.1, e));
+                if let (Ok(res), Some(c)) = (&r, ckpt) {
+                    if let Err(e) = c.append(i, res) {
+                        *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
                     }
                 }
                 bar.inc(1);
@@ -563,12 +473,7 @@ where
 
     if crate::progress::interrupted() {
         let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
-        let where_ = opts
-            .checkpoint
-            .as_ref()
-            .map_or("memory only (no checkpoint)".to_string(), |p| {
-                p.display().to_string()
-            });
+        let where_ = ckpt.map_or("memory only (no checkpoint)".to_string(), |c| c.location());
         return Err(Error::Interrupted {
             message: format!(
                 "{saved} of {} cells saved in {where_}; rerun the same command to resume",
@@ -600,8 +505,8 @@ where
     }
     if solved == 0 && resumed == 0 && !failed.is_empty() {
         // nothing was saved: leave no checkpoint behind
-        if let Some(p) = &opts.checkpoint {
-            let _ = std::fs::remove_file(p);
+        if let Some(c) = ckpt {
+            c.discard();
         }
         return Err(first_err.expect("a failure"));
     }

@@ -47,7 +47,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug)]
 pub struct FocusSetup {
     /// Vacuum wavelength, µm.
-    pub wavelength: f64,
+    pub wavelength_um: f64,
     /// Design focal length, µm.
     pub design_focal_length: f64,
     /// Design numerical aperture (n_exit sin θ), sets the search windows.
@@ -415,7 +415,7 @@ pub fn analyse(
     setup: &FocusSetup,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<FocusReport> {
-    let lambda = setup.wavelength;
+    let lambda = setup.wavelength_um;
     let (z0, z1) = setup.z_range;
     if !(z0 > 0.0 && z1 > z0) {
         return Err(Error::invalid(

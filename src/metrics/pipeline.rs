@@ -2,56 +2,11 @@
 //! given as a [`NearField`]. The CLI and scripts call these.
 
 use super::{analyse, FocusReport, FocusSetup};
+use crate::lens::Lens;
 use crate::nearfield::{ApertureField, FieldPlane, NearField, Outside, Polarization};
 use crate::propagate::{aliasing_warning, check_sampling, choose_fft_size, AngularSpectrumPlan};
 use crate::{Error, Result};
 use serde::Serialize;
-
-/// The lens being evaluated (or its ideal counterpart).
-#[derive(Clone, Debug, Serialize)]
-pub struct LensSpec {
-    /// Vacuum wavelength, µm.
-    pub wavelength_um: f64,
-    /// Numerical aperture n_exit·sin θ of the marginal ray.
-    pub na: f64,
-    /// Aperture diameter, µm.
-    pub diameter_um: f64,
-    /// Index of the exit medium (the lens focuses in it).
-    pub n_exit: f64,
-    /// Index of the incidence medium (substrate).
-    pub n_incident: f64,
-}
-
-impl LensSpec {
-    /// Check ranges (NA < n_exit, positive lengths).
-    pub fn validate(&self) -> Result<()> {
-        crate::error::check_positive("wavelength", self.wavelength_um, "µm")?;
-        crate::error::check_positive("diameter", self.diameter_um, "µm")?;
-        crate::error::check_positive("exit index", self.n_exit, "")?;
-        crate::error::check_positive("incidence index", self.n_incident, "")?;
-        if !(self.na.is_finite() && self.na > 0.0 && self.na < self.n_exit) {
-            return Err(Error::invalid(
-                "NA",
-                self.na,
-                format!(
-                    "must be in (0, n_exit = {}) (NA = n_exit sin θ)",
-                    self.n_exit
-                ),
-            ));
-        }
-        Ok(())
-    }
-    /// Focal length from NA and diameter ([`crate::lens::focal_length_for_na`]:
-    /// f = R √(n² − NA²) / NA), µm; NaN for a spec that [`LensSpec::validate`] refuses.
-    pub fn focal_length(&self) -> f64 {
-        crate::lens::focal_length_for_na(self.diameter_um, self.na, self.n_exit).unwrap_or(f64::NAN)
-    }
-    /// Power of a unit-amplitude plane wave in the incidence medium on the aperture:
-    /// ½ n_inc π R² (|E|²·µm²/η0).
-    pub fn incident_power(&self) -> f64 {
-        0.5 * self.n_incident * std::f64::consts::PI * (0.5 * self.diameter_um).powi(2)
-    }
-}
 
 /// How to run the analysis.
 #[derive(Clone, Debug)]
@@ -113,23 +68,23 @@ pub struct LensResult {
     pub warnings: Vec<String>,
 }
 
-/// The ideal lens of `spec` (uniform amplitude √(n_inc/n_exit), so that its normal-incidence
+/// The ideal lens of `lens` (uniform amplitude √(n_inc/n_exit), so that its normal-incidence
 /// transmittance is 1; exact hyperbolic phase; same aperture) on spacing `dx`.
-pub fn ideal_nearfield(spec: &LensSpec, dx: f64, outside: Outside) -> Result<NearField> {
+pub fn ideal_nearfield(lens: &Lens, dx: f64, outside: Outside) -> Result<NearField> {
     NearField::ideal(
-        spec.wavelength_um,
-        spec.focal_length(),
-        spec.n_exit,
-        (spec.n_incident / spec.n_exit).sqrt(),
+        lens.wavelength_um,
+        lens.focal_length_um,
+        lens.n_exit,
+        (lens.n_incident / lens.n_exit).sqrt(),
         dx,
-        0.5 * spec.diameter_um,
+        0.5 * lens.diameter_um,
         outside,
     )
 }
 
 /// Propagate a near field (local periodic approximation) and analyse its focus.
-pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
-    run_aperture(&nf.field(opts.polarization), spec, opts, 0.0, None)
+pub fn run_nearfield(nf: &NearField, lens: &Lens, opts: &RunOptions) -> Result<LensResult> {
+    run_aperture(&nf.field(opts.polarization), lens, opts, 0.0, None)
 }
 
 /// Propagate a full-wave or imported near field ([`FieldPlane`]) and analyse its focus. The
@@ -137,25 +92,25 @@ pub fn run_nearfield(nf: &NearField, spec: &LensSpec, opts: &RunOptions) -> Resu
 /// lens surface (the plane's height is subtracted for the propagation and added back). With
 /// H known, the transmitted power P_t is the Poynting flux through the plane from E and H
 /// (and `transmitted_r*` are relative to it); without, the plane-wave power of E as for the LPA.
-pub fn run_field_plane(fp: &FieldPlane, spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
-    check_plane_matches(fp, spec)?;
-    run_aperture(&fp.aperture(), spec, opts, fp.z_um, fp.poynting_flux())
+pub fn run_field_plane(fp: &FieldPlane, lens: &Lens, opts: &RunOptions) -> Result<LensResult> {
+    check_plane_matches(fp, lens)?;
+    run_aperture(&fp.aperture(), lens, opts, fp.z_um, fp.poynting_flux())
 }
 
 /// A field plane and the ideal lens of the same NA, size and polarisation on the same grid;
 /// fills the Strehl ratio. Returns (measured, ideal).
 pub fn run_field_plane_with_ideal(
     fp: &FieldPlane,
-    spec: &LensSpec,
+    lens: &Lens,
     opts: &RunOptions,
 ) -> Result<(LensResult, LensResult)> {
     let opts = RunOptions {
         polarization: fp.polarization,
         ..opts.clone()
     };
-    let mut measured = run_field_plane(fp, spec, &opts)?;
-    let ideal_nf = ideal_nearfield(spec, fp.dx, opts.outside)?;
-    let mut ideal = run_nearfield(&ideal_nf, spec, &opts)?;
+    let mut measured = run_field_plane(fp, lens, &opts)?;
+    let ideal_nf = ideal_nearfield(lens, fp.dx, opts.outside)?;
+    let mut ideal = run_nearfield(&ideal_nf, lens, &opts)?;
     ideal.report.strehl = Some(1.0);
     measured.report.strehl =
         Some(measured.report.focal_point_intensity / ideal.report.focal_point_intensity);
@@ -163,48 +118,36 @@ pub fn run_field_plane_with_ideal(
 }
 
 /// The plane must belong to the lens it is analysed as: same wavelength and exit medium.
-fn check_plane_matches(fp: &FieldPlane, spec: &LensSpec) -> Result<()> {
+fn check_plane_matches(fp: &FieldPlane, lens: &Lens) -> Result<()> {
     fp.validate("near field")?;
     // 1e-6 relative: both come from the same design numbers written as f64 text or HDF5.
-    if (fp.wavelength_um - spec.wavelength_um).abs() > 1e-6 * spec.wavelength_um {
+    if (fp.wavelength_um - lens.wavelength_um).abs() > 1e-6 * lens.wavelength_um {
         return Err(Error::invalid(
             "near-field wavelength",
             format!("{} µm", fp.wavelength_um),
-            format!("must equal the lens's {} µm", spec.wavelength_um),
+            format!("must equal the lens's {} µm", lens.wavelength_um),
         ));
     }
-    if (fp.n_medium - spec.n_exit).abs() > 1e-6 * spec.n_exit {
+    if (fp.n_medium - lens.n_exit).abs() > 1e-6 * lens.n_exit {
         return Err(Error::invalid(
             "near-field medium index",
             fp.n_medium,
-            format!("must equal the lens's exit index {}", spec.n_exit),
+            format!("must equal the lens's exit index {}", lens.n_exit),
         ));
     }
     Ok(())
 }
 
-/// The shared path: `field` lies at height `plane_z` (µm) above the lens surface; with
-/// `measured_power`, P_t is that flux instead of the plane-wave power of `field`.
-fn run_aperture(
+/// The FFT grid size: `opts.fft_size` (at least the aperture; a warning in `warnings` when it
+/// would alias up to `z_end`), else the automatic band-limit-safe size.
+fn fft_size(
     field: &ApertureField,
-    spec: &LensSpec,
+    lens: &Lens,
     opts: &RunOptions,
-    plane_z: f64,
-    measured_power: Option<f64>,
-) -> Result<LensResult> {
-    spec.validate()?;
-    check_sampling(field.dx, spec.wavelength_um, spec.na)?;
-    let f = spec.focal_length();
-    let z_range = opts.z_range.unwrap_or((0.5 * f, 1.5 * f));
-    if z_range.0.is_nan() || z_range.0 <= 0.0 {
-        return Err(Error::invalid(
-            "z range start",
-            format!("{} µm", z_range.0),
-            "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
-        ));
-    }
-    let mut warnings = Vec::new();
-    let n = match opts.fft_size {
+    z_end: f64,
+    warnings: &mut Vec<String>,
+) -> Result<usize> {
+    Ok(match opts.fft_size {
         Some(n) => {
             if n < field.m {
                 return Err(Error::invalid(
@@ -217,25 +160,41 @@ fn run_aperture(
                 n,
                 field.m,
                 field.dx,
-                spec.wavelength_um,
-                spec.na,
-                spec.n_exit,
-                z_range.1,
+                lens.wavelength_um,
+                lens.na,
+                lens.n_exit,
+                z_end,
             ) {
                 warnings.push(w);
             }
             n + n % 2
         }
-        None => choose_fft_size(
-            field.m,
-            field.dx,
-            spec.na,
-            spec.n_exit,
-            z_range.1,
-            opts.padding,
-        ),
-    };
-    let plan = AngularSpectrumPlan::new(n, field.dx, spec.wavelength_um, spec.n_exit)?;
+        None => choose_fft_size(field.m, field.dx, lens.na, lens.n_exit, z_end, opts.padding),
+    })
+}
+
+/// The shared path: `field` lies at height `plane_z` (µm) above the lens surface; with
+/// `measured_power`, P_t is that flux instead of the plane-wave power of `field`.
+fn run_aperture(
+    field: &ApertureField,
+    lens: &Lens,
+    opts: &RunOptions,
+    plane_z: f64,
+    measured_power: Option<f64>,
+) -> Result<LensResult> {
+    check_sampling(field.dx, lens.wavelength_um, lens.na)?;
+    let f = lens.focal_length_um;
+    let z_range = opts.z_range.unwrap_or((0.5 * f, 1.5 * f));
+    if z_range.0.is_nan() || z_range.0 <= 0.0 {
+        return Err(Error::invalid(
+            "z range start",
+            format!("{} µm", z_range.0),
+            "must be > 0: planes behind the lens (z ≤ 0) are not propagated",
+        ));
+    }
+    let mut warnings = Vec::new();
+    let n = fft_size(field, lens, opts, z_range.1, &mut warnings)?;
+    let plan = AngularSpectrumPlan::new(n, field.dx, lens.wavelength_um, lens.n_exit)?;
     if z_range.0 <= plane_z {
         return Err(Error::invalid(
             "z range start",
@@ -245,10 +204,10 @@ fn run_aperture(
     }
     let sp = plan.spectrum(field)?;
     let setup = FocusSetup {
-        wavelength: spec.wavelength_um,
+        wavelength_um: lens.wavelength_um,
         design_focal_length: f - plane_z,
-        na: spec.na,
-        incident_power: spec.incident_power(),
+        na: lens.na,
+        incident_power: lens.incident_power(),
         efficiency_k: opts.efficiency_k.clone(),
         circle_fwhm: opts.circle_fwhm,
         z_range: (z_range.0 - plane_z, z_range.1 - plane_z),
@@ -311,13 +270,12 @@ fn use_measured_power(report: &mut crate::metrics::FocusReport, p: f64) {
 }
 
 /// The ideal lens alone (its Strehl ratio is 1 by definition).
-pub fn run_ideal(spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
-    spec.validate()?;
-    let dx = opts.dx.unwrap_or(spec.wavelength_um / (4.0 * spec.n_exit));
+pub fn run_ideal(lens: &Lens, opts: &RunOptions) -> Result<LensResult> {
+    let dx = opts.dx.unwrap_or(lens.wavelength_um / (4.0 * lens.n_exit));
     crate::error::check_positive("grid spacing", dx, "µm")?;
-    check_sampling(dx, spec.wavelength_um, spec.na)?;
-    let nf = ideal_nearfield(spec, dx, opts.outside)?;
-    let mut r = run_nearfield(&nf, spec, opts)?;
+    check_sampling(dx, lens.wavelength_um, lens.na)?;
+    let nf = ideal_nearfield(lens, dx, opts.outside)?;
+    let mut r = run_nearfield(&nf, lens, opts)?;
     r.report.strehl = Some(1.0);
     Ok(r)
 }
@@ -326,12 +284,12 @@ pub fn run_ideal(spec: &LensSpec, opts: &RunOptions) -> Result<LensResult> {
 /// Strehl ratio. Returns (designed, ideal).
 pub fn run_designed(
     nf: &NearField,
-    spec: &LensSpec,
+    lens: &Lens,
     opts: &RunOptions,
 ) -> Result<(LensResult, LensResult)> {
-    let mut designed = run_nearfield(nf, spec, opts)?;
-    let ideal_nf = ideal_nearfield(spec, nf.dx, opts.outside)?;
-    let mut ideal = run_nearfield(&ideal_nf, spec, opts)?;
+    let mut designed = run_nearfield(nf, lens, opts)?;
+    let ideal_nf = ideal_nearfield(lens, nf.dx, opts.outside)?;
+    let mut ideal = run_nearfield(&ideal_nf, lens, opts)?;
     ideal.report.strehl = Some(1.0);
     designed.report.strehl =
         Some(designed.report.focal_point_intensity / ideal.report.focal_point_intensity);
@@ -343,28 +301,24 @@ mod tests {
     use super::*;
     use crate::C64;
 
-    fn small_lens() -> (LensSpec, RunOptions) {
-        let spec = LensSpec {
-            wavelength_um: 0.5,
-            na: 0.5,
-            diameter_um: 6.0,
-            n_exit: 1.0,
-            n_incident: 1.45,
-        };
+    fn small_lens() -> (Lens, RunOptions) {
+        let lens = Lens::from_na(0.5, 0.5, 1.0, 6.0)
+            .and_then(|l| l.with_incidence(1.45))
+            .unwrap();
         let opts = RunOptions {
             n_z: 40,
             ..RunOptions::default()
         };
-        (spec, opts)
+        (lens, opts)
     }
 
     #[test]
     fn a_field_plane_at_the_surface_gives_the_near_field_numbers() {
-        let (spec, opts) = small_lens();
-        let nf = ideal_nearfield(&spec, 0.1, Outside::Opaque).unwrap();
-        let a = run_nearfield(&nf, &spec, &opts).unwrap().report;
+        let (lens, opts) = small_lens();
+        let nf = ideal_nearfield(&lens, 0.1, Outside::Opaque).unwrap();
+        let a = run_nearfield(&nf, &lens, &opts).unwrap().report;
         let fp = FieldPlane::from_transmission(&nf, Polarization::X, 0.5, 1.0);
-        let b = run_field_plane(&fp, &spec, &opts).unwrap().report;
+        let b = run_field_plane(&fp, &lens, &opts).unwrap().report;
         // same field, same grid: identical up to the extra zero Ey plane's rounding
         for (k, v) in &a.efficiency {
             assert!(
@@ -382,16 +336,16 @@ mod tests {
 
     #[test]
     fn a_measured_flux_rescales_only_the_transmitted_definitions() {
-        let (spec, opts) = small_lens();
-        let nf = ideal_nearfield(&spec, 0.1, Outside::Opaque).unwrap();
+        let (lens, opts) = small_lens();
+        let nf = ideal_nearfield(&lens, 0.1, Outside::Opaque).unwrap();
         let mut fp = FieldPlane::from_transmission(&nf, Polarization::X, 0.5, 1.0);
-        let a = run_field_plane(&fp, &spec, &opts).unwrap();
+        let a = run_field_plane(&fp, &lens, &opts).unwrap();
         // H of a normally incident plane wave in the exit medium: Hy = n Ex; half the power
         // of that would be the flux of H = n E / 2
         let hy: Vec<C64> = fp.ex.iter().map(|e| e * 0.5).collect();
         fp.h = Some((vec![C64::new(0.0, 0.0); hy.len()], hy));
         let p = fp.poynting_flux().unwrap();
-        let b = run_field_plane(&fp, &spec, &opts).unwrap();
+        let b = run_field_plane(&fp, &lens, &opts).unwrap();
         assert!((b.report.transmitted_power - p).abs() < 1e-12 * p);
         let ratio = a.report.transmitted_power / p;
         assert!(
@@ -409,10 +363,10 @@ mod tests {
 
     #[test]
     fn a_field_plane_of_another_wavelength_is_refused() {
-        let (spec, opts) = small_lens();
-        let nf = ideal_nearfield(&spec, 0.1, Outside::Opaque).unwrap();
+        let (lens, opts) = small_lens();
+        let nf = ideal_nearfield(&lens, 0.1, Outside::Opaque).unwrap();
         let fp = FieldPlane::from_transmission(&nf, Polarization::X, 0.6, 1.0);
-        let e = run_field_plane(&fp, &spec, &opts).unwrap_err().to_string();
+        let e = run_field_plane(&fp, &lens, &opts).unwrap_err().to_string();
         assert!(e.contains("wavelength") && e.contains("0.6"), "{e}");
     }
 }

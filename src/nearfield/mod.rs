@@ -26,6 +26,9 @@
 use crate::error::check_positive;
 use crate::{Error, Result, C64};
 
+/// The one hyperbolic-phase formula (of [`crate::lens`]), used by the ideal near field.
+pub use crate::lens::hyperbolic_phase;
+
 /// One pillar site: centre (µm) and the complex co-polarised transmissions for x- and
 /// y-polarised unit-amplitude incidence (t as defined in the crate docs).
 #[derive(Clone, Copy, Debug)]
@@ -169,19 +172,6 @@ pub struct NearField {
 /// Grid size (even) covering a disc of the given radius with one spare sample each side.
 fn grid_size(aperture_radius: f64, dx: f64) -> usize {
     2 * ((aperture_radius / dx).ceil() as usize + 1)
-}
-
-/// Exact hyperbolic phase of a converging lens (crate convention, see `lib.rs`):
-/// φ(r) = −(2π n_exit/λ)(√(r² + f²) − f), radians; r, f and λ in µm. One formula for the
-/// whole crate: this evaluates [`crate::lens::HyperbolicLens::phase`].
-pub fn hyperbolic_phase(r: f64, focal_length: f64, wavelength: f64, n_exit: f64) -> f64 {
-    crate::lens::HyperbolicLens {
-        wavelength,
-        focal_length,
-        n_exit,
-        diameter: 2.0 * r.abs().max(1.0),
-    }
-    .phase(r)
 }
 
 impl NearField {

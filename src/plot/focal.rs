@@ -2,7 +2,8 @@
 //! x and y line cuts against the ideal lens, the x–z section and the on-axis intensity.
 //! Axes in µm; viridis (perceptually uniform) colour map; PNG and SVG of each.
 
-use crate::metrics::pipeline::{LensResult, LensSpec};
+use crate::lens::Lens;
+use crate::metrics::pipeline::LensResult;
 use crate::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -179,7 +180,7 @@ fn both(
 /// Write the four figures for a lens (and its ideal counterpart, if given) into `dir`.
 pub fn write_all(
     dir: &Path,
-    spec: &LensSpec,
+    spec: &Lens,
     lens: &LensResult,
     ideal: Option<&LensResult>,
 ) -> Result<()> {

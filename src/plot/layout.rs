@@ -26,7 +26,7 @@ fn suffixed(stem: &Path, s: &str) -> PathBuf {
 /// `_phase_error.png`.
 pub fn plot_all(layout: &Layout, stem: &Path) -> Result<()> {
     super::init_fonts();
-    let rmax = 0.5 * layout.lens.diameter;
+    let rmax = 0.5 * layout.lens.diameter_um;
     if layout.pillar_count() <= MAX_DRAWN_PILLARS {
         pillar_map(
             layout,
@@ -112,7 +112,7 @@ pub fn pillar_map(layout: &Layout, path: &Path, window: [f64; 4], title: &str) -
         }))
         .map_err(&e)?;
     // aperture outline
-    let rmax = 0.5 * layout.lens.diameter;
+    let rmax = 0.5 * layout.lens.diameter_um;
     chart
         .draw_series(
             (0..7200)
@@ -230,7 +230,7 @@ pub fn raster_map(
 ) -> Result<()> {
     super::init_fonts();
     let e = perr(path);
-    let rmax = 0.5 * layout.lens.diameter + 0.5 * layout.settings.pitch;
+    let rmax = 0.5 * layout.lens.diameter_um + 0.5 * layout.settings.pitch;
     let sites_across = (2.0 * rmax / layout.settings.pitch).ceil() as usize;
     // pixels at least 1.5 pitches wide, so that every pixel holds a site on either lattice
     let n = RASTER.min((sites_across as f64 / 1.5).floor().max(1.0) as usize);

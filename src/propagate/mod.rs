@@ -235,7 +235,7 @@ pub struct Sections {
 pub struct AngularSpectrumPlan {
     pub n: usize,
     pub dx: f64,
-    pub wavelength: f64,
+    pub wavelength_um: f64,
     pub index: f64,
     fft: Fft2,
 }
@@ -297,7 +297,7 @@ impl AngularSpectrumPlan {
         Ok(AngularSpectrumPlan {
             n,
             dx,
-            wavelength,
+            wavelength_um: wavelength,
             index,
             fft: Fft2::new(n),
         })
@@ -305,11 +305,11 @@ impl AngularSpectrumPlan {
 
     /// Wavenumber in the exit medium, rad/µm.
     pub fn k(&self) -> f64 {
-        2.0 * PI * self.index / self.wavelength
+        2.0 * PI * self.index / self.wavelength_um
     }
     /// Vacuum wavenumber, rad/µm.
     pub fn k0(&self) -> f64 {
-        2.0 * PI / self.wavelength
+        2.0 * PI / self.wavelength_um
     }
     /// Padded window width W = n·dx, µm.
     pub fn window(&self) -> f64 {

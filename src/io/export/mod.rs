@@ -98,10 +98,10 @@ impl ExportLens {
                 .all(|(c, &r)| set.contains(&key(sx * c[0], sy * c[1], r)))
         };
         Ok(ExportLens {
-            wavelength_um: l.lens.wavelength,
+            wavelength_um: l.lens.wavelength_um,
             numerical_aperture: l.lens.numerical_aperture(),
-            diameter_um: l.lens.diameter,
-            focal_length_um: l.lens.focal_length,
+            diameter_um: l.lens.diameter_um,
+            focal_length_um: l.lens.focal_length_um,
             n_exit: l.lens.n_exit,
             n_incident,
             pillar,

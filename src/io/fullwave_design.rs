@@ -1,4 +1,5 @@
-//! The 1-D (cylindrical lens) design file of `metalens fullwave`.
+//! The 1-D (cylindrical lens) design file of `metalens fullwave`: the TOML schema, its checks,
+//! and its conversion into the typed record [`Design1d`] that [`crate::fullwave`] runs on.
 //!
 //! ```toml
 //! name = "fullwave-mk1"
@@ -50,17 +51,16 @@
 //!   0.5 % of the 2-samples result already at 0.72 samples (M = 600 over 49.92 µm); below half
 //!   a sample the narrowest gap is not represented at all and the result is meaningless.
 
+use crate::fullwave::{
+    harmonics_for, Design1d, Harmonics1d, Selection1d, AUTO_SAMPLES_PER_FEATURE,
+    MIN_MARGIN_WAVELENGTHS, MIN_SAMPLES_PER_FEATURE,
+};
 use crate::io::design::{MaterialsSection, SourceSection, DEFAULT_HEIGHT, DEFAULT_MIN_GAP};
+use crate::lens::{na_or_focal_length, Lens, LensSize};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// The smallest margin, in wavelengths.
-pub const MIN_MARGIN_WAVELENGTHS: f64 = 3.0;
-/// Fewest "samples" L/(2M+1) across the narrowest ridge or gap accepted.
-pub const MIN_SAMPLES_PER_FEATURE: f64 = 0.5;
-/// Samples across the narrowest feature used by `harmonics = "auto"`.
-pub const AUTO_SAMPLES_PER_FEATURE: f64 = 1.0;
 /// Default narrowest ridge (µm): the smallest pillar diameter of the 2-D library.
 pub const DEFAULT_MIN_WIDTH: f64 = 0.06;
 
@@ -112,16 +112,6 @@ impl Default for RidgesSection {
             library_harmonics: d_lib_harm(),
         }
     }
-}
-
-/// How each ridge width is chosen (as in the 2-D layout).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Selection1d {
-    /// Minimise |t(w) − a e^{i(φ + φ₀)}|² with a common amplitude a and offset φ₀.
-    ComplexError,
-    /// Minimise |wrap(arg t(w) − φ − φ₀)|.
-    NearestPhase,
 }
 
 /// `[lens]`
@@ -256,10 +246,6 @@ impl FullwaveDesign {
         self.name.clone().unwrap_or_else(|| "lens".into())
     }
 
-    pub fn wavelength(&self) -> f64 {
-        self.source.wavelength
-    }
-
     /// Number of ridges: floor(width / pitch).
     pub fn ridge_count(&self) -> usize {
         (self.lens.width / self.lens.pitch + 1e-9).floor() as usize
@@ -280,19 +266,16 @@ impl FullwaveDesign {
         self.ridges.min_width.min(self.ridges.min_gap)
     }
 
-    /// Smallest M with L/(2M+1) ≤ narrowest / samples.
+    /// Smallest M with L/(2M+1) ≤ narrowest / samples ([`harmonics_for`]).
     pub fn harmonics_for(&self, samples: f64) -> usize {
-        let need = samples * self.period() / self.narrowest_feature();
-        ((need - 1.0) / 2.0).ceil().max(1.0) as usize
+        harmonics_for(samples, self.period(), self.narrowest_feature())
     }
 
-    /// The supercell harmonics M (orders −M…M).
-    pub fn supercell_harmonics(&self) -> Result<usize> {
+    /// The supercell harmonics as asked: a number or "auto".
+    pub fn harmonics_spec(&self) -> Result<Harmonics1d> {
         match &self.supercell.harmonics {
-            HarmonicsSpec::Count(m) => Ok(*m),
-            HarmonicsSpec::Word(w) if w == "auto" => {
-                Ok(self.harmonics_for(AUTO_SAMPLES_PER_FEATURE))
-            }
+            HarmonicsSpec::Count(m) => Ok(Harmonics1d::Fixed(*m)),
+            HarmonicsSpec::Word(w) if w == "auto" => Ok(Harmonics1d::Auto),
             HarmonicsSpec::Word(w) => Err(Error::invalid(
                 "supercell.harmonics",
                 format!("'{w}'"),
@@ -301,21 +284,54 @@ impl FullwaveDesign {
         }
     }
 
-    /// (focal length, NA) in the exit medium.
-    pub fn focal_length_and_na(&self, n_exit: f64) -> Result<(f64, f64)> {
-        let half = 0.5 * self.aperture();
-        match (self.lens.na, self.lens.focal_length) {
-            (Some(na), None) => Ok((
-                crate::lens::focal_length_for_na(2.0 * half, na, n_exit)?,
-                na,
-            )),
-            (None, Some(f)) => Ok((f, crate::lens::numerical_aperture(2.0 * half, f, n_exit))),
-            _ => Err(Error::invalid(
-                "lens",
-                "(na and focal_length)",
-                "give exactly one of lens.na and lens.focal_length",
-            )),
-        }
+    /// The supercell harmonics M (orders −M…M).
+    pub fn supercell_harmonics(&self) -> Result<usize> {
+        Ok(match self.harmonics_spec()? {
+            Harmonics1d::Fixed(m) => m,
+            Harmonics1d::Auto => self.harmonics_for(AUTO_SAMPLES_PER_FEATURE),
+        })
+    }
+
+    /// The typed record of the design (validated first): materials at the wavelength, the lens
+    /// over the aperture N·pitch with its one focal-length formula ([`Lens`]).
+    pub fn design(&self) -> Result<Design1d> {
+        self.validate()?;
+        let lambda = self.source.wavelength;
+        let (ridge, substrate, exit) = self.materials.parse()?;
+        let (n_ridge, n_sub, n_exit) = (
+            ridge.index(lambda)?,
+            substrate.index(lambda)?,
+            exit.index(lambda)?,
+        );
+        let lens = Lens::from_na_or_focal_length(
+            lambda,
+            self.lens.na,
+            self.lens.focal_length,
+            n_exit.re,
+            self.aperture(),
+            "lens",
+        )?
+        .with_incidence(n_sub.re)?;
+        Ok(Design1d {
+            name: self.display_name(),
+            wavelength_um: lambda,
+            eps_ridge: n_ridge.powi(2),
+            eps_substrate: n_sub.powi(2),
+            eps_exit: n_exit.powi(2),
+            ridge_height_um: self.ridges.height,
+            min_gap_um: self.ridges.min_gap,
+            min_width_um: self.ridges.min_width,
+            library_widths: self.ridges.widths,
+            library_harmonics: self.ridges.library_harmonics,
+            pitch_um: self.lens.pitch,
+            ridge_count: self.ridge_count(),
+            lens,
+            selection: self.lens.selection,
+            margin_um: self.supercell.margin,
+            harmonics: self.harmonics_spec()?,
+            efficiency_k: self.propagation.efficiency_k.clone(),
+            z_planes: self.propagation.z_planes,
+        })
     }
 
     /// Range and consistency checks.
@@ -373,8 +389,8 @@ impl FullwaveDesign {
                 "the exit medium must be lossless (the focus is propagated in it)",
             ));
         }
-        match (l.na, l.focal_length) {
-            (Some(na), None) => {
+        match na_or_focal_length(l.na, l.focal_length, "lens")? {
+            LensSize::Na(na) => {
                 if !na.is_finite() || na <= 0.0 || na >= n_exit.re {
                     return Err(Error::invalid(
                         "lens.na",
@@ -386,22 +402,13 @@ impl FullwaveDesign {
                     ));
                 }
             }
-            (None, Some(f)) => finite_pos("lens.focal_length", f)?,
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "(na and focal_length)",
-                    "give exactly one of lens.na and lens.focal_length, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(Error::invalid(
-                    "lens",
-                    "(neither na nor focal_length)",
-                    "give exactly one of lens.na and lens.focal_length",
-                ))
-            }
+            LensSize::FocalLength(f) => finite_pos("lens.focal_length", f)?,
         }
+        self.validate_supercell_and_propagation(lambda)
+    }
+
+    /// The margin and harmonics of the supercell and the propagation settings.
+    fn validate_supercell_and_propagation(&self, lambda: f64) -> Result<()> {
         let m = self.supercell.margin;
         if !m.is_finite() || m < MIN_MARGIN_WAVELENGTHS * lambda {
             return Err(Error::invalid(
