@@ -396,7 +396,7 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
             exit_index,
             harmonics,
         };
-        check_physical(path, &lib, &spec)?;
+        check_physical(path, &lib, &spec, theta[k / nph] == 0.0)?;
         slices.push(lib);
         computed.push(
             ndarray::Array4::from_shape_vec(sh4, c[k * n4..(k + 1) * n4].to_vec())
@@ -433,8 +433,10 @@ const ENERGY_TOL: f64 = 1e-3;
 
 /// Refuse values no passive cell can have: non-finite numbers, T or R below 0, T + R above 1
 /// (more power than the cell receives; a lossy cell only has less), or a zeroth order carrying
-/// more than T (n_exit/n_inc · |t|² > T). Names the cell by radius and pitch.
-fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<()> {
+/// more than T (n_exit/n_inc · |t|² > T; at normal incidence only, where that is the zeroth
+/// order's power: off normal incidence it carries cos θ factors and E_z). Names the cell by
+/// radius and pitch.
+fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec, normal: bool) -> Result<()> {
     let sub = crate::material::Material::parse(&spec.substrate).ok();
     let ext = crate::material::Material::parse(&spec.exit).ok();
     for ((iw, ih, ip, ir), &v) in lib.valid.indexed_iter() {
@@ -473,7 +475,7 @@ fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<(
                     "T + R = {:.6} exceeds 1: a passive cell cannot carry more power than it receives",
                     tt + rr
                 ))
-            } else if ratio.is_some_and(|q| q * t.norm_sqr() > tt + ENERGY_TOL) {
+            } else if normal && ratio.is_some_and(|q| q * t.norm_sqr() > tt + ENERGY_TOL) {
                 Some(format!(
                     "the zeroth order carries n_exit/n_inc·|t|² = {:.6}, more than the transmittance T = {tt:.6}",
                     ratio.unwrap_or(1.0) * t.norm_sqr()
