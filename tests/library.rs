@@ -30,6 +30,9 @@ fn spec() -> SweepSpec {
         exit: "air".into(),
         harmonics: 50,
         polarization: LibraryPolarization::X,
+        harmonic_rule: None,
+        incidence_theta_deg: vec![0.0],
+        incidence_phi_deg: vec![0.0],
     }
 }
 

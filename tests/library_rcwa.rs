@@ -22,6 +22,9 @@ fn spec(radii: Vec<f64>, pol: LibraryPolarization) -> SweepSpec {
         exit: "air".into(),
         harmonics: 60,
         polarization: pol,
+        harmonic_rule: None,
+        incidence_theta_deg: vec![0.0],
+        incidence_phi_deg: vec![0.0],
     }
 }
 

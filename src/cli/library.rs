@@ -12,7 +12,8 @@
 use crate::io::design::{Design, LibraryPolarization, Range};
 use crate::io::library_file as store;
 use crate::library::sweep::{
-    rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, Shard, SweepOptions, SweepSpec,
+    rcwa_height_solver, sweep_angles, AngularReport, CellPoint, CellResult, Shard, SweepOptions,
+    SweepSpec,
 };
 use crate::library::{LibraryMeta, PhaseLibrary};
 use crate::{Error, Result};
@@ -106,6 +107,14 @@ pub struct SweepArgs {
     /// Incident polarisations solved.
     #[arg(long, value_parser = super::values::library_polarization())]
     pub polarization: Option<LibraryPolarization>,
+    /// Polar angles of incidence θ (degrees, in the substrate; each in [0, 89]),
+    /// comma-separated: overrides [library].incidence_theta_deg.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub incidence_theta_deg: Option<Vec<f64>>,
+    /// Azimuths of the plane of incidence φ (degrees from x; each in [0, 360)),
+    /// comma-separated: overrides [library].incidence_phi_deg.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub incidence_phi_deg: Option<Vec<f64>>,
     /// Compute only shard k of n (k/n); merge the shards with `metalens library merge`.
     #[arg(long)]
     pub shard: Option<String>,
@@ -289,6 +298,14 @@ pub fn design_from_args(a: &SweepArgs) -> Result<(Design, String)> {
         d.library.polarization = p;
         set(true);
     }
+    if let Some(t) = &a.incidence_theta_deg {
+        d.library.incidence_theta_deg = t.clone();
+        set(true);
+    }
+    if let Some(p) = &a.incidence_phi_deg {
+        d.library.incidence_phi_deg = p.clone();
+        set(true);
+    }
     d.validate()?;
     let text = if overridden || text.is_empty() {
         format!(
@@ -336,7 +353,7 @@ fn run_sweep(a: SweepArgs, solver: Option<CellSolver>) -> Result<()> {
         solver,
     };
     let inputs: Vec<&Path> = a.design.iter().map(PathBuf::as_path).collect();
-    let (spec, report) = build_library(&design, text, &out, &inputs, &job)?;
+    let (spec, report) = build_angular_library(&design, text, &out, &inputs, &job)?;
     if !a.quiet && !a.no_summary {
         print_sweep_summary(&out, &spec, &report, shard);
     }
@@ -356,10 +373,9 @@ pub struct SweepJob {
     pub solver: Option<CellSolver>,
 }
 
-/// The library stage: sweep the cells of `design` into the library file `out` (resuming from
-/// its checkpoint), everything checked before the first cell. `inputs` are the files the run
-/// reads (the output must not overwrite them). Returns the sweep and its report; the library
-/// itself is `report.library`.
+/// The library stage of a lens: [`build_angular_library`], refused before the first cell when
+/// the sweep has no θ = 0 (the layout needs normal incidence). Returns the sweep and the
+/// report of its θ = 0 slice; the library itself is `report.library`.
 pub fn build_library(
     design: &Design,
     text: String,
@@ -367,6 +383,31 @@ pub fn build_library(
     inputs: &[&Path],
     job: &SweepJob,
 ) -> Result<(SweepSpec, crate::library::sweep::SweepReport)> {
+    let spec = SweepSpec::from_design(design)?;
+    if spec.normal_theta_index().is_none() {
+        return Err(Error::invalid(
+            "incidence_theta_deg",
+            format!("{:?}", spec.incidence_theta_deg),
+            "the lens layout needs the θ = 0 slice: include 0",
+        ));
+    }
+    let (spec, report) = build_angular_library(design, text, out, inputs, job)?;
+    let report = report
+        .into_normal_incidence()
+        .ok_or_else(|| Error::numerical("library", "the θ = 0 slice is missing"))?;
+    Ok((spec, report))
+}
+
+/// Sweep the cells of `design` at every incidence angle into the library file `out` (resuming
+/// from its checkpoints), everything checked before the first cell. `inputs` are the files the
+/// run reads (the output must not overwrite them). Returns the sweep and its report.
+pub fn build_angular_library(
+    design: &Design,
+    text: String,
+    out: &Path,
+    inputs: &[&Path],
+    job: &SweepJob,
+) -> Result<(SweepSpec, AngularReport)> {
     let spec = SweepSpec::from_design(design)?;
     let shard = job.shard;
     if let Some(t) = job.threads {
@@ -397,21 +438,30 @@ pub fn build_library(
     let harmonics = if job.solver.is_some() {
         1
     } else {
-        spec.harmonics
+        spec.pitches
+            .iter()
+            .map(|&p| spec.harmonics_at(p))
+            .max()
+            .unwrap_or(spec.harmonics)
     };
     let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
     if !job.quiet && seconds > 60.0 {
         eprintln!(
-            "library: {cells} cells at {} harmonics, estimated {} on {threads} threads, {} of memory",
-            spec.harmonics,
+            "library: {cells} cells at up to {harmonics} harmonics, estimated {} on {threads} threads, {} of memory",
             crate::io::budget::duration(seconds),
             crate::io::budget::bytes(bytes)
         );
     }
     let _lock = crate::io::guard::Lock::acquire(out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
+    // one checkpoint file per incidence (the plain OUT.h5.ckpt when there is one incidence)
+    let checkpoint_at = |it: usize, ip: usize| {
+        Some(crate::io::checkpoint::CheckpointFile::shared(
+            crate::io::checkpoint::incidence_checkpoint(&ckpt, &spec, it, ip),
+        ))
+    };
     let opts = SweepOptions {
-        checkpoint: Some(crate::io::checkpoint::CheckpointFile::shared(&ckpt)),
+        checkpoint: None,
         shard,
         progress: super::progress::shared(
             super::progress::visible(job.quiet),
@@ -420,10 +470,25 @@ pub fn build_library(
     };
     let run = || -> Result<_> {
         match &job.solver {
-            Some(s) => sweep(&spec, |c: &CellPoint| (s.0)(&spec, c), &opts),
-            None => sweep_heights(&spec, rcwa_height_solver(&spec)?, &opts),
+            Some(f) => sweep_angles(
+                &spec,
+                false,
+                |sub: &SweepSpec| {
+                    let (f, sub) = (f.clone(), sub.clone());
+                    Ok(move |pts: &[CellPoint]| {
+                        pts.iter().map(|c| (f.0)(&sub, c)).collect::<Vec<_>>()
+                    })
+                },
+                &opts,
+                &checkpoint_at,
+            ),
+            None => sweep_angles(&spec, true, rcwa_height_solver, &opts, &checkpoint_at),
         }
     };
+    let ckpts: Vec<PathBuf> = (0..spec.incidence_theta_deg.len())
+        .flat_map(|it| (0..spec.incidence_phi_deg.len()).map(move |ip| (it, ip)))
+        .map(|(it, ip)| crate::io::checkpoint::incidence_checkpoint(&ckpt, &spec, it, ip))
+        .collect();
     let report = match job.threads {
         Some(t) => rayon::ThreadPoolBuilder::new()
             .num_threads(t)
@@ -436,8 +501,12 @@ pub fn build_library(
         Ok(r) => r,
         Err(e) => {
             // a checkpoint without a solved cell saves nothing: never leave it behind
-            if !crate::io::checkpoint::checkpoint_has_cells(&ckpt) {
-                let _ = std::fs::remove_file(&ckpt);
+            for c in &ckpts {
+                if !crate::io::checkpoint::checkpoint_has_cells(c) {
+                    let _ = std::fs::remove_file(c);
+                }
+            }
+            if !ckpts.iter().any(|c| c.exists()) {
                 if let Error::Interrupted { .. } = e {
                     return Err(Error::Interrupted {
                         message: "no cell was finished, nothing saved; rerun the same command to start again".into(),
@@ -447,25 +516,29 @@ pub fn build_library(
             return Err(e);
         }
     };
-    if shard.is_none() && report.library.valid_count() == 0 {
+    let valid: usize = report.reports.iter().map(|r| r.library.valid_count()).sum();
+    if shard.is_none() && valid == 0 {
         return Err(Error::numerical(
             "library",
             format!(
                 "no cell of the sweep gave a valid result ({} failed): {} not written",
-                report.failed.len(),
+                report.reports.iter().map(|r| r.failed.len()).sum::<usize>(),
                 out.display()
             ),
         ));
     }
+    let ang = report.library();
     let meta = LibraryMeta {
         spec: spec.clone(),
         design_text: text,
         shard,
-        computed: report.computed.clone(),
+        computed: ang.computed[ang.normal_incidence().unwrap_or(0)].clone(),
         tool_version: crate::VERSION.to_string(),
     };
-    store::write_library(out, &report.library, &meta)?;
-    let _ = std::fs::remove_file(&ckpt);
+    store::write_angular_library(out, &ang, &meta)?;
+    for c in &ckpts {
+        let _ = std::fs::remove_file(c);
+    }
     Ok((spec, report))
 }
 
@@ -474,20 +547,39 @@ pub fn build_library(
 fn print_sweep_summary(
     out: &Path,
     spec: &SweepSpec,
-    report: &crate::library::sweep::SweepReport,
+    angular: &AngularReport,
     shard: Option<Shard>,
 ) {
-    let attempted = report.solved + report.resumed + report.failed.len();
+    let sum = |f: &dyn Fn(&crate::library::sweep::SweepReport) -> usize| -> usize {
+        angular.reports.iter().map(f).sum()
+    };
+    let (solved, resumed, failed) = (
+        sum(&|r| r.solved),
+        sum(&|r| r.resumed),
+        sum(&|r| r.failed.len()),
+    );
+    let elapsed: f64 = angular.reports.iter().map(|r| r.elapsed_s).sum();
+    let angles = if spec.angle_count() > 1 {
+        format!(
+            " at {} incidences (θ {:?}°, φ {:?}°)",
+            spec.angle_count(),
+            spec.incidence_theta_deg,
+            spec.incidence_phi_deg
+        )
+    } else {
+        String::new()
+    };
     out!(
-        "{}: {} cells solved in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
+        "{}: {} cells solved{angles} in {:.1} s ({} resumed from a checkpoint), {} failed, of {} attempted{}",
         out.display(),
-        report.solved,
-        report.elapsed_s,
-        report.resumed,
-        report.failed.len(),
-        attempted,
+        solved,
+        elapsed,
+        resumed,
+        failed,
+        solved + resumed + failed,
         shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
     );
+    let report = &angular.reports[0];
     for &p in &spec.pitches {
         let sk: Vec<f64> = report
             .skipped
@@ -505,7 +597,12 @@ fn print_sweep_summary(
             );
         }
     }
-    for (c, e) in report.failed.iter().take(10) {
+    for (c, e) in angular
+        .reports
+        .iter()
+        .flat_map(|r| r.failed.iter())
+        .take(10)
+    {
         out!(
             "  failed: radius {} µm, pitch {} µm, height {} µm: {e}",
             c.radius,
@@ -514,7 +611,17 @@ fn print_sweep_summary(
         );
     }
     if shard.is_none() {
-        print_coverage(&report.library, 0.5);
+        for (k, r) in angular.reports.iter().enumerate() {
+            if spec.angle_count() > 1 {
+                let nph = spec.incidence_phi_deg.len();
+                out!(
+                    "  incidence θ = {}°, φ = {}°:",
+                    spec.incidence_theta_deg[k / nph],
+                    spec.incidence_phi_deg[k % nph]
+                );
+            }
+            print_coverage(&r.library, 0.5);
+        }
     }
 }
 
@@ -526,7 +633,7 @@ fn fitting_cells(spec: &SweepSpec, shard: Option<Shard>) -> usize {
         .iter()
         .map(|&p| spec.radii.partition_point(|&r| spec.fits(p, r)))
         .sum();
-    let all = nw * nh * per_slice;
+    let all = nw * nh * per_slice * spec.angle_count();
     match shard {
         Some(s) => all.div_ceil(s.count),
         None => all,
@@ -605,7 +712,8 @@ fn run_plot(a: PlotArgs) -> Result<()> {
 }
 
 fn run_info(a: InfoArgs) -> Result<()> {
-    let (lib, meta) = PhaseLibrary::load_with_meta(&a.file)?;
+    let (ang, meta) = store::read_angular_library(&a.file)?;
+    let lib = &ang.slices[ang.normal_incidence().unwrap_or(0)];
     let axis = |v: &[f64]| {
         if v.len() <= 8 {
             format!("{v:?}")
@@ -621,6 +729,19 @@ fn run_info(a: InfoArgs) -> Result<()> {
     if let Some(s) = meta.shard {
         out!("  SHARD {s} of a sweep (merge the shards with `metalens library merge`)");
     }
+    out!(
+        "  incidence θ (deg): {} (polar angle in the substrate{})",
+        axis(&ang.incidence_theta_deg),
+        if ang.normal_incidence().is_some() {
+            ""
+        } else {
+            "; no θ = 0 slice: not usable for a layout"
+        }
+    );
+    out!(
+        "  incidence φ (deg): {} (plane of incidence from x)",
+        axis(&ang.incidence_phi_deg)
+    );
     out!("  wavelengths (µm): {}", axis(&lib.wavelengths));
     out!("  heights (µm):     {}", axis(&lib.heights));
     out!("  pitches (µm):     {}", axis(&lib.pitches));
@@ -629,14 +750,35 @@ fn run_info(a: InfoArgs) -> Result<()> {
         "  lattice {:?}, min gap {} µm, pillar {}, substrate {}, exit {} (n = {}), harmonics {}, polarisation {:?}",
         lib.lattice, meta.spec.min_gap, meta.spec.pillar, meta.spec.substrate, meta.spec.exit, lib.exit_index, lib.harmonics, meta.spec.polarization
     );
+    let harmonics: Vec<usize> = lib
+        .pitches
+        .iter()
+        .map(|&p| meta.spec.harmonics_at(p))
+        .collect();
+    if harmonics.iter().any(|&h| h != harmonics[0]) {
+        out!("  harmonics per pitch: {harmonics:?}");
+    }
     out!(
         "  valid cells: {} of {} ({} computed here)",
-        lib.valid_count(),
-        lib.valid.len(),
-        meta.computed.iter().filter(|&&c| c).count()
+        ang.slices.iter().map(|l| l.valid_count()).sum::<usize>(),
+        ang.slices.iter().map(|l| l.valid.len()).sum::<usize>(),
+        ang.computed
+            .iter()
+            .map(|c| c.iter().filter(|&&c| c).count())
+            .sum::<usize>()
     );
     if meta.shard.is_none() {
-        print_coverage(&lib, a.min_transmittance);
+        let nph = ang.incidence_phi_deg.len();
+        for (k, l) in ang.slices.iter().enumerate() {
+            if ang.slices.len() > 1 {
+                out!(
+                    "  incidence θ = {}°, φ = {}°:",
+                    ang.incidence_theta_deg[k / nph],
+                    ang.incidence_phi_deg[k % nph]
+                );
+            }
+            print_coverage(l, a.min_transmittance);
+        }
     }
     Ok(())
 }
@@ -645,13 +787,13 @@ fn run_merge(a: MergeArgs) -> Result<()> {
     let paths: Vec<&Path> = a.shards.iter().map(PathBuf::as_path).collect();
     crate::io::guard::preflight_file(&a.output, &paths)?;
     let _lock = crate::io::guard::Lock::acquire(&a.output)?;
-    let (lib, meta) = store::merge(&paths)?;
-    store::write_library(&a.output, &lib, &meta)?;
+    let (ang, meta) = store::merge_angular(&paths)?;
+    store::write_angular_library(&a.output, &ang, &meta)?;
     out!(
         "{}: merged {} shards, {} valid cells",
         a.output.display(),
         paths.len(),
-        lib.valid_count()
+        ang.slices.iter().map(|l| l.valid_count()).sum::<usize>()
     );
     Ok(())
 }

@@ -182,3 +182,23 @@ pub fn checkpoint_has_cells(path: &Path) -> bool {
         .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count() > 1)
         .unwrap_or(false)
 }
+
+/// The checkpoint file of incidence (iθ, iφ) of a sweep whose checkpoint is `base`: `base`
+/// itself for a sweep of one incidence (as before angle axes existed), else
+/// `base.theta<θ>-phi<φ>`, so that every incidence resumes on its own.
+pub fn incidence_checkpoint(
+    base: &Path,
+    spec: &crate::library::sweep::SweepSpec,
+    itheta: usize,
+    iphi: usize,
+) -> PathBuf {
+    if spec.angle_count() == 1 {
+        return base.to_path_buf();
+    }
+    PathBuf::from(format!(
+        "{}.theta{}-phi{}",
+        base.display(),
+        spec.incidence_theta_deg[itheta],
+        spec.incidence_phi_deg[iphi]
+    ))
+}

@@ -25,6 +25,8 @@
 //! wavelengths = [0.685]         # optional (default: [source.wavelength])
 //! harmonics = 200
 //! polarization = "x"            # x: one solve per cell; both: a second solve for y
+//! incidence_theta_deg = [0, 10, 20]   # optional angle sweep, θ in [0, 89]° in the substrate (default [0])
+//! incidence_phi_deg = [0]       # optional, φ in [0, 360)° from x (default [0])
 //!
 //! [lens]
 //! na = 0.9                      # or focal_length = ... (µm); not both
@@ -354,6 +356,19 @@ pub struct LibrarySection {
     /// Default x.
     #[serde(default = "default_polarization")]
     pub polarization: LibraryPolarization,
+    /// Polar angles of incidence θ (degrees, measured in the substrate, the incidence medium)
+    /// to sweep, ascending, in [0, 89]. Default [0]. The layout uses the θ = 0 slice.
+    #[serde(
+        default = "crate::library::sweep::normal_incidence",
+        skip_serializing_if = "crate::library::sweep::is_normal_incidence"
+    )]
+    pub incidence_theta_deg: Vec<f64>,
+    /// Azimuths of the plane of incidence (degrees from x), ascending, in [0, 360). Default [0].
+    #[serde(
+        default = "crate::library::sweep::normal_incidence",
+        skip_serializing_if = "crate::library::sweep::is_normal_incidence"
+    )]
+    pub incidence_phi_deg: Vec<f64>,
 }
 
 impl Default for LibrarySection {
@@ -366,6 +381,8 @@ impl Default for LibrarySection {
             wavelengths: None,
             harmonics: DEFAULT_LIBRARY_HARMONICS,
             polarization: LibraryPolarization::X,
+            incidence_theta_deg: crate::library::sweep::normal_incidence(),
+            incidence_phi_deg: crate::library::sweep::normal_incidence(),
         }
     }
 }
@@ -625,6 +642,10 @@ impl Design {
                 "must be in 1..=100000",
             ));
         }
+        crate::library::sweep::check_incidence_angles(
+            &self.library.incidence_theta_deg,
+            &self.library.incidence_phi_deg,
+        )?;
         let max_pitch = pitches.iter().cloned().fold(0.0, f64::max);
         let r_min = radii[0];
         let r_max = radii[radii.len() - 1];
@@ -982,6 +1003,9 @@ impl SweepSpec {
             exit: d.materials.exit.clone(),
             harmonics: d.library.harmonics,
             polarization: d.library.polarization,
+            harmonic_rule: None,
+            incidence_theta_deg: d.library.incidence_theta_deg.clone(),
+            incidence_phi_deg: d.library.incidence_phi_deg.clone(),
         })
     }
 }

@@ -5,12 +5,20 @@
 //!
 //! | dataset | shape | type | units |
 //! |---|---|---|---|
+//! | `incidence_theta`, `incidence_phi` | (n,) | f64, dimension scales | deg |
 //! | `wavelength`, `height`, `pitch`, `radius` | (n,) | f64, dimension scales | µm |
 //! | `polarization` | (2,) | u8 scale: 0 = x, 1 = y input | |
-//! | `t` | (nw, nh, np, nr, 2) | complex128 as compound {r, i} | field ratio |
-//! | `transmittance`, `reflectance` | (nw, nh, np, nr, 2) | f64 | power fraction |
-//! | `valid` | (nw, nh, np, nr) | bool | |
-//! | `computed` | (nw, nh, np, nr) | bool: cells this file (shard) is responsible for | |
+//! | `t` | (nθ, nφ, nw, nh, np, nr, 2) | complex128 as compound {r, i} | field ratio |
+//! | `transmittance`, `reflectance` | (nθ, nφ, nw, nh, np, nr, 2) | f64 | power fraction |
+//! | `valid` | (nθ, nφ, nw, nh, np, nr) | bool | |
+//! | `computed` | (nθ, nφ, nw, nh, np, nr) | bool: cells this file (shard) is responsible for | |
+//! | `harmonics` | (np,) | i64, pitch scale: harmonics requested per solve at each pitch | |
+//!
+//! θ is the polar angle of incidence in the incidence medium (the substrate), φ the azimuth of
+//! the plane of incidence from x. Format 1 (before the angle axes) has no `incidence_*` and no
+//! `harmonics` dataset and 5-D / 4-D arrays: it is read as θ = φ = 0, one harmonic count.
+//! The layout, plots and exports use the θ = 0 slice ([`read_library`]); a file without one is
+//! refused there.
 //!
 //! Root attributes: `kind`, `format_version`, `tool_version`, `units`, `conventions`
 //! (crate::CONVENTIONS), `t_definition` (crate::T_DEFINITION), `t_storage`, `harmonics`,
@@ -19,14 +27,18 @@
 //! design file's text), `shard` ("k/n", only in shard files), `valid_definition`.
 
 use crate::io::hdf5::{H5Reader, H5Writer};
-use crate::library::{LibraryMeta, LibraryPolarization, PhaseLibrary, Shard, SweepSpec};
+use crate::library::{
+    AngularLibrary, LibraryMeta, LibraryPolarization, PhaseLibrary, Shard, SweepSpec,
+};
 use crate::{Error, Result, C64};
 use std::path::Path;
 
 /// Value of the root attribute `kind` of a library file.
 pub const KIND: &str = "metalens phase library";
-/// Schema version of the library file.
-pub const FORMAT_VERSION: &str = "1";
+/// Schema version of the library file written (2: incidence-angle axes, harmonics per pitch).
+pub const FORMAT_VERSION: &str = "2";
+/// Schema versions read ("1": no angle axes, read as θ = φ = 0).
+const READABLE_VERSIONS: [&str; 2] = ["1", "2"];
 
 impl PhaseLibrary {
     /// Read a library written by `metalens library` (HDF5). Errors with a one-line message for
@@ -61,40 +73,95 @@ fn lattice_name(l: crate::cell::LatticeKind) -> &'static str {
     }
 }
 
-/// Write a library (atomically).
+/// Write a library of one incidence (atomically): the incidence of `meta.spec`, which must
+/// have one θ and one φ.
 pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Result<()> {
+    if meta.spec.angle_count() != 1 {
+        return Err(Error::invalid(
+            "incidence angles",
+            format!(
+                "{:?} × {:?} degrees",
+                meta.spec.incidence_theta_deg, meta.spec.incidence_phi_deg
+            ),
+            "one library slice is one incidence: write an angular library with write_angular_library",
+        ));
+    }
+    let ang = AngularLibrary {
+        incidence_theta_deg: meta.spec.incidence_theta_deg.clone(),
+        incidence_phi_deg: meta.spec.incidence_phi_deg.clone(),
+        slices: vec![lib.clone()],
+        computed: vec![meta.computed.clone()],
+    };
+    write_angular_library(path, &ang, meta)
+}
+
+/// Write a library over incidence angles (atomically). Its angle axes must be those of
+/// `meta.spec`, every slice on the same (wavelength, height, pitch, radius) axes.
+pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMeta) -> Result<()> {
+    let (nt, nph) = (ang.incidence_theta_deg.len(), ang.incidence_phi_deg.len());
+    let lib = ang.slices.first().ok_or_else(|| {
+        Error::invalid(
+            "angular library",
+            "no slice",
+            "needs one slice per incidence",
+        )
+    })?;
     let (nw, nh, np, nr) = (
         lib.wavelengths.len(),
         lib.heights.len(),
         lib.pitches.len(),
         lib.radii.len(),
     );
+    if ang.slices.len() != nt * nph
+        || ang.computed.len() != nt * nph
+        || ang.incidence_theta_deg != meta.spec.incidence_theta_deg
+        || ang.incidence_phi_deg != meta.spec.incidence_phi_deg
+        || ang.slices.iter().any(|l| {
+            l.wavelengths != lib.wavelengths
+                || l.heights != lib.heights
+                || l.pitches != lib.pitches
+                || l.radii != lib.radii
+        })
+    {
+        return Err(Error::invalid(
+            "angular library",
+            format!("{} slices", ang.slices.len()),
+            format!("one per incidence of the sweep ({nt} × {nph}), on the same axes"),
+        ));
+    }
     let w = H5Writer::create(path)?;
     w.attr_str("kind", KIND)?;
     w.attr_str("format_version", FORMAT_VERSION)?;
     w.attr_str("tool_version", &meta.tool_version)?;
     w.attr_str(
         "units",
-        "lengths (wavelength, height, pitch, radius, min_gap_um) in micrometres; t is a dimensionless complex field ratio; transmittance and reflectance are power fractions",
+        "lengths (wavelength, height, pitch, radius, min_gap_um) in micrometres; incidence angles (incidence_theta, incidence_phi) in degrees; t is a dimensionless complex field ratio; transmittance and reflectance are power fractions",
     )?;
     w.attr_str("conventions", crate::CONVENTIONS)?;
     w.attr_str("t_definition", crate::T_DEFINITION)?;
     w.attr_str(
         "t_storage",
-        "complex128 stored as the HDF5 compound {r: float64, i: float64} (h5py reads complex128); axes (wavelength, height, pitch, radius, polarization); polarization 0 = x input (t_xx), 1 = y input (t_yy), zeroth order at normal incidence; NaN where valid is false",
+        "complex128 stored as the HDF5 compound {r: float64, i: float64} (h5py reads complex128); axes (incidence_theta, incidence_phi, wavelength, height, pitch, radius, polarization); polarization 0 = x input (t_xx), 1 = y input (t_yy) in the (x, y) basis of the tangential field, zeroth order; NaN where valid is false",
     )?;
     w.attr_str(
         "valid_definition",
         "true where the pillar fits the cell (2 radius + min_gap <= pitch) and the solve succeeded",
     )?;
     w.attr_i64("harmonics", lib.harmonics as i64)?;
-    w.attr_str("solver", "RCWA (Fourier modal method), normal incidence, one pillar per cell, incidence from the substrate")?;
+    w.attr_str("solver", "RCWA (Fourier modal method), one pillar per cell, incidence from the substrate at the angles of the incidence_theta / incidence_phi axes")?;
     let pol = match meta.spec.polarization {
-        LibraryPolarization::X => "x (y from the same solve's Jones matrix; y transmittance and reflectance equal x's by the C4/C6 symmetry of the cell)",
+        LibraryPolarization::X => "x (y from the same solve's Jones matrix; at normal incidence the y transmittance and reflectance equal x's by the C4/C6 symmetry of the cell, off normal incidence both come from the same modes)",
         LibraryPolarization::Both => "both (separate x and y solves)",
     };
+    let per_pitch: Vec<i64> = lib
+        .pitches
+        .iter()
+        .map(|&p| meta.spec.harmonics_at(p) as i64)
+        .collect();
     let solver_settings = serde_json::json!({
         "harmonics": lib.harmonics,
+        "harmonics_per_pitch": per_pitch,
+        "harmonic_rule": meta.spec.harmonic_rule,
         "factorization": "normal-vector",
         "polarization": pol,
     });
@@ -111,6 +178,18 @@ pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Res
         w.attr_str("shard", &s.to_string())?;
     }
 
+    let st = w.scale("incidence_theta", &ang.incidence_theta_deg, "deg")?;
+    w.dataset_attr(
+        &st,
+        "meaning",
+        "polar angle of incidence in the incidence medium (the substrate)",
+    )?;
+    let sf = w.scale("incidence_phi", &ang.incidence_phi_deg, "deg")?;
+    w.dataset_attr(
+        &sf,
+        "meaning",
+        "azimuth of the plane of incidence, from the x axis",
+    )?;
     let sw = w.scale("wavelength", &lib.wavelengths, "um")?;
     let sh = w.scale("height", &lib.heights, "um")?;
     let sp = w.scale("pitch", &lib.pitches, "um")?;
@@ -124,11 +203,38 @@ pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Res
     spol.set_scale(Some("polarization"))
         .map_err(|e| Error::format(path, format!("polarization scale: {e}")))?;
 
-    let shape5 = [nw, nh, np, nr, 2];
-    let shape4 = [nw, nh, np, nr];
-    let scales5 = [Some(&sw), Some(&sh), Some(&sp), Some(&sr), Some(&spol)];
-    let scales4 = [Some(&sw), Some(&sh), Some(&sp), Some(&sr)];
-    let t: Vec<C64> = lib.t.iter().copied().collect();
+    let ds = w.dataset::<i64>("harmonics", &[np], &per_pitch, "")?;
+    w.dataset_attr(
+        &ds,
+        "meaning",
+        "harmonics requested per solve at each pitch (the circular truncation keeps the closed shells nearest this count)",
+    )?;
+    w.attach(&ds, &[Some(&sp)])?;
+
+    let shape5 = [nt, nph, nw, nh, np, nr, 2];
+    let shape4 = [nt, nph, nw, nh, np, nr];
+    let scales5 = [
+        Some(&st),
+        Some(&sf),
+        Some(&sw),
+        Some(&sh),
+        Some(&sp),
+        Some(&sr),
+        Some(&spol),
+    ];
+    let scales4 = [
+        Some(&st),
+        Some(&sf),
+        Some(&sw),
+        Some(&sh),
+        Some(&sp),
+        Some(&sr),
+    ];
+    let t: Vec<C64> = ang
+        .slices
+        .iter()
+        .flat_map(|l| l.t.iter().copied())
+        .collect();
     let ds = w.dataset_c64("t", &shape5, &t, "")?;
     w.dataset_attr(
         &ds,
@@ -136,23 +242,63 @@ pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Res
         "complex transmission coefficient (see root attributes t_definition, t_storage)",
     )?;
     w.attach(&ds, &scales5)?;
-    let tt: Vec<f64> = lib.transmittance.iter().copied().collect();
+    let tt: Vec<f64> = ang
+        .slices
+        .iter()
+        .flat_map(|l| l.transmittance.iter().copied())
+        .collect();
     let ds = w.dataset("transmittance", &shape5, &tt, "power fraction")?;
     w.attach(&ds, &scales5)?;
-    let rr: Vec<f64> = lib.reflectance.iter().copied().collect();
+    let rr: Vec<f64> = ang
+        .slices
+        .iter()
+        .flat_map(|l| l.reflectance.iter().copied())
+        .collect();
     let ds = w.dataset("reflectance", &shape5, &rr, "power fraction")?;
     w.attach(&ds, &scales5)?;
-    let v: Vec<bool> = lib.valid.iter().copied().collect();
+    let v: Vec<bool> = ang
+        .slices
+        .iter()
+        .flat_map(|l| l.valid.iter().copied())
+        .collect();
     let ds = w.dataset_bool("valid", &shape4, &v)?;
     w.attach(&ds, &scales4)?;
-    let c: Vec<bool> = meta.computed.iter().copied().collect();
+    let c: Vec<bool> = ang
+        .computed
+        .iter()
+        .flat_map(|c| c.iter().copied())
+        .collect();
     let ds = w.dataset_bool("computed", &shape4, &c)?;
     w.attach(&ds, &scales4)?;
     w.commit()
 }
 
-/// Read a library file (also a shard) with its metadata.
+/// Read a library file (also a shard) with its metadata: the θ = 0 slice (the first φ; at
+/// normal incidence φ does not enter), which the layout uses. A library without θ = 0 is
+/// refused with a one-line error.
 pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
+    let (ang, mut meta) = read_angular_library(path)?;
+    let i = ang.normal_incidence().ok_or_else(|| {
+        Error::format(
+            path,
+            format!(
+                "has no θ = 0 slice (incidence_theta_deg = {:?}): the layout needs normal incidence; sweep it with 0 among incidence_theta_deg",
+                ang.incidence_theta_deg
+            ),
+        )
+    })?;
+    let AngularLibrary {
+        mut slices,
+        mut computed,
+        ..
+    } = ang;
+    meta.computed = computed.swap_remove(i);
+    Ok((slices.swap_remove(i), meta))
+}
+
+/// Read a library file over every incidence angle with its metadata (`meta.computed` is that
+/// of the θ = 0 slice when there is one, else of the first).
+pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)> {
     let r = H5Reader::open(path)?;
     match r.attr_string_opt("kind") {
         Some(k) if k == KIND => {}
@@ -164,7 +310,7 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
         }
     }
     let fv = r.attr_string("format_version")?;
-    if fv != FORMAT_VERSION {
+    if !READABLE_VERSIONS.contains(&fv.as_str()) {
         return Err(Error::format(
             path,
             format!(
@@ -172,8 +318,23 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
             ),
         ));
     }
+    let angular = fv != "1";
     let spec: SweepSpec = serde_json::from_str(&r.attr_string("sweep_settings")?)
         .map_err(|e| Error::format(path, format!("unreadable sweep_settings: {e}")))?;
+    let (theta, phi) = if angular {
+        (
+            r.f64("incidence_theta", None)?.0,
+            r.f64("incidence_phi", None)?.0,
+        )
+    } else {
+        (vec![0.0], vec![0.0])
+    };
+    if theta != spec.incidence_theta_deg || phi != spec.incidence_phi_deg {
+        return Err(Error::format(
+            path,
+            "incidence angle axes disagree with the recorded sweep settings (corrupt file)",
+        ));
+    }
     let (wavelengths, _) = r.f64("wavelength", None)?;
     let (heights, _) = r.f64("height", None)?;
     let (pitches, _) = r.f64("pitch", None)?;
@@ -189,8 +350,15 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
         ));
     }
     let (nw, nh, np, nr) = (wavelengths.len(), heights.len(), pitches.len(), radii.len());
-    let s5 = [nw, nh, np, nr, 2];
-    let s4 = [nw, nh, np, nr];
+    let (nt, nph) = (theta.len(), phi.len());
+    let (s5, s4): (Vec<usize>, Vec<usize>) = if angular {
+        (
+            vec![nt, nph, nw, nh, np, nr, 2],
+            vec![nt, nph, nw, nh, np, nr],
+        )
+    } else {
+        (vec![nw, nh, np, nr, 2], vec![nw, nh, np, nr])
+    };
     let (t, _) = r.c64("t", Some(&s5))?;
     let (tt, _) = r.f64("transmittance", Some(&s5))?;
     let (rr, _) = r.f64("reflectance", Some(&s5))?;
@@ -200,20 +368,41 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
     let exit_index: f64 = spec.exit_index().unwrap_or(f64::NAN);
     let sh5 = (nw, nh, np, nr, 2);
     let sh4 = (nw, nh, np, nr);
-    let a5 = |v: Vec<f64>| ndarray::Array5::from_shape_vec(sh5, v).expect("shape checked");
-    let lib = PhaseLibrary {
-        t: ndarray::Array5::from_shape_vec(sh5, t).expect("shape checked"),
-        transmittance: a5(tt),
-        reflectance: a5(rr),
-        valid: ndarray::Array4::from_shape_vec(sh4, v).expect("shape checked"),
-        wavelengths,
-        heights,
-        pitches,
-        radii,
-        lattice: spec.lattice,
-        exit_index,
-        harmonics: spec.harmonics,
-    };
+    let (n5, n4) = (nw * nh * np * nr * 2, nw * nh * np * nr);
+    let harmonics = pitches
+        .iter()
+        .map(|&p| spec.harmonics_at(p))
+        .max()
+        .unwrap_or(spec.harmonics);
+    let mut slices = Vec::with_capacity(nt * nph);
+    let mut computed = Vec::with_capacity(nt * nph);
+    for k in 0..nt * nph {
+        let a5 = |v: &[f64]| {
+            ndarray::Array5::from_shape_vec(sh5, v[k * n5..(k + 1) * n5].to_vec())
+                .expect("shape checked")
+        };
+        let lib = PhaseLibrary {
+            t: ndarray::Array5::from_shape_vec(sh5, t[k * n5..(k + 1) * n5].to_vec())
+                .expect("shape checked"),
+            transmittance: a5(&tt),
+            reflectance: a5(&rr),
+            valid: ndarray::Array4::from_shape_vec(sh4, v[k * n4..(k + 1) * n4].to_vec())
+                .expect("shape checked"),
+            wavelengths: wavelengths.clone(),
+            heights: heights.clone(),
+            pitches: pitches.clone(),
+            radii: radii.clone(),
+            lattice: spec.lattice,
+            exit_index,
+            harmonics,
+        };
+        check_physical(path, &lib, &spec, theta[k / nph] == 0.0)?;
+        slices.push(lib);
+        computed.push(
+            ndarray::Array4::from_shape_vec(sh4, c[k * n4..(k + 1) * n4].to_vec())
+                .expect("shape checked"),
+        );
+    }
     let shard = match r.attr_string_opt("shard") {
         Some(s) => Some(
             s.parse::<Shard>()
@@ -221,15 +410,20 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
         ),
         None => None,
     };
-    check_physical(path, &lib, &spec)?;
+    let ang = AngularLibrary {
+        incidence_theta_deg: theta,
+        incidence_phi_deg: phi,
+        slices,
+        computed,
+    };
     let meta = LibraryMeta {
         design_text: r.attr_string_opt("design").unwrap_or_default(),
         shard,
-        computed: ndarray::Array4::from_shape_vec(sh4, c).expect("shape checked"),
+        computed: ang.computed[ang.normal_incidence().unwrap_or(0)].clone(),
         tool_version: r.attr_string_opt("tool_version").unwrap_or_default(),
         spec,
     };
-    Ok((lib, meta))
+    Ok((ang, meta))
 }
 
 /// Tolerance of the energy checks on a stored cell: the solver conserves energy to rounding
@@ -239,8 +433,10 @@ const ENERGY_TOL: f64 = 1e-3;
 
 /// Refuse values no passive cell can have: non-finite numbers, T or R below 0, T + R above 1
 /// (more power than the cell receives; a lossy cell only has less), or a zeroth order carrying
-/// more than T (n_exit/n_inc · |t|² > T). Names the cell by radius and pitch.
-fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<()> {
+/// more than T (n_exit/n_inc · |t|² > T; at normal incidence only, where that is the zeroth
+/// order's power: off normal incidence it carries cos θ factors and E_z). Names the cell by
+/// radius and pitch.
+fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec, normal: bool) -> Result<()> {
     let sub = crate::material::Material::parse(&spec.substrate).ok();
     let ext = crate::material::Material::parse(&spec.exit).ok();
     for ((iw, ih, ip, ir), &v) in lib.valid.indexed_iter() {
@@ -279,7 +475,7 @@ fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<(
                     "T + R = {:.6} exceeds 1: a passive cell cannot carry more power than it receives",
                     tt + rr
                 ))
-            } else if ratio.is_some_and(|q| q * t.norm_sqr() > tt + ENERGY_TOL) {
+            } else if normal && ratio.is_some_and(|q| q * t.norm_sqr() > tt + ENERGY_TOL) {
                 Some(format!(
                     "the zeroth order carries n_exit/n_inc·|t|² = {:.6}, more than the transmittance T = {tt:.6}",
                     ratio.unwrap_or(1.0) * t.norm_sqr()
@@ -301,6 +497,25 @@ fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) -> Result<(
 /// Merge shard files of one sweep into a whole library. Refuses files that are not shards,
 /// shards of different settings or shard counts, duplicates, and missing shards.
 pub fn merge(shards: &[&Path]) -> Result<(PhaseLibrary, LibraryMeta)> {
+    let (ang, mut meta) = merge_angular(shards)?;
+    let i = ang.normal_incidence().ok_or_else(|| {
+        Error::invalid(
+            "shards",
+            format!("incidence_theta_deg = {:?}", ang.incidence_theta_deg),
+            "have no θ = 0 slice: merge them with merge_angular",
+        )
+    })?;
+    let AngularLibrary {
+        mut slices,
+        mut computed,
+        ..
+    } = ang;
+    meta.computed = computed.swap_remove(i);
+    Ok((slices.swap_remove(i), meta))
+}
+
+/// [`merge`] over every incidence angle.
+pub fn merge_angular(shards: &[&Path]) -> Result<(AngularLibrary, LibraryMeta)> {
     if shards.is_empty() {
         return Err(Error::invalid(
             "shards",
@@ -310,7 +525,7 @@ pub fn merge(shards: &[&Path]) -> Result<(PhaseLibrary, LibraryMeta)> {
     }
     let mut parts = Vec::new();
     for p in shards {
-        let (lib, meta) = read_library(p)?;
+        let (lib, meta) = read_angular_library(p)?;
         let s = meta.shard.ok_or_else(|| {
             Error::format(
                 p,
@@ -359,29 +574,31 @@ pub fn merge(shards: &[&Path]) -> Result<(PhaseLibrary, LibraryMeta)> {
             format!("missing shard(s) {}", missing.join(", ")),
         ));
     }
-    let mut lib = parts[0].1.clone();
-    let mut computed = parts[0].2.computed.clone();
-    for (_, l, m, _) in parts.iter().skip(1) {
-        for (idx, &c) in m.computed.indexed_iter() {
-            if !c {
-                continue;
-            }
-            let (a, b, cc, d) = idx;
-            computed[idx] = true;
-            lib.valid[idx] = l.valid[idx];
-            for pol in 0..2 {
-                lib.t[[a, b, cc, d, pol]] = l.t[[a, b, cc, d, pol]];
-                lib.transmittance[[a, b, cc, d, pol]] = l.transmittance[[a, b, cc, d, pol]];
-                lib.reflectance[[a, b, cc, d, pol]] = l.reflectance[[a, b, cc, d, pol]];
+    let mut ang = parts[0].1.clone();
+    for (_, other, _, _) in parts.iter().skip(1) {
+        for (k, (lib, computed)) in ang.slices.iter_mut().zip(&mut ang.computed).enumerate() {
+            let l = &other.slices[k];
+            for (idx, &c) in other.computed[k].indexed_iter() {
+                if !c {
+                    continue;
+                }
+                let (a, b, cc, d) = idx;
+                computed[idx] = true;
+                lib.valid[idx] = l.valid[idx];
+                for pol in 0..2 {
+                    lib.t[[a, b, cc, d, pol]] = l.t[[a, b, cc, d, pol]];
+                    lib.transmittance[[a, b, cc, d, pol]] = l.transmittance[[a, b, cc, d, pol]];
+                    lib.reflectance[[a, b, cc, d, pol]] = l.reflectance[[a, b, cc, d, pol]];
+                }
             }
         }
     }
     let meta = LibraryMeta {
         shard: None,
-        computed,
+        computed: ang.computed[ang.normal_incidence().unwrap_or(0)].clone(),
         ..parts[0].2.clone()
     };
-    Ok((lib, meta))
+    Ok((ang, meta))
 }
 
 /// Write the Ansys Lumerical / Zemax OpticStudio meta-atom database (format "1.0", normal

@@ -13,7 +13,8 @@
 pub mod sweep;
 
 pub use sweep::{
-    CellPoint, CellResult, LibraryPolarization, Shard, SweepOptions, SweepReport, SweepSpec,
+    AngularReport, CellPoint, CellResult, HarmonicRule, LibraryPolarization, Shard, SweepOptions,
+    SweepReport, SweepSpec,
 };
 
 use crate::numeric::wrap_phase;
@@ -300,6 +301,31 @@ impl PhaseLibrary {
     }
 }
 
+/// A phase library over incidence angles: one [`PhaseLibrary`] per (θ, φ), θ major
+/// (`slices[iθ · nφ + iφ]`), with the map of cells each was responsible for (shards).
+#[derive(Clone, Debug)]
+pub struct AngularLibrary {
+    /// Polar angles of incidence in the incidence medium (degrees), ascending.
+    pub incidence_theta_deg: Vec<f64>,
+    /// Azimuths of the plane of incidence from x (degrees), ascending.
+    pub incidence_phi_deg: Vec<f64>,
+    pub slices: Vec<PhaseLibrary>,
+    pub computed: Vec<ndarray::Array4<bool>>,
+}
+
+impl AngularLibrary {
+    /// The library at axis indices (iθ, iφ).
+    pub fn slice(&self, itheta: usize, iphi: usize) -> &PhaseLibrary {
+        &self.slices[itheta * self.incidence_phi_deg.len() + iphi]
+    }
+
+    /// Flat index of the θ = 0 slice (the first φ: at normal incidence φ does not enter).
+    pub fn normal_incidence(&self) -> Option<usize> {
+        let it = self.incidence_theta_deg.iter().position(|&t| t == 0.0)?;
+        Some(it * self.incidence_phi_deg.len())
+    }
+}
+
 /// What a library file records besides the numbers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LibraryMeta {
@@ -330,6 +356,9 @@ impl LibraryMeta {
                 exit: format!("{}", lib.exit_index),
                 harmonics: lib.harmonics,
                 polarization: LibraryPolarization::X,
+                harmonic_rule: None,
+                incidence_theta_deg: sweep::normal_incidence(),
+                incidence_phi_deg: sweep::normal_incidence(),
             },
             design_text: String::new(),
             shard: None,

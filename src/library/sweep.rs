@@ -50,8 +50,96 @@ pub struct SweepSpec {
     pub pillar: String,
     pub substrate: String,
     pub exit: String,
+    /// Harmonics per solve when `harmonic_rule` is None (an explicit count for every pitch).
     pub harmonics: usize,
     pub polarization: LibraryPolarization,
+    /// The harmonic count per pitch by a density rule (None: `harmonics` for every pitch).
+    /// Left out of the JSON when None, so the fingerprints of fixed-count sweeps are those of
+    /// before the rule existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harmonic_rule: Option<HarmonicRule>,
+    /// Polar angles of incidence θ (degrees, in the incidence medium (the substrate), in
+    /// [0, 89]), ascending. Default [0]; left out of the JSON then (fingerprints as before).
+    #[serde(
+        default = "normal_incidence",
+        skip_serializing_if = "is_normal_incidence"
+    )]
+    pub incidence_theta_deg: Vec<f64>,
+    /// Azimuths of the plane of incidence φ (degrees from x, in [0, 360)), ascending.
+    /// Default [0].
+    #[serde(
+        default = "normal_incidence",
+        skip_serializing_if = "is_normal_incidence"
+    )]
+    pub incidence_phi_deg: Vec<f64>,
+}
+
+/// The default angle axis: [0].
+pub fn normal_incidence() -> Vec<f64> {
+    vec![0.0]
+}
+
+/// Whether an angle axis is the default [0] (left out of files then).
+pub fn is_normal_incidence(v: &[f64]) -> bool {
+    v == [0.0]
+}
+
+/// Largest polar angle of incidence a library sweeps (degrees).
+pub const MAX_INCIDENCE_THETA_DEG: f64 = 89.0;
+
+/// Check the angle axes of a sweep: non-empty, finite, strictly ascending, θ in [0, 89]°, φ in
+/// [0, 360)°. The error names the value and the range.
+pub fn check_incidence_angles(theta_deg: &[f64], phi_deg: &[f64]) -> Result<()> {
+    for (name, axis, ok, range) in [
+        (
+            "incidence_theta_deg",
+            theta_deg,
+            (|x: f64| (0.0..=MAX_INCIDENCE_THETA_DEG).contains(&x)) as fn(f64) -> bool,
+            "must lie in [0, 89] degrees",
+        ),
+        (
+            "incidence_phi_deg",
+            phi_deg,
+            |x: f64| (0.0..360.0).contains(&x),
+            "must lie in [0, 360) degrees",
+        ),
+    ] {
+        if axis.is_empty() {
+            return Err(Error::invalid(name, "[]", "empty: give at least one angle"));
+        }
+        if let Some(&bad) = axis.iter().find(|&&x| !(x.is_finite() && ok(x))) {
+            return Err(Error::invalid(name, format!("{bad}°"), range));
+        }
+        if axis.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::invalid(
+                name,
+                format!("{axis:?}"),
+                "must be strictly ascending",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Harmonic count by density: the Fourier truncation of N harmonics resolves a cell of pitch
+/// p to about p·√(π/N), so equal resolution at every pitch needs N ∝ p²:
+/// N(p) = max(floor, round(reference_harmonics · (p / reference_pitch)²)). The floor keeps the
+/// propagating orders and their neighbours inside the truncation at small pitch.
+/// validation/rcwa/library_convergence.md measures the default ([`HarmonicRule::DEFAULT`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HarmonicRule {
+    pub reference_harmonics: usize,
+    /// µm.
+    pub reference_pitch: f64,
+    pub floor: usize,
+}
+
+impl HarmonicRule {
+    /// The harmonic count at `pitch` (µm).
+    pub fn harmonics_at(&self, pitch: f64) -> usize {
+        let scaled = self.reference_harmonics as f64 * (pitch / self.reference_pitch).powi(2);
+        (scaled.round() as usize).max(self.floor)
+    }
 }
 
 /// One cell of the sweep: axis indices and values (µm).
@@ -185,6 +273,44 @@ impl SweepSpec {
         )
     }
 
+    /// Harmonics per solve at `pitch` (µm): the rule's count, or the fixed one.
+    pub fn harmonics_at(&self, pitch: f64) -> usize {
+        match &self.harmonic_rule {
+            Some(r) => r.harmonics_at(pitch),
+            None => self.harmonics,
+        }
+    }
+
+    /// Number of (θ, φ) incidences swept.
+    pub fn angle_count(&self) -> usize {
+        self.incidence_theta_deg.len() * self.incidence_phi_deg.len()
+    }
+
+    /// The sweep at one incidence (axis indices into `incidence_theta_deg`,
+    /// `incidence_phi_deg`): the same spec with one-element angle axes.
+    pub fn at_incidence(&self, itheta: usize, iphi: usize) -> SweepSpec {
+        SweepSpec {
+            incidence_theta_deg: vec![self.incidence_theta_deg[itheta]],
+            incidence_phi_deg: vec![self.incidence_phi_deg[iphi]],
+            ..self.clone()
+        }
+    }
+
+    /// Index of θ = 0 on the angle axis, if the sweep has it (the slice a layout uses).
+    pub fn normal_theta_index(&self) -> Option<usize> {
+        self.incidence_theta_deg.iter().position(|&t| t == 0.0)
+    }
+
+    /// The incidence of this sweep's (single) angle at `wavelength` (µm), x input.
+    fn incidence(&self, wavelength: f64) -> Incidence {
+        Incidence {
+            wavelength,
+            theta: self.incidence_theta_deg[0].to_radians(),
+            phi: self.incidence_phi_deg[0].to_radians(),
+            polarization: Polarization::X,
+        }
+    }
+
     /// Total number of grid cells.
     pub fn cell_count(&self) -> usize {
         let (a, b, c, d) = self.shape();
@@ -250,6 +376,19 @@ impl SweepSpec {
         }
         if self.harmonics == 0 {
             return Err(Error::invalid("harmonics", 0, "must be >= 1"));
+        }
+        check_incidence_angles(&self.incidence_theta_deg, &self.incidence_phi_deg)?;
+        if let Some(r) = &self.harmonic_rule {
+            if r.reference_harmonics == 0
+                || r.floor == 0
+                || !(r.reference_pitch.is_finite() && r.reference_pitch > 0.0)
+            {
+                return Err(Error::invalid(
+                    "harmonic rule",
+                    format!("{r:?}"),
+                    "reference harmonics and floor >= 1, reference pitch > 0 µm",
+                ));
+            }
         }
         Ok(())
     }
@@ -367,6 +506,17 @@ where
     G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
 {
     spec.validate()?;
+    if spec.angle_count() != 1 {
+        return Err(Error::invalid(
+            "incidence angles",
+            format!(
+                "{} × {}",
+                spec.incidence_theta_deg.len(),
+                spec.incidence_phi_deg.len()
+            ),
+            "a cell sweep runs at one incidence: sweep the angles with sweep_angles",
+        ));
+    }
     let mut lib = PhaseLibrary::empty(
         spec.wavelengths.clone(),
         spec.heights.clone(),
@@ -374,7 +524,11 @@ where
         spec.radii.clone(),
         spec.lattice,
         spec.exit_index()?,
-        spec.harmonics,
+        spec.pitches
+            .iter()
+            .map(|&p| spec.harmonics_at(p))
+            .max()
+            .unwrap_or(spec.harmonics),
     );
     let CellPlan {
         computed,
@@ -544,15 +698,15 @@ struct Plans {
 
 impl Plans {
     fn new(spec: &SweepSpec, substrate: &Material, exit: &Material) -> Result<Self> {
-        let settings = crate::rcwa::Settings {
-            harmonics: spec.harmonics,
-            ..Default::default()
-        };
         let mut plans = Vec::with_capacity(spec.wavelengths.len() * spec.pitches.len());
         for &w in &spec.wavelengths {
             for &p in &spec.pitches {
+                let settings = crate::rcwa::Settings {
+                    harmonics: spec.harmonics_at(p),
+                    ..Default::default()
+                };
                 let lattice = crate::cell::Lattice::of_kind(spec.lattice, p)?;
-                let inc = Incidence::normal(w, Polarization::X);
+                let inc = spec.incidence(w);
                 plans.push(
                     RcwaPlan::new(&lattice, &settings, &inc, substrate, exit)
                         .map_err(|e| e.to_string()),
@@ -613,7 +767,9 @@ pub fn rcwa_height_solver(
     let (pillar, substrate, exit) = spec_materials(spec)?;
     let plans = Plans::new(spec, &substrate, &exit)?;
     let lattice = spec.lattice;
-    let both = spec.polarization == LibraryPolarization::Both;
+    // Off normal incidence the x and y responses differ in power too (no C4 argument): both
+    // polarisations come from the same modes (only the bookkeeping is repeated).
+    let both = spec.polarization == LibraryPolarization::Both || spec.incidence_theta_deg[0] != 0.0;
     let pols: Vec<Polarization> = if both {
         vec![Polarization::X, Polarization::Y]
     } else {
@@ -658,5 +814,78 @@ pub fn rcwa_height_solver(
                 })
                 .collect(),
         }
+    })
+}
+
+/// What a sweep over incidence angles produced: one [`SweepReport`] per (θ, φ), θ major
+/// (`reports[iθ · nφ + iφ]`).
+#[derive(Debug)]
+pub struct AngularReport {
+    pub incidence_theta_deg: Vec<f64>,
+    pub incidence_phi_deg: Vec<f64>,
+    pub reports: Vec<SweepReport>,
+}
+
+impl AngularReport {
+    /// The report at axis indices (iθ, iφ).
+    pub fn at(&self, itheta: usize, iphi: usize) -> &SweepReport {
+        &self.reports[itheta * self.incidence_phi_deg.len() + iphi]
+    }
+
+    /// The report at θ = 0 (the first φ: at normal incidence φ does not enter), if swept.
+    pub fn normal_incidence(&self) -> Option<&SweepReport> {
+        let it = self.incidence_theta_deg.iter().position(|&t| t == 0.0)?;
+        Some(self.at(it, 0))
+    }
+
+    /// [`Self::normal_incidence`], by value.
+    pub fn into_normal_incidence(mut self) -> Option<SweepReport> {
+        let it = self.incidence_theta_deg.iter().position(|&t| t == 0.0)?;
+        Some(self.reports.swap_remove(it * self.incidence_phi_deg.len()))
+    }
+
+    /// The libraries and computed maps of every incidence.
+    pub fn library(&self) -> super::AngularLibrary {
+        super::AngularLibrary {
+            incidence_theta_deg: self.incidence_theta_deg.clone(),
+            incidence_phi_deg: self.incidence_phi_deg.clone(),
+            slices: self.reports.iter().map(|r| r.library.clone()).collect(),
+            computed: self.reports.iter().map(|r| r.computed.clone()).collect(),
+        }
+    }
+}
+
+/// Sweep every (θ, φ) of `spec`, one incidence after the other (each a [`sweep_heights`], or a
+/// [`sweep`] of single cells when `group_heights` is false), with the solver `make_solver`
+/// builds for the spec of that incidence ([`SweepSpec::at_incidence`]); the journal of
+/// incidence (iθ, iφ) is `checkpoint_at(iθ, iφ)` (`opts.checkpoint` is not used).
+pub fn sweep_angles<M, G>(
+    spec: &SweepSpec,
+    group_heights: bool,
+    make_solver: M,
+    opts: &SweepOptions,
+    checkpoint_at: &dyn Fn(usize, usize) -> Option<Arc<dyn Checkpoint>>,
+) -> Result<AngularReport>
+where
+    M: Fn(&SweepSpec) -> Result<G>,
+    G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
+{
+    spec.validate()?;
+    let (nt, np) = (spec.incidence_theta_deg.len(), spec.incidence_phi_deg.len());
+    let mut reports = Vec::with_capacity(nt * np);
+    for it in 0..nt {
+        for ip in 0..np {
+            let sub = spec.at_incidence(it, ip);
+            let o = SweepOptions {
+                checkpoint: checkpoint_at(it, ip),
+                ..opts.clone()
+            };
+            reports.push(sweep_impl(&sub, group_heights, make_solver(&sub)?, &o)?);
+        }
+    }
+    Ok(AngularReport {
+        incidence_theta_deg: spec.incidence_theta_deg.clone(),
+        incidence_phi_deg: spec.incidence_phi_deg.clone(),
+        reports,
     })
 }
