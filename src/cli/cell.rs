@@ -62,6 +62,10 @@ pub struct Args {
     /// FDTD grid resolution (cells per µm); the default keeps a cell within 1.5° of converged RCWA.
     #[arg(long, default_value_t = crate::fdtd::CELL_RESOLUTION, allow_negative_numbers = true)]
     pub resolution: f64,
+    /// FDTD: do not scale the media's indices to cancel the grid's axial numerical dispersion
+    /// (on by default for a cell; lenses run without it, see `fdtd::lens`). For comparisons.
+    #[arg(long = "no-dispersion-correction")]
+    pub no_dispersion_correction: bool,
 }
 
 /// Unit-cell solver.
@@ -117,6 +121,13 @@ pub fn run(a: Args) -> Result<()> {
     let (stack, incidence, settings) = setup(&a)?;
     if a.solver == Solver::Fdtd {
         return run_fdtd(&a, &stack, &incidence);
+    }
+    if a.no_dispersion_correction {
+        return Err(Error::invalid(
+            "--no-dispersion-correction",
+            "with --solver rcwa",
+            "is an option of --solver fdtd (the RCWA has no grid dispersion)",
+        ));
     }
     // a solve beyond the machine is refused with its estimate, not left to the allocator
     crate::io::budget::check_cell(settings.harmonics)?;
@@ -205,6 +216,7 @@ fn run_fdtd(
     };
     let settings = crate::fdtd::FdtdSettings {
         resolution: a.resolution,
+        dispersion_correction: !a.no_dispersion_correction,
         ..Default::default()
     };
     let start = std::time::Instant::now();
@@ -221,6 +233,7 @@ fn run_fdtd(
             "transmittance": res.transmittance, "reflectance": res.reflectance,
             "energy_balance": res.transmittance + res.reflectance,
             "resolution_px_per_um": a.resolution,
+            "dispersion_correction": settings.dispersion_correction,
             "resolution_effective_px_per_um": sol.resolution_effective,
             "grid": [sol.facts.nx, sol.facts.ny, sol.facts.nz],
             "steps": sol.facts.steps,

@@ -46,6 +46,10 @@ pub struct Args {
     /// fraction of its peak (default 1e-5, chosen by the study in validation/fullwave3d/README.md).
     #[arg(long, allow_negative_numbers = true)]
     pub decay: Option<f64>,
+    /// 3-D: scale each medium's index to cancel the grid's axial numerical dispersion (off for
+    /// lenses: it is exact only for light along the axis; see `fdtd::lens`). For comparisons.
+    #[arg(long = "dispersion-correction")]
+    pub dispersion_correction: bool,
     /// 3-D: write the FDTD near field (Ex, Ey, Hx, Hy) as a near-field file
     /// (docs/near-field-format.md), readable by `metalens propagate --near-field`.
     #[arg(long = "save-near-field")]
@@ -215,6 +219,7 @@ fn run_2d_design(args: &Args) -> Result<()> {
         ("--pillar-index", args.pillar_index.is_some()),
         ("--monitor-height", args.monitor_height_um.is_some()),
         ("--decay", args.decay.is_some()),
+        ("--dispersion-correction", args.dispersion_correction),
         ("--save-near-field", args.save_near_field.is_some()),
         ("--json", args.json),
     ];

@@ -103,6 +103,7 @@ impl FullwaveOptions {
             settings: FdtdSettings {
                 resolution,
                 decay: crate::fdtd::lens::LENS_DECAY,
+                dispersion_correction: crate::fdtd::lens::LENS_DISPERSION_CORRECTION,
                 ..FdtdSettings::default()
             },
             polarizations: vec![pol],
@@ -241,6 +242,8 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
                 .monitor_height_um
                 .unwrap_or(defaults.settings.monitor_height_um),
             decay: args.decay.unwrap_or(defaults.settings.decay),
+            dispersion_correction: args.dispersion_correction
+                || defaults.settings.dispersion_correction,
             ..defaults.settings
         },
         polarizations: pols,
@@ -335,6 +338,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             "symmetry": settings.symmetry,
             "aperture": format!("{:?}", outside).to_lowercase(),
             "subpixel_averaging": settings.subpixel,
+            "dispersion_correction": settings.dispersion_correction,
             "monitor_height_um": settings.monitor_height_um,
         },
     });

@@ -24,9 +24,9 @@ KEYS = [
 ]
 
 
-def load():
+def load(folder="runs"):
     runs = {}
-    for p in sorted(glob.glob(os.path.join(HERE, "runs", "*.json"))):
+    for p in sorted(glob.glob(os.path.join(HERE, folder, "*.json"))):
         runs[os.path.basename(p)[:-5]] = json.load(open(p))
     return runs
 
@@ -142,6 +142,19 @@ def main():
             md.append(f"| {na} | {p} | {e('transmitted_r3', 'fullwave')} | {e('transmitted_r3', 'lpa')} | "
                       f"{e('incident_r3', 'fullwave')} | {e('incident_r3', 'lpa')} | "
                       f"{fmt(get(d['fullwave'], KEYS[5][1]))} |")
+        md += [""]
+    # the same studies run with the bulk dispersion correction (the lens default before §4a)
+    old = load("runs-dispersion-corrected")
+    shared = sorted(t for t in old if t in runs)
+    if shared:
+        md += ["## With the bulk dispersion correction (runs-dispersion-corrected/)", "",
+               "The runs of the same layouts made before lenses dropped the correction "
+               "(README §4a); transmitted_r3 with / without it:", "",
+               "| run | with | without | without − with |", "|---|---|---|---|"]
+        for t in shared:
+            a = get(old[t]["fullwave"], lambda x: x["efficiency"]["transmitted_r3"])
+            b = get(runs[t]["fullwave"], lambda x: x["efficiency"]["transmitted_r3"])
+            md.append(f"| {t} | {fmt(a)} | {fmt(b)} | {fmt(b - a)} |")
         md += [""]
     if pitch:
         plot_pitch(pitch)
