@@ -346,10 +346,138 @@ pub fn solve_lens(
     let l = layout3(p, s);
     let om = omegas(p, s);
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
+    let (geom, n_sub, n_exit) = lens_geometry(p, s, &l, pulse.omega0);
+    let frame = Frame {
+        nx: l.nx,
+        ny: l.ny,
+        nz: l.nz,
+        dx: l.dx,
+        origin: [
+            -(l.centre as f64) * l.dx,
+            -(l.centre as f64) * l.dx,
+            -(l.k0 as f64) * l.dx,
+        ],
+    };
+    let perm = material::build(&geom, &frame, s.subpixel);
+    // monitor region: inside the lateral CPML
+    let (i0, i1) = if s.symmetry {
+        (0, l.nx - l.npml_xy)
+    } else {
+        (l.npml_xy, l.nx - l.npml_xy)
+    };
+    let runs = p.polarizations.len();
+    let mut planes_by_pol = Vec::new();
+    let mut facts = Vec::new();
+    let mut tflux = Vec::new();
+    let mut rflux = Vec::new();
+    for (ri, &pol) in p.polarizations.iter().enumerate() {
+        let comp = if pol == Polarization::X { 0 } else { 1 };
+        let pz = pml_params(n_sub.min(n_exit), 1.0, &om);
+        let pxy = pml_params(n_exit, 2.0, &om);
+        let mut g = Grid::new(
+            lens_axes(s, &l, comp),
+            l.dx,
+            s.courant,
+            perm.clone(),
+            [pxy, pxy, pz],
+        );
+        let sheet = Sheet {
+            comp,
+            k: l.k_src,
+            pulse,
+        };
+        let inc = normalisation_run(
+            l.nz,
+            l.dx,
+            s.courant,
+            n_sub,
+            (l.npml_z, l.npml_z),
+            &sheet,
+            &[l.k0, l.k_ref],
+            &om,
+            s.decay,
+        )?;
+        let mut mons = vec![
+            Monitor::new(l.k_ref, (i0, i1), (i0, i1), om.len()),
+            Monitor::new(l.k_mon, (i0, i1), (i0, i1), om.len()),
+        ];
+        let f = run(&mut g, &sheet, &mut mons, &om, s.decay, 10_000_000, &|x| {
+            progress((ri as f64 + x) / runs as f64)
+        })?;
+        let mut per_w = Vec::new();
+        for (fi, &w) in om.iter().enumerate() {
+            let (e0, _) = inc[fi][0];
+            let (er, hr) = inc[fi][1];
+            let p_inc_disc = if comp == 0 {
+                0.5 * (er * hr.conj()).re
+            } else {
+                -0.5 * (er * hr.conj()).re
+            } / e0.norm_sqr();
+            let mon = MonitorFrame {
+                s,
+                l: &l,
+                comp,
+                width: mons[1].width(),
+                i0,
+                norm: Norm {
+                    e0,
+                    h_scale: 0.5 * p.n_incident / p_inc_disc,
+                },
+            };
+            tflux.push(mon.flux(&mons[1].dft[fi], None));
+            rflux.push(-mon.flux(&mons[0].dft[fi], Some((er, hr))));
+            let (ex, ey, hx, hy) = mon.at_nodes(&mons[1].dft[fi]);
+            per_w.push(FieldPlane {
+                m: mon.m(),
+                dx: l.dx,
+                wavelength_um: 2.0 * std::f64::consts::PI / w,
+                n_medium: p.n_exit,
+                z_um: (l.k_mon - l.k0) as f64 * l.dx - p.pillar_height_um,
+                polarization: pol,
+                ex,
+                ey,
+                h: Some((hx, hy)),
+            });
+        }
+        planes_by_pol.push(per_w);
+        facts.push(f);
+    }
+    // wavelength-major ordering
+    let mut planes = Vec::new();
+    let mut tf = Vec::new();
+    let mut rf = Vec::new();
+    for fi in 0..om.len() {
+        for (ri, pp) in planes_by_pol.iter().enumerate() {
+            planes.push(pp[fi].clone());
+            tf.push(tflux[ri * om.len() + fi]);
+            rf.push(rflux[ri * om.len() + fi]);
+        }
+    }
+    let rr = 0.5 * p.diameter_um;
+    Ok(LensSolution {
+        planes,
+        facts,
+        estimate: est,
+        transmitted_flux: tf,
+        reflected_flux: rf,
+        incident_power: 0.5 * p.n_incident * std::f64::consts::PI * rr * rr,
+        resolution: s.resolution,
+    })
+}
+
+/// The structure on the grid: substrate, the pillars (with symmetry only those reaching into
+/// the quarter), the exit medium and the aperture screen; with the grid indices of substrate
+/// and exit medium (dispersion-corrected when the settings ask).
+fn lens_geometry(
+    p: &LensProblem,
+    s: &FdtdSettings,
+    l: &Layout3,
+    omega0: f64,
+) -> (Geometry, f64, f64) {
     let dt = s.courant * l.dx;
     let grid_index = |n: f64| {
         if s.dispersion_correction {
-            dispersion_corrected_index(n, pulse.omega0, l.dx, dt)
+            dispersion_corrected_index(n, omega0, l.dx, dt)
         } else {
             n
         }
@@ -392,203 +520,150 @@ pub fn solve_lens(
             Aperture::Bare => None,
         },
     };
-    let frame = Frame {
-        nx: l.nx,
-        ny: l.ny,
-        nz: l.nz,
-        dx: l.dx,
-        origin: [
-            -(l.centre as f64) * l.dx,
-            -(l.centre as f64) * l.dx,
-            -(l.k0 as f64) * l.dx,
-        ],
-    };
-    let perm = material::build(&geom, &frame, s.subpixel);
-    // monitor region: inside the lateral CPML
-    let (i0, i1) = if s.symmetry {
-        (0, l.nx - l.npml_xy)
+    (geom, n_sub, n_exit)
+}
+
+/// Boundaries of the grid for the polarisation `comp` (0 x, 1 y): CPML on every open side;
+/// with symmetry the planes x = 0 and y = 0 are PEC or PMC (x-polarised: Ey = Ez = 0 on
+/// x = 0, tangential H = 0 on y = 0; y-polarised the other way round).
+fn lens_axes(s: &FdtdSettings, l: &Layout3, comp: usize) -> [Axis; 3] {
+    let (lo_x, lo_y) = if !s.symmetry {
+        (Side::Pml(l.npml_xy), Side::Pml(l.npml_xy))
+    } else if comp == 0 {
+        (Side::Pec, Side::Pmc)
     } else {
-        (l.npml_xy, l.nx - l.npml_xy)
+        (Side::Pmc, Side::Pec)
     };
-    let m_half = if s.symmetry {
-        i1 - 1
-    } else {
-        l.centre - l.npml_xy - 1
-    };
-    let m = 2 * m_half;
-    let runs = p.polarizations.len();
-    let mut planes_by_pol = Vec::new();
-    let mut facts = Vec::new();
-    let mut tflux = Vec::new();
-    let mut rflux = Vec::new();
-    for (ri, &pol) in p.polarizations.iter().enumerate() {
-        let comp = if pol == Polarization::X { 0 } else { 1 };
-        let (lo_x, lo_y) = if !s.symmetry {
-            (Side::Pml(l.npml_xy), Side::Pml(l.npml_xy))
-        } else if comp == 0 {
-            (Side::Pec, Side::Pmc)
+    [
+        Axis {
+            n: l.nx,
+            lo: lo_x,
+            hi: Side::Pml(l.npml_xy),
+        },
+        Axis {
+            n: l.ny,
+            lo: lo_y,
+            hi: Side::Pml(l.npml_xy),
+        },
+        Axis {
+            n: l.nz,
+            lo: Side::Pml(l.npml_z),
+            hi: Side::Pml(l.npml_z),
+        },
+    ]
+}
+
+/// The incident wave's amplitude at z = 0 and the factor that makes the discrete incident
+/// flux ½ n_inc per unit area.
+struct Norm {
+    e0: C64,
+    h_scale: f64,
+}
+
+/// One monitor plane's DFT (components Ex, Ey, Hx, Hy over the monitor's window) read as the
+/// whole plane: its flux, and its fields at the nodes of the centred m × m grid.
+struct MonitorFrame<'a> {
+    s: &'a FdtdSettings,
+    l: &'a Layout3,
+    comp: usize,
+    width: usize,
+    i0: usize,
+    norm: Norm,
+}
+
+impl MonitorFrame<'_> {
+    /// Half the side of the centred node grid.
+    fn m_half(&self) -> usize {
+        if self.s.symmetry {
+            self.l.nx - self.l.npml_xy - 1
         } else {
-            (Side::Pmc, Side::Pec)
-        };
-        let ax = [
-            Axis {
-                n: l.nx,
-                lo: lo_x,
-                hi: Side::Pml(l.npml_xy),
-            },
-            Axis {
-                n: l.ny,
-                lo: lo_y,
-                hi: Side::Pml(l.npml_xy),
-            },
-            Axis {
-                n: l.nz,
-                lo: Side::Pml(l.npml_z),
-                hi: Side::Pml(l.npml_z),
-            },
-        ];
-        let pz = pml_params(n_sub.min(n_exit), 1.0, &om);
-        let pxy = pml_params(n_exit, 2.0, &om);
-        let mut g = Grid::new(ax, l.dx, s.courant, perm.clone(), [pxy, pxy, pz]);
-        let sheet = Sheet {
-            comp,
-            k: l.k_src,
-            pulse,
-        };
-        let inc = normalisation_run(
-            l.nz,
-            l.dx,
-            s.courant,
-            n_sub,
-            (l.npml_z, l.npml_z),
-            &sheet,
-            &[l.k0, l.k_ref],
-            &om,
-            s.decay,
-        )?;
-        let mut mons = vec![
-            Monitor::new(l.k_ref, (i0, i1), (i0, i1), om.len()),
-            Monitor::new(l.k_mon, (i0, i1), (i0, i1), om.len()),
-        ];
-        let f = run(&mut g, &sheet, &mut mons, &om, s.decay, 10_000_000, &|x| {
-            progress((ri as f64 + x) / runs as f64)
-        })?;
-        let mut per_w = Vec::new();
-        for (fi, &w) in om.iter().enumerate() {
-            let (e0, _) = inc[fi][0];
-            let (er, hr) = inc[fi][1];
-            let p_inc_disc = if comp == 0 {
-                0.5 * (er * hr.conj()).re
-            } else {
-                -0.5 * (er * hr.conj()).re
-            } / e0.norm_sqr();
-            let h_scale = 0.5 * p.n_incident / p_inc_disc;
-            let top = &mons[1];
-            let wdt = top.width();
-            let d = &top.dft[fi];
-            // full-plane flux (quarter × 4 with symmetry), discrete pairing E(k), H(k+½)
-            let flux = |dd: &[Vec<C64>; 4], sub: Option<(C64, C64)>| -> f64 {
-                let mut acc = 0.0;
-                #[allow(clippy::needless_range_loop)]
-                for idx in 0..dd[0].len() {
-                    let (mut ex, mut ey, mut hx, mut hy) =
-                        (dd[0][idx], dd[1][idx], dd[2][idx], dd[3][idx]);
-                    if let Some((e, h)) = sub {
-                        if comp == 0 {
-                            ex -= e;
-                            hy -= h;
-                        } else {
-                            ey -= e;
-                            hx -= h;
-                        }
-                    }
-                    // on a mirror plane the nodes lying in it count half
-                    let (ii, jj) = (idx % wdt, idx / wdt);
-                    let wy = if s.symmetry && jj == 0 { 0.5 } else { 1.0 };
-                    let wx = if s.symmetry && ii == 0 { 0.5 } else { 1.0 };
-                    acc += 0.5 * (wy * ex * hy.conj() - wx * ey * hx.conj()).re;
-                }
-                acc * l.dx * l.dx * if s.symmetry { 4.0 } else { 1.0 } / e0.norm_sqr() * h_scale
-            };
-            tflux.push(flux(d, None));
-            rflux.push(-flux(&mons[0].dft[fi], Some((er, hr))));
-            // interpolate to the nodes of the centred m × m grid
-            let get = |c: usize, a: i64, b: i64| -> C64 {
-                // c: 0 Ex, 1 Ey, 2 Hx, 3 Hy; half position along x for Ex, Hy; along y for Ey, Hx
-                let hx_half = c == 0 || c == 3;
-                let even = (c == 0 || c == 3) == (comp == 0);
-                let (mut a, mut b, mut sign) = (a, b, 1.0);
-                if s.symmetry {
-                    if a < 0 {
-                        a = if hx_half { -a - 1 } else { -a };
-                        if !even {
-                            sign = -sign;
-                        }
-                    }
-                    if b < 0 {
-                        b = if hx_half { -b } else { -b - 1 };
-                        if !even {
-                            sign = -sign;
-                        }
-                    }
-                }
-                let ii = a + l.centre as i64 - i0 as i64;
-                let jj = b + l.centre as i64 - i0 as i64;
-                if ii < 0 || jj < 0 || ii >= wdt as i64 || jj >= wdt as i64 {
-                    return C64::new(0.0, 0.0);
-                }
-                d[c][jj as usize * wdt + ii as usize] * sign
-            };
-            let n = m * m;
-            let mut ex = vec![C64::new(0.0, 0.0); n];
-            let mut ey = ex.clone();
-            let mut hx = ex.clone();
-            let mut hy = ex.clone();
-            for jy in 0..m {
-                let b = jy as i64 - m_half as i64;
-                for ix in 0..m {
-                    let a = ix as i64 - m_half as i64;
-                    let q = jy * m + ix;
-                    ex[q] = 0.5 * (get(0, a - 1, b) + get(0, a, b)) / e0;
-                    ey[q] = 0.5 * (get(1, a, b - 1) + get(1, a, b)) / e0;
-                    hx[q] = 0.5 * (get(2, a, b - 1) + get(2, a, b)) / e0 * h_scale;
-                    hy[q] = 0.5 * (get(3, a - 1, b) + get(3, a, b)) / e0 * h_scale;
+            self.l.centre - self.l.npml_xy - 1
+        }
+    }
+
+    fn m(&self) -> usize {
+        2 * self.m_half()
+    }
+
+    /// Full-plane flux (quarter × 4 with symmetry), discrete pairing E(k), H(k+½), after
+    /// subtracting the incident wave `sub` (E, H of the sheet's component) when given.
+    fn flux(&self, dd: &[Vec<C64>; 4], sub: Option<(C64, C64)>) -> f64 {
+        let (s, comp, wdt) = (self.s, self.comp, self.width);
+        let mut acc = 0.0;
+        #[allow(clippy::needless_range_loop)]
+        for idx in 0..dd[0].len() {
+            let (mut ex, mut ey, mut hx, mut hy) = (dd[0][idx], dd[1][idx], dd[2][idx], dd[3][idx]);
+            if let Some((e, h)) = sub {
+                if comp == 0 {
+                    ex -= e;
+                    hy -= h;
+                } else {
+                    ey -= e;
+                    hx -= h;
                 }
             }
-            per_w.push(FieldPlane {
-                m,
-                dx: l.dx,
-                wavelength_um: 2.0 * std::f64::consts::PI / w,
-                n_medium: p.n_exit,
-                z_um: (l.k_mon - l.k0) as f64 * l.dx - p.pillar_height_um,
-                polarization: pol,
-                ex,
-                ey,
-                h: Some((hx, hy)),
-            });
+            // on a mirror plane the nodes lying in it count half
+            let (ii, jj) = (idx % wdt, idx / wdt);
+            let wy = if s.symmetry && jj == 0 { 0.5 } else { 1.0 };
+            let wx = if s.symmetry && ii == 0 { 0.5 } else { 1.0 };
+            acc += 0.5 * (wy * ex * hy.conj() - wx * ey * hx.conj()).re;
         }
-        planes_by_pol.push(per_w);
-        facts.push(f);
+        acc * self.l.dx * self.l.dx * if s.symmetry { 4.0 } else { 1.0 } / self.norm.e0.norm_sqr()
+            * self.norm.h_scale
     }
-    // wavelength-major ordering
-    let mut planes = Vec::new();
-    let mut tf = Vec::new();
-    let mut rf = Vec::new();
-    for fi in 0..om.len() {
-        for (ri, pp) in planes_by_pol.iter().enumerate() {
-            planes.push(pp[fi].clone());
-            tf.push(tflux[ri * om.len() + fi]);
-            rf.push(rflux[ri * om.len() + fi]);
+
+    /// Component c (0 Ex, 1 Ey, 2 Hx, 3 Hy) at its Yee position of grid offset (a, b) from the
+    /// lens axis; with symmetry the mirror image supplies the other quadrants.
+    fn get(&self, d: &[Vec<C64>; 4], c: usize, a: i64, b: i64) -> C64 {
+        // half position along x for Ex, Hy; along y for Ey, Hx
+        let hx_half = c == 0 || c == 3;
+        let even = (c == 0 || c == 3) == (self.comp == 0);
+        let (mut a, mut b, mut sign) = (a, b, 1.0);
+        if self.s.symmetry {
+            if a < 0 {
+                a = if hx_half { -a - 1 } else { -a };
+                if !even {
+                    sign = -sign;
+                }
+            }
+            if b < 0 {
+                b = if hx_half { -b } else { -b - 1 };
+                if !even {
+                    sign = -sign;
+                }
+            }
         }
+        let wdt = self.width as i64;
+        let ii = a + self.l.centre as i64 - self.i0 as i64;
+        let jj = b + self.l.centre as i64 - self.i0 as i64;
+        if ii < 0 || jj < 0 || ii >= wdt || jj >= wdt {
+            return C64::new(0.0, 0.0);
+        }
+        d[c][jj as usize * self.width + ii as usize] * sign
     }
-    let rr = 0.5 * p.diameter_um;
-    Ok(LensSolution {
-        planes,
-        facts,
-        estimate: est,
-        transmitted_flux: tf,
-        reflected_flux: rf,
-        incident_power: 0.5 * p.n_incident * std::f64::consts::PI * rr * rr,
-        resolution: s.resolution,
-    })
+
+    /// Ex, Ey, Hx, Hy interpolated to the nodes x = i dx, y = j dx of the centred m × m grid,
+    /// E in units of the incident amplitude, H scaled as the flux.
+    #[allow(clippy::type_complexity)]
+    fn at_nodes(&self, d: &[Vec<C64>; 4]) -> (Vec<C64>, Vec<C64>, Vec<C64>, Vec<C64>) {
+        let (m, m_half) = (self.m(), self.m_half() as i64);
+        let (e0, hs) = (self.norm.e0, self.norm.h_scale);
+        let n = m * m;
+        let mut ex = vec![C64::new(0.0, 0.0); n];
+        let mut ey = ex.clone();
+        let mut hx = ex.clone();
+        let mut hy = ex.clone();
+        for jy in 0..m {
+            let b = jy as i64 - m_half;
+            for ix in 0..m {
+                let a = ix as i64 - m_half;
+                let q = jy * m + ix;
+                ex[q] = 0.5 * (self.get(d, 0, a - 1, b) + self.get(d, 0, a, b)) / e0;
+                ey[q] = 0.5 * (self.get(d, 1, a, b - 1) + self.get(d, 1, a, b)) / e0;
+                hx[q] = 0.5 * (self.get(d, 2, a, b - 1) + self.get(d, 2, a, b)) / e0 * hs;
+                hy[q] = 0.5 * (self.get(d, 3, a - 1, b) + self.get(d, 3, a, b)) / e0 * hs;
+            }
+        }
+        (ex, ey, hx, hy)
+    }
 }
