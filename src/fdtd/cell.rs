@@ -126,84 +126,14 @@ pub fn solve_cell(
     settings.validate()?;
     stack.validate()?;
     crate::error::check_positive("wavelength", wavelength_um, "µm")?;
-    let l = &stack.lattice;
-    if l.a1[1].abs() > 1e-12 || l.a2[0].abs() > 1e-12 {
-        return Err(Error::invalid(
-            "lattice",
-            format!("a1 = {:?}, a2 = {:?}", l.a1, l.a2),
-            "the FDTD cell takes square or rectangular lattices only (a1 ∥ x, a2 ∥ y); use --solver rcwa for hex",
-        ));
-    }
-    let (px, py) = (l.a1[0].abs(), l.a2[1].abs());
-    let nxc = (px * settings.resolution).round().max(1.0) as usize;
-    let dx = px / nxc as f64;
-    let nyf = py / dx;
-    let nyc = nyf.round() as usize;
-    if (nyf - nyc as f64).abs() > 1e-6 * nyf || nyc == 0 {
-        return Err(Error::invalid(
-            "lattice",
-            format!("{px} × {py} µm"),
-            "the periods along x and y must be commensurate with one cubic grid cell",
-        ));
-    }
+    let (px, py, dx, nxc, nyc) = cell_grid(stack, settings)?;
     let wls: Vec<f64> = if settings.wavelengths.is_empty() {
         vec![wavelength_um]
     } else {
         settings.wavelengths.clone()
     };
-    let nxc_dx = px / (px * settings.resolution).round().max(1.0);
-    let omega_c = Pulse::covering(
-        &wls.iter()
-            .map(|w| 2.0 * std::f64::consts::PI / w)
-            .collect::<Vec<_>>(),
-        CELL_PULSE_PERIODS,
-    )
-    .omega0;
-    let grid_index = |n: f64| {
-        if settings.dispersion_correction {
-            dispersion_corrected_index(n, omega_c, nxc_dx, settings.courant * nxc_dx)
-        } else {
-            n
-        }
-    };
-    let eps_of = |m: &crate::material::Material, what: &str| -> Result<f64> {
-        let n = grid_index(real_index(what, m.index(wavelength_um)?)?);
-        Ok(n * n)
-    };
-    let eps_sub = eps_of(&stack.incidence, "incidence index")?;
-    let eps_exit = eps_of(&stack.exit, "exit index")?;
-    let mut layers = Vec::new();
-    let mut z = 0.0;
-    let mut all_shapes = Vec::new();
-    for layer in &stack.layers {
-        let mut shapes = Vec::new();
-        for (s, m) in &layer.shapes {
-            shapes.push((s.clone(), eps_of(m, "pillar index")?));
-        }
-        if layer.thickness > 0.0 {
-            check_resolution(layer.thickness, settings.resolution, "layer thickness")?;
-        }
-        all_shapes.extend(shapes.iter().cloned());
-        layers.push(LayerGeom {
-            z0: z,
-            z1: z + layer.thickness,
-            eps_background: eps_of(&layer.background, "layer background index")?,
-            shapes,
-        });
-        z += layer.thickness;
-    }
-    let z_top = z;
-    if !all_shapes.is_empty() {
-        let feat = smallest_feature(&all_shapes, Some([px, py]));
-        check_resolution(feat, 1.0 / dx, "smallest gap or feature")?;
-    }
-    let geom = Geometry {
-        eps_substrate: eps_sub,
-        layers,
-        eps_exit,
-        period: Some([px, py]),
-        screen_radius: None,
-    };
+    let (geom, z_top, eps_sub, eps_exit) =
+        cell_geometry(stack, wavelength_um, &wls, settings, dx, [px, py])?;
     // z layout
     let cells = |um: f64| (um / dx).ceil() as usize;
     let npml = cells(settings.pml_um).max(8);
@@ -321,4 +251,97 @@ pub fn solve_cell(
         resolution_effective: 1.0 / dx,
         facts,
     })
+}
+
+/// The grid of a cell: periods (px, py), cubic cell dx = px / round(px · resolution), cells
+/// along x and y; refuses a hex lattice and periods not commensurate with one cubic cell.
+fn cell_grid(stack: &Stack, settings: &FdtdSettings) -> Result<(f64, f64, f64, usize, usize)> {
+    let l = &stack.lattice;
+    if l.a1[1].abs() > 1e-12 || l.a2[0].abs() > 1e-12 {
+        return Err(Error::invalid(
+            "lattice",
+            format!("a1 = {:?}, a2 = {:?}", l.a1, l.a2),
+            "the FDTD cell takes square or rectangular lattices only (a1 ∥ x, a2 ∥ y); use --solver rcwa for hex",
+        ));
+    }
+    let (px, py) = (l.a1[0].abs(), l.a2[1].abs());
+    let nxc = (px * settings.resolution).round().max(1.0) as usize;
+    let dx = px / nxc as f64;
+    let nyf = py / dx;
+    let nyc = nyf.round() as usize;
+    if (nyf - nyc as f64).abs() > 1e-6 * nyf || nyc == 0 {
+        return Err(Error::invalid(
+            "lattice",
+            format!("{px} × {py} µm"),
+            "the periods along x and y must be commensurate with one cubic grid cell",
+        ));
+    }
+    Ok((px, py, dx, nxc, nyc))
+}
+
+/// The layers of the stack as the grid sees them (media at `wavelength_um`, their indices
+/// dispersion-corrected at the pulse's centre when the settings ask), checked against the
+/// resolution; with the height of the top of the layers and ε of substrate and exit medium.
+fn cell_geometry(
+    stack: &Stack,
+    wavelength_um: f64,
+    wls: &[f64],
+    settings: &FdtdSettings,
+    dx: f64,
+    period: [f64; 2],
+) -> Result<(Geometry, f64, f64, f64)> {
+    let [px, _] = period;
+    let nxc_dx = px / (px * settings.resolution).round().max(1.0);
+    let omega_c = Pulse::covering(
+        &wls.iter()
+            .map(|w| 2.0 * std::f64::consts::PI / w)
+            .collect::<Vec<_>>(),
+        CELL_PULSE_PERIODS,
+    )
+    .omega0;
+    let grid_index = |n: f64| {
+        if settings.dispersion_correction {
+            dispersion_corrected_index(n, omega_c, nxc_dx, settings.courant * nxc_dx)
+        } else {
+            n
+        }
+    };
+    let eps_of = |m: &crate::material::Material, what: &str| -> Result<f64> {
+        let n = grid_index(real_index(what, m.index(wavelength_um)?)?);
+        Ok(n * n)
+    };
+    let eps_sub = eps_of(&stack.incidence, "incidence index")?;
+    let eps_exit = eps_of(&stack.exit, "exit index")?;
+    let mut layers = Vec::new();
+    let mut z = 0.0;
+    let mut all_shapes = Vec::new();
+    for layer in &stack.layers {
+        let mut shapes = Vec::new();
+        for (s, m) in &layer.shapes {
+            shapes.push((s.clone(), eps_of(m, "pillar index")?));
+        }
+        if layer.thickness > 0.0 {
+            check_resolution(layer.thickness, settings.resolution, "layer thickness")?;
+        }
+        all_shapes.extend(shapes.iter().cloned());
+        layers.push(LayerGeom {
+            z0: z,
+            z1: z + layer.thickness,
+            eps_background: eps_of(&layer.background, "layer background index")?,
+            shapes,
+        });
+        z += layer.thickness;
+    }
+    if !all_shapes.is_empty() {
+        let feat = smallest_feature(&all_shapes, Some(period));
+        check_resolution(feat, 1.0 / dx, "smallest gap or feature")?;
+    }
+    let geom = Geometry {
+        eps_substrate: eps_sub,
+        layers,
+        eps_exit,
+        period: Some(period),
+        screen_radius: None,
+    };
+    Ok((geom, z, eps_sub, eps_exit))
 }
