@@ -49,7 +49,7 @@ fn pillar_override(
         (None, None) => Ok(None),
         (Some(height), Some(index)) => {
             crate::error::check_positive("--pillar-height", height, "µm")?;
-            let index = crate::material::Material::parse(index)?.index(wavelength)?;
+            let index = crate::io::material_file::resolve_material(index)?.index(wavelength)?;
             if let Some(r) = recorded {
                 // the file stores the height and index as written: equal to rounding
                 if (r.height - height).abs() > 1e-9 * r.height

@@ -13,7 +13,7 @@ use crate::io::design::{Design, LibraryPolarization, Range};
 use crate::io::library_file as store;
 use crate::library::sweep::{
     rcwa_height_solver, sweep_angles, AngularReport, CellPoint, CellResult, Shard, SweepOptions,
-    SweepSpec,
+    SweepSettings, SweepSpec,
 };
 use crate::library::{LibraryMeta, PhaseLibrary};
 use crate::{Error, Result};
@@ -355,7 +355,7 @@ fn run_sweep(a: SweepArgs, solver: Option<CellSolver>) -> Result<()> {
     let inputs: Vec<&Path> = a.design.iter().map(PathBuf::as_path).collect();
     let (spec, report) = build_angular_library(&design, text, &out, &inputs, &job)?;
     if !a.quiet && !a.no_summary {
-        print_sweep_summary(&out, &spec, &report, shard);
+        print_sweep_summary(&out, &spec.settings, &report, shard);
     }
     Ok(())
 }
@@ -383,11 +383,11 @@ pub fn build_library(
     inputs: &[&Path],
     job: &SweepJob,
 ) -> Result<(SweepSpec, crate::library::sweep::SweepReport)> {
-    let spec = SweepSpec::from_design(design)?;
-    if spec.normal_theta_index().is_none() {
+    let settings = SweepSettings::from_design(design)?;
+    if settings.normal_theta_index().is_none() {
         return Err(Error::invalid(
             "incidence_theta_deg",
-            format!("{:?}", spec.incidence_theta_deg),
+            format!("{:?}", settings.incidence_theta_deg),
             "the lens layout needs the θ = 0 slice: include 0",
         ));
     }
@@ -409,6 +409,7 @@ pub fn build_angular_library(
     job: &SweepJob,
 ) -> Result<(SweepSpec, AngularReport)> {
     let spec = SweepSpec::from_design(design)?;
+    let settings = &spec.settings;
     let shard = job.shard;
     if let Some(t) = job.threads {
         if t == 0 {
@@ -418,31 +419,32 @@ pub fn build_angular_library(
     // everything checked before the first cell: output path, a concurrent writer, the size
     crate::io::guard::preflight_file(out, inputs)?;
     let threads = job.threads.unwrap_or_else(rayon::current_num_threads);
-    let cells = fitting_cells(&spec, shard);
+    let cells = fitting_cells(settings, shard);
     if cells == 0 {
         return Err(Error::invalid(
             "library sweep",
             "no cell",
             format!(
                 "no radius of {}..{} µm fits any pitch with the minimum gap {} µm (2 r + min_gap <= pitch): a library without a valid cell is not written",
-                spec.radii[0],
-                spec.radii[spec.radii.len() - 1],
-                spec.min_gap
+                settings.radii[0],
+                settings.radii[settings.radii.len() - 1],
+                settings.min_gap
             ),
         ));
     }
-    let solves = match spec.polarization {
+    let solves = match settings.polarization {
         LibraryPolarization::X => 1.0,
         LibraryPolarization::Both => 2.0,
     };
     let harmonics = if job.solver.is_some() {
         1
     } else {
-        spec.pitches
+        settings
+            .pitches
             .iter()
-            .map(|&p| spec.harmonics_at(p))
+            .map(|&p| settings.harmonics_at(p))
             .max()
-            .unwrap_or(spec.harmonics)
+            .unwrap_or(settings.harmonics)
     };
     let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
     if !job.quiet && seconds > 60.0 {
@@ -457,7 +459,7 @@ pub fn build_angular_library(
     // one checkpoint file per incidence (the plain OUT.h5.ckpt when there is one incidence)
     let checkpoint_at = |it: usize, ip: usize| {
         Some(crate::io::checkpoint::CheckpointFile::shared(
-            crate::io::checkpoint::incidence_checkpoint(&ckpt, &spec, it, ip),
+            crate::io::checkpoint::incidence_checkpoint(&ckpt, settings, it, ip),
         ))
     };
     let opts = SweepOptions {
@@ -485,9 +487,9 @@ pub fn build_angular_library(
             None => sweep_angles(&spec, true, rcwa_height_solver, &opts, &checkpoint_at),
         }
     };
-    let ckpts: Vec<PathBuf> = (0..spec.incidence_theta_deg.len())
-        .flat_map(|it| (0..spec.incidence_phi_deg.len()).map(move |ip| (it, ip)))
-        .map(|(it, ip)| crate::io::checkpoint::incidence_checkpoint(&ckpt, &spec, it, ip))
+    let ckpts: Vec<PathBuf> = (0..settings.incidence_theta_deg.len())
+        .flat_map(|it| (0..settings.incidence_phi_deg.len()).map(move |ip| (it, ip)))
+        .map(|(it, ip)| crate::io::checkpoint::incidence_checkpoint(&ckpt, settings, it, ip))
         .collect();
     let report = match job.threads {
         Some(t) => rayon::ThreadPoolBuilder::new()
@@ -529,7 +531,7 @@ pub fn build_angular_library(
     }
     let ang = report.library();
     let meta = LibraryMeta {
-        spec: spec.clone(),
+        settings: settings.clone(),
         design_text: text,
         shard,
         computed: ang.computed[ang.normal_incidence().unwrap_or(0)].clone(),
@@ -546,7 +548,7 @@ pub fn build_angular_library(
 /// phase coverage.
 fn print_sweep_summary(
     out: &Path,
-    spec: &SweepSpec,
+    settings: &SweepSettings,
     angular: &AngularReport,
     shard: Option<Shard>,
 ) {
@@ -559,12 +561,12 @@ fn print_sweep_summary(
         sum(&|r| r.failed.len()),
     );
     let elapsed: f64 = angular.reports.iter().map(|r| r.elapsed_s).sum();
-    let angles = if spec.angle_count() > 1 {
+    let angles = if settings.angle_count() > 1 {
         format!(
             " at {} incidences (θ {:?}°, φ {:?}°)",
-            spec.angle_count(),
-            spec.incidence_theta_deg,
-            spec.incidence_phi_deg
+            settings.angle_count(),
+            settings.incidence_theta_deg,
+            settings.incidence_phi_deg
         )
     } else {
         String::new()
@@ -580,7 +582,7 @@ fn print_sweep_summary(
         shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
     );
     let report = &angular.reports[0];
-    for &p in &spec.pitches {
+    for &p in &settings.pitches {
         let sk: Vec<f64> = report
             .skipped
             .iter()
@@ -593,7 +595,7 @@ fn print_sweep_summary(
                 sk.len(),
                 sk[0],
                 sk[sk.len() - 1],
-                spec.min_gap
+                settings.min_gap
             );
         }
     }
@@ -612,12 +614,12 @@ fn print_sweep_summary(
     }
     if shard.is_none() {
         for (k, r) in angular.reports.iter().enumerate() {
-            if spec.angle_count() > 1 {
-                let nph = spec.incidence_phi_deg.len();
+            if settings.angle_count() > 1 {
+                let nph = settings.incidence_phi_deg.len();
                 out!(
                     "  incidence θ = {}°, φ = {}°:",
-                    spec.incidence_theta_deg[k / nph],
-                    spec.incidence_phi_deg[k % nph]
+                    settings.incidence_theta_deg[k / nph],
+                    settings.incidence_phi_deg[k % nph]
                 );
             }
             print_coverage(&r.library, 0.5);
@@ -626,14 +628,14 @@ fn print_sweep_summary(
 }
 
 /// Cells of the sweep (or of its shard) that fit their pitch: the cells to solve.
-fn fitting_cells(spec: &SweepSpec, shard: Option<Shard>) -> usize {
-    let (nw, nh, _, _) = spec.shape();
-    let per_slice: usize = spec
+fn fitting_cells(settings: &SweepSettings, shard: Option<Shard>) -> usize {
+    let (nw, nh, _, _) = settings.shape();
+    let per_slice: usize = settings
         .pitches
         .iter()
-        .map(|&p| spec.radii.partition_point(|&r| spec.fits(p, r)))
+        .map(|&p| settings.radii.partition_point(|&r| settings.fits(p, r)))
         .sum();
-    let all = nw * nh * per_slice * spec.angle_count();
+    let all = nw * nh * per_slice * settings.angle_count();
     match shard {
         Some(s) => all.div_ceil(s.count),
         None => all,
@@ -748,12 +750,12 @@ fn run_info(a: InfoArgs) -> Result<()> {
     out!("  radii (µm):       {}", axis(&lib.radii));
     out!(
         "  lattice {:?}, min gap {} µm, pillar {}, substrate {}, exit {} (n = {}), harmonics {}, polarisation {:?}",
-        lib.lattice, meta.spec.min_gap, meta.spec.pillar, meta.spec.substrate, meta.spec.exit, lib.exit_index, lib.harmonics, meta.spec.polarization
+        lib.lattice, meta.settings.min_gap, meta.settings.pillar, meta.settings.substrate, meta.settings.exit, lib.exit_index, lib.harmonics, meta.settings.polarization
     );
     let harmonics: Vec<usize> = lib
         .pitches
         .iter()
-        .map(|&p| meta.spec.harmonics_at(p))
+        .map(|&p| meta.settings.harmonics_at(p))
         .collect();
     if harmonics.iter().any(|&h| h != harmonics[0]) {
         out!("  harmonics per pitch: {harmonics:?}");
