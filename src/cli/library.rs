@@ -411,49 +411,7 @@ pub fn build_angular_library(
     let spec = SweepSpec::from_design(design)?;
     let settings = &spec.settings;
     let shard = job.shard;
-    if let Some(t) = job.threads {
-        if t == 0 {
-            return Err(Error::invalid("threads", 0, "must be >= 1"));
-        }
-    }
-    // everything checked before the first cell: output path, a concurrent writer, the size
-    crate::io::guard::preflight_file(out, inputs)?;
-    let threads = job.threads.unwrap_or_else(rayon::current_num_threads);
-    let cells = fitting_cells(settings, shard);
-    if cells == 0 {
-        return Err(Error::invalid(
-            "library sweep",
-            "no cell",
-            format!(
-                "no radius of {}..{} µm fits any pitch with the minimum gap {} µm (2 r + min_gap <= pitch): a library without a valid cell is not written",
-                settings.radii[0],
-                settings.radii[settings.radii.len() - 1],
-                settings.min_gap
-            ),
-        ));
-    }
-    let solves = match settings.polarization {
-        LibraryPolarization::X => 1.0,
-        LibraryPolarization::Both => 2.0,
-    };
-    let harmonics = if job.solver.is_some() {
-        1
-    } else {
-        settings
-            .pitches
-            .iter()
-            .map(|&p| settings.harmonics_at(p))
-            .max()
-            .unwrap_or(settings.harmonics)
-    };
-    let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
-    if !job.quiet && seconds > 60.0 {
-        eprintln!(
-            "library: {cells} cells at up to {harmonics} harmonics, estimated {} on {threads} threads, {} of memory",
-            crate::io::budget::duration(seconds),
-            crate::io::budget::bytes(bytes)
-        );
-    }
+    check_before_sweep(settings, out, inputs, job)?;
     let _lock = crate::io::guard::Lock::acquire(out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     // one checkpoint file per incidence (the plain OUT.h5.ckpt when there is one incidence)
@@ -501,22 +459,7 @@ pub fn build_angular_library(
     };
     let report = match report {
         Ok(r) => r,
-        Err(e) => {
-            // a checkpoint without a solved cell saves nothing: never leave it behind
-            for c in &ckpts {
-                if !crate::io::checkpoint::checkpoint_has_cells(c) {
-                    let _ = std::fs::remove_file(c);
-                }
-            }
-            if !ckpts.iter().any(|c| c.exists()) {
-                if let Error::Interrupted { .. } = e {
-                    return Err(Error::Interrupted {
-                        message: "no cell was finished, nothing saved; rerun the same command to start again".into(),
-                    });
-                }
-            }
-            return Err(e);
-        }
+        Err(e) => return Err(failed_sweep(e, &ckpts)),
     };
     let valid: usize = report.reports.iter().map(|r| r.library.valid_count()).sum();
     if shard.is_none() && valid == 0 {
@@ -542,6 +485,82 @@ pub fn build_angular_library(
         let _ = std::fs::remove_file(c);
     }
     Ok((spec, report))
+}
+
+/// Everything checked before the first cell of a sweep: the thread count, the output path
+/// and a concurrent writer, that some cell fits, and the size against the machine (an
+/// estimate above a minute is printed unless `job.quiet`).
+fn check_before_sweep(
+    settings: &SweepSettings,
+    out: &Path,
+    inputs: &[&Path],
+    job: &SweepJob,
+) -> Result<()> {
+    let shard = job.shard;
+    if let Some(t) = job.threads {
+        if t == 0 {
+            return Err(Error::invalid("threads", 0, "must be >= 1"));
+        }
+    }
+    crate::io::guard::preflight_file(out, inputs)?;
+    let threads = job.threads.unwrap_or_else(rayon::current_num_threads);
+    let cells = fitting_cells(settings, shard);
+    if cells == 0 {
+        return Err(Error::invalid(
+            "library sweep",
+            "no cell",
+            format!(
+                "no radius of {}..{} µm fits any pitch with the minimum gap {} µm (2 r + min_gap <= pitch): a library without a valid cell is not written",
+                settings.radii[0],
+                settings.radii[settings.radii.len() - 1],
+                settings.min_gap
+            ),
+        ));
+    }
+    let solves = match settings.polarization {
+        LibraryPolarization::X => 1.0,
+        LibraryPolarization::Both => 2.0,
+    };
+    let harmonics = if job.solver.is_some() {
+        1
+    } else {
+        settings
+            .pitches
+            .iter()
+            .map(|&p| settings.harmonics_at(p))
+            .max()
+            .unwrap_or(settings.harmonics)
+    };
+    let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
+    if !job.quiet && seconds > 60.0 {
+        eprintln!(
+            "library: {cells} cells at up to {harmonics} harmonics, estimated {} on {threads} threads, {} of memory",
+            crate::io::budget::duration(seconds),
+            crate::io::budget::bytes(bytes)
+        );
+    }
+    Ok(())
+}
+
+/// The error of a sweep that stopped (`e`), after removing the checkpoints `ckpts` that hold
+/// no solved cell; an interrupt that saved nothing says so.
+fn failed_sweep(e: Error, ckpts: &[PathBuf]) -> Error {
+    // a checkpoint without a solved cell saves nothing: never leave it behind
+    for c in ckpts {
+        if !crate::io::checkpoint::checkpoint_has_cells(c) {
+            let _ = std::fs::remove_file(c);
+        }
+    }
+    if !ckpts.iter().any(|c| c.exists()) {
+        if let Error::Interrupted { .. } = e {
+            return Error::Interrupted {
+                message:
+                    "no cell was finished, nothing saved; rerun the same command to start again"
+                        .into(),
+            };
+        }
+    }
+    e
 }
 
 /// What `metalens library` prints after a sweep: cells solved, skipped and failed, and the

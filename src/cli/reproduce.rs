@@ -341,20 +341,26 @@ pub fn run(a: Args) -> Result<()> {
     if !a.quiet {
         print!("{}", summary_single(&name, &focus, study, &out));
         if let Some(v) = &fw {
-            let e = |b: &str, k: &str| pct(num(&v[b], &["efficiency", k]));
-            println!(
-                "full-wave (3-D FDTD, {} px/µm): transmitted_r3 {} (LPA {}, ideal {}), incident_r3 {} (LPA {}); figures in {}",
-                v["resolution_px_per_um"],
-                e("fullwave", "transmitted_r3"),
-                e("lpa", "transmitted_r3"),
-                e("ideal", "transmitted_r3"),
-                e("fullwave", "incident_r3"),
-                e("lpa", "incident_r3"),
-                out.join("focus-fullwave").display()
-            );
+            print_fullwave_summary(v, &out);
         }
     }
     Ok(())
+}
+
+/// One line of the full-wave results of a run (`v`: its `fullwave` report block) beside the
+/// LPA and the ideal lens.
+fn print_fullwave_summary(v: &Value, out: &Path) {
+    let e = |b: &str, k: &str| pct(num(&v[b], &["efficiency", k]));
+    println!(
+        "full-wave (3-D FDTD, {} px/µm): transmitted_r3 {} (LPA {}, ideal {}), incident_r3 {} (LPA {}); figures in {}",
+        v["resolution_px_per_um"],
+        e("fullwave", "transmitted_r3"),
+        e("lpa", "transmitted_r3"),
+        e("ideal", "transmitted_r3"),
+        e("fullwave", "incident_r3"),
+        e("lpa", "incident_r3"),
+        out.join("focus-fullwave").display()
+    );
 }
 
 /// The full-wave settings of `reproduce --fullwave`, checked before any stage runs: a single

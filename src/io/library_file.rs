@@ -31,6 +31,7 @@ use crate::library::{
     AngularLibrary, LibraryMeta, LibraryPolarization, PhaseLibrary, Shard, SweepSettings,
 };
 use crate::{Error, Result, C64};
+use rust_hdf5::H5Dataset;
 use std::path::Path;
 
 /// Value of the root attribute `kind` of a library file.
@@ -98,6 +99,29 @@ pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Res
 /// Write a library over incidence angles (atomically). Its angle axes must be those of
 /// `meta.settings`, every slice on the same (wavelength, height, pitch, radius) axes.
 pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMeta) -> Result<()> {
+    let lib = check_slices(ang, meta)?;
+    let w = H5Writer::create(path)?;
+    let per_pitch: Vec<i64> = lib
+        .pitches
+        .iter()
+        .map(|&p| meta.settings.harmonics_at(p) as i64)
+        .collect();
+    write_root_attributes(&w, lib, meta, &per_pitch)?;
+    let axes = write_axes(&w, path, ang, lib)?;
+    let ds = w.dataset::<i64>("harmonics", &[lib.pitches.len()], &per_pitch, "")?;
+    w.dataset_attr(
+        &ds,
+        "meaning",
+        "harmonics requested per solve at each pitch (the circular truncation keeps the closed shells nearest this count)",
+    )?;
+    w.attach(&ds, &[Some(&axes.pitch)])?;
+    write_cells(&w, ang, lib, &axes)?;
+    w.commit()
+}
+
+/// The first slice of `ang`, once every slice is checked to be one incidence of
+/// `meta.settings` on the same (wavelength, height, pitch, radius) axes.
+fn check_slices<'a>(ang: &'a AngularLibrary, meta: &LibraryMeta) -> Result<&'a PhaseLibrary> {
     let (nt, nph) = (ang.incidence_theta_deg.len(), ang.incidence_phi_deg.len());
     let lib = ang.slices.first().ok_or_else(|| {
         Error::invalid(
@@ -106,12 +130,6 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
             "needs one slice per incidence",
         )
     })?;
-    let (nw, nh, np, nr) = (
-        lib.wavelengths.len(),
-        lib.heights.len(),
-        lib.pitches.len(),
-        lib.radii.len(),
-    );
     if ang.slices.len() != nt * nph
         || ang.computed.len() != nt * nph
         || ang.incidence_theta_deg != meta.settings.incidence_theta_deg
@@ -129,7 +147,17 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
             format!("one per incidence of the sweep ({nt} × {nph}), on the same axes"),
         ));
     }
-    let w = H5Writer::create(path)?;
+    Ok(lib)
+}
+
+/// The root attributes: kind and versions, units and conventions, the solver and sweep
+/// settings (`per_pitch`: harmonics at each pitch), the materials and the design text.
+fn write_root_attributes(
+    w: &H5Writer,
+    lib: &PhaseLibrary,
+    meta: &LibraryMeta,
+    per_pitch: &[i64],
+) -> Result<()> {
     w.attr_str("kind", KIND)?;
     w.attr_str("format_version", FORMAT_VERSION)?;
     w.attr_str("tool_version", &meta.tool_version)?;
@@ -153,11 +181,6 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
         LibraryPolarization::X => "x (y from the same solve's Jones matrix; at normal incidence the y transmittance and reflectance equal x's by the C4/C6 symmetry of the cell, off normal incidence both come from the same modes)",
         LibraryPolarization::Both => "both (separate x and y solves)",
     };
-    let per_pitch: Vec<i64> = lib
-        .pitches
-        .iter()
-        .map(|&p| meta.settings.harmonics_at(p) as i64)
-        .collect();
     let solver_settings = serde_json::json!({
         "harmonics": lib.harmonics,
         "harmonics_per_pitch": per_pitch,
@@ -177,7 +200,23 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
     if let Some(s) = meta.shard {
         w.attr_str("shard", &s.to_string())?;
     }
+    Ok(())
+}
 
+/// The dimension scales of a library file.
+struct Axes {
+    theta: H5Dataset,
+    phi: H5Dataset,
+    wavelength: H5Dataset,
+    height: H5Dataset,
+    pitch: H5Dataset,
+    radius: H5Dataset,
+    polarization: H5Dataset,
+}
+
+/// Write the axes (incidence θ and φ in degrees, wavelength, height, pitch, radius in µm,
+/// polarisation 0/1) as dimension scales.
+fn write_axes(w: &H5Writer, path: &Path, ang: &AngularLibrary, lib: &PhaseLibrary) -> Result<Axes> {
     let st = w.scale("incidence_theta", &ang.incidence_theta_deg, "deg")?;
     w.dataset_attr(
         &st,
@@ -202,34 +241,48 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
     )?;
     spol.set_scale(Some("polarization"))
         .map_err(|e| Error::format(path, format!("polarization scale: {e}")))?;
+    Ok(Axes {
+        theta: st,
+        phi: sf,
+        wavelength: sw,
+        height: sh,
+        pitch: sp,
+        radius: sr,
+        polarization: spol,
+    })
+}
 
-    let ds = w.dataset::<i64>("harmonics", &[np], &per_pitch, "")?;
-    w.dataset_attr(
-        &ds,
-        "meaning",
-        "harmonics requested per solve at each pitch (the circular truncation keeps the closed shells nearest this count)",
-    )?;
-    w.attach(&ds, &[Some(&sp)])?;
-
+/// The cell data of every slice, incidence major: t, transmittance, reflectance, valid and
+/// computed, each with its dimension scales.
+fn write_cells(w: &H5Writer, ang: &AngularLibrary, lib: &PhaseLibrary, axes: &Axes) -> Result<()> {
+    let (nt, nph) = (ang.incidence_theta_deg.len(), ang.incidence_phi_deg.len());
+    let (nw, nh, np, nr) = (
+        lib.wavelengths.len(),
+        lib.heights.len(),
+        lib.pitches.len(),
+        lib.radii.len(),
+    );
+    let Axes {
+        theta: st,
+        phi: sf,
+        wavelength: sw,
+        height: sh,
+        pitch: sp,
+        radius: sr,
+        polarization: spol,
+    } = axes;
     let shape5 = [nt, nph, nw, nh, np, nr, 2];
     let shape4 = [nt, nph, nw, nh, np, nr];
     let scales5 = [
-        Some(&st),
-        Some(&sf),
-        Some(&sw),
-        Some(&sh),
-        Some(&sp),
-        Some(&sr),
-        Some(&spol),
+        Some(st),
+        Some(sf),
+        Some(sw),
+        Some(sh),
+        Some(sp),
+        Some(sr),
+        Some(spol),
     ];
-    let scales4 = [
-        Some(&st),
-        Some(&sf),
-        Some(&sw),
-        Some(&sh),
-        Some(&sp),
-        Some(&sr),
-    ];
+    let scales4 = [Some(st), Some(sf), Some(sw), Some(sh), Some(sp), Some(sr)];
     let t: Vec<C64> = ang
         .slices
         .iter()
@@ -270,7 +323,7 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
         .collect();
     let ds = w.dataset_bool("computed", &shape4, &c)?;
     w.attach(&ds, &scales4)?;
-    w.commit()
+    Ok(())
 }
 
 /// Read a library file (also a shard) with its metadata: the θ = 0 slice (the first φ; at
@@ -296,10 +349,9 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
     Ok((slices.swap_remove(i), meta))
 }
 
-/// Read a library file over every incidence angle with its metadata (`meta.computed` is that
-/// of the θ = 0 slice when there is one, else of the first).
-pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)> {
-    let r = H5Reader::open(path)?;
+/// The sweep settings of a library file, and whether it has angle axes (format 2 on); a
+/// file that is no library, or of a format this tool does not read, is refused.
+fn read_settings(r: &H5Reader, path: &Path) -> Result<(SweepSettings, bool)> {
     match r.attr_string_opt("kind") {
         Some(k) if k == KIND => {}
         _ => {
@@ -321,6 +373,17 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
     let angular = fv != "1";
     let settings: SweepSettings = serde_json::from_str(&r.attr_string("sweep_settings")?)
         .map_err(|e| Error::format(path, format!("unreadable sweep_settings: {e}")))?;
+    Ok((settings, angular))
+}
+
+/// The axes of a library file (θ, φ in degrees; wavelength, height, pitch, radius in µm; a
+/// file without angle axes is at θ = φ = 0), refused unless they are those of its settings.
+fn read_axes(
+    r: &H5Reader,
+    path: &Path,
+    settings: &SweepSettings,
+    angular: bool,
+) -> Result<[Vec<f64>; 6]> {
     let (theta, phi) = if angular {
         (
             r.f64("incidence_theta", None)?.0,
@@ -349,6 +412,16 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
             "axes disagree with the recorded sweep settings (corrupt file)",
         ));
     }
+    Ok([theta, phi, wavelengths, heights, pitches, radii])
+}
+
+/// Read a library file over every incidence angle with its metadata (`meta.computed` is that
+/// of the θ = 0 slice when there is one, else of the first).
+pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)> {
+    let r = H5Reader::open(path)?;
+    let (settings, angular) = read_settings(&r, path)?;
+    let [theta, phi, wavelengths, heights, pitches, radii] =
+        read_axes(&r, path, &settings, angular)?;
     let (nw, nh, np, nr) = (wavelengths.len(), heights.len(), pitches.len(), radii.len());
     let (nt, nph) = (theta.len(), phi.len());
     let (s5, s4): (Vec<usize>, Vec<usize>) = if angular {

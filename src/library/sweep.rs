@@ -568,39 +568,16 @@ where
             "a cell sweep runs at one incidence: sweep the angles with sweep_angles",
         ));
     }
-    let mut lib = PhaseLibrary::empty(
-        settings.wavelengths.clone(),
-        settings.heights.clone(),
-        settings.pitches.clone(),
-        settings.radii.clone(),
-        settings.lattice,
-        spec.exit_index()?,
-        settings
-            .pitches
-            .iter()
-            .map(|&p| settings.harmonics_at(p))
-            .max()
-            .unwrap_or(settings.harmonics),
-    );
+    let mut lib = empty_library(spec)?;
     let CellPlan {
         computed,
         skipped,
         todo,
     } = CellPlan::new(settings, opts.shard);
 
-    // resume
     let ckpt = opts.checkpoint.as_deref();
-    let mut done: Vec<(usize, CellResult)> = match ckpt {
-        Some(c) => c.resume(&settings.fingerprint(), opts.shard, settings.cell_count())?,
-        None => Vec::new(),
-    };
-    done.retain(|(i, _)| todo.binary_search(i).is_ok());
-    done.sort_by_key(|(i, _)| *i);
-    done.dedup_by_key(|(i, _)| *i);
+    let done = resume(settings, ckpt, opts.shard, &todo)?;
     let resumed = done.len();
-    if let Some(c) = ckpt {
-        c.start(&settings.fingerprint(), opts.shard, &done)?;
-    }
     let have: std::collections::HashSet<usize> = done.iter().map(|(i, _)| *i).collect();
     let remaining: Vec<usize> = todo.iter().copied().filter(|i| !have.contains(i)).collect();
 
@@ -609,73 +586,10 @@ where
     if resumed > 0 {
         bar.set_message(format!("({resumed} resumed from checkpoint)"));
     }
-
-    // The inner solve stays sequential: rayon parallelises over cells only.
-    faer::set_global_parallelism(faer::Par::Seq);
     let start = std::time::Instant::now();
-    let ckpt_error: Mutex<Option<Error>> = Mutex::new(None);
-    // Work units: single cells, or every remaining height of one (wavelength, pitch, radius).
-    let groups: Vec<Vec<usize>> = if group_heights {
-        let mut map: std::collections::BTreeMap<(usize, usize, usize), Vec<usize>> =
-            Default::default();
-        for &i in &remaining {
-            let c = settings.point(i);
-            map.entry((c.iw, c.ip, c.ir)).or_default().push(i);
-        }
-        map.into_values().collect()
-    } else {
-        remaining.iter().map(|&i| vec![i]).collect()
-    };
-    let results: Vec<(usize, Result<CellResult>)> = groups
-        .par_iter()
-        .flat_map_iter(|group| {
-            if crate::progress::interrupted() {
-                // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
-                return group
-                    .iter()
-                    .map(|&i| {
-                        (
-                            i,
-                            Err(Error::Interrupted {
-                                message: String::new(),
-                            }),
-                        )
-                    })
-                    .collect::<Vec<_>>();
-            }
-            let pts: Vec<CellPoint> = group.iter().map(|&i| settings.point(i)).collect();
-            let mut rs = solver(&pts);
-            if rs.len() != pts.len() {
-                rs = pts
-                    .iter()
-                    .map(|_| {
-                        Err(Error::numerical(
-                            "library",
-                            "the cell solver returned the wrong number of results",
-                        ))
-                    })
-                    .collect();
-            }
-            let mut out = Vec::with_capacity(pts.len());
-            for (c, r) in pts.iter().zip(rs) {
-                let i = c.index;
-                let r = r.and_then(|r| finite_result(c, r));
-                if let (Ok(res), Some(c)) = (&r, ckpt) {
-                    if let Err(e) = c.append(i, res) {
-                        *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
-                    }
-                }
-                bar.inc(1);
-                out.push((i, r));
-            }
-            out
-        })
-        .collect();
-    bar.finish();
+    let groups = work_units(settings, &remaining, group_heights);
+    let results = solve_units(settings, &groups, &solver, ckpt, bar)?;
     let elapsed_s = start.elapsed().as_secs_f64();
-    if let Some(e) = ckpt_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        return Err(e);
-    }
 
     if crate::progress::interrupted() {
         let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
@@ -726,6 +640,137 @@ where
         solved,
         elapsed_s,
     })
+}
+
+/// The library of a sweep before any cell is solved: its axes, lattice, exit index and the
+/// largest harmonic count of its pitches.
+fn empty_library(spec: &SweepSpec) -> Result<PhaseLibrary> {
+    let settings = &spec.settings;
+    Ok(PhaseLibrary::empty(
+        settings.wavelengths.clone(),
+        settings.heights.clone(),
+        settings.pitches.clone(),
+        settings.radii.clone(),
+        settings.lattice,
+        spec.exit_index()?,
+        settings
+            .pitches
+            .iter()
+            .map(|&p| settings.harmonics_at(p))
+            .max()
+            .unwrap_or(settings.harmonics),
+    ))
+}
+
+/// The cells of `todo` (ascending flat indices) an earlier run of these settings kept in the
+/// checkpoint, sorted and unique; the checkpoint restarted with them.
+fn resume(
+    settings: &SweepSettings,
+    ckpt: Option<&dyn Checkpoint>,
+    shard: Option<Shard>,
+    todo: &[usize],
+) -> Result<Vec<(usize, CellResult)>> {
+    let mut done: Vec<(usize, CellResult)> = match ckpt {
+        Some(c) => c.resume(&settings.fingerprint(), shard, settings.cell_count())?,
+        None => Vec::new(),
+    };
+    done.retain(|(i, _)| todo.binary_search(i).is_ok());
+    done.sort_by_key(|(i, _)| *i);
+    done.dedup_by_key(|(i, _)| *i);
+    if let Some(c) = ckpt {
+        c.start(&settings.fingerprint(), shard, &done)?;
+    }
+    Ok(done)
+}
+
+/// The units of parallel work over the `remaining` cells: single cells, or (with
+/// `group_heights`) every remaining height of one (wavelength, pitch, radius), in ascending
+/// height.
+fn work_units(
+    settings: &SweepSettings,
+    remaining: &[usize],
+    group_heights: bool,
+) -> Vec<Vec<usize>> {
+    if group_heights {
+        let mut map: std::collections::BTreeMap<(usize, usize, usize), Vec<usize>> =
+            Default::default();
+        for &i in remaining {
+            let c = settings.point(i);
+            map.entry((c.iw, c.ip, c.ir)).or_default().push(i);
+        }
+        map.into_values().collect()
+    } else {
+        remaining.iter().map(|&i| vec![i]).collect()
+    }
+}
+
+/// Solve the work units in parallel (rayon over units; the inner solve stays sequential), each
+/// finished cell appended to the checkpoint and counted on `bar`; after Ctrl-C the remaining
+/// units are skipped as interrupted. Returns (flat index, result) per cell; a checkpoint that
+/// could not be written is the error.
+fn solve_units<G>(
+    settings: &SweepSettings,
+    groups: &[Vec<usize>],
+    solver: &G,
+    ckpt: Option<&dyn Checkpoint>,
+    bar: &dyn crate::progress::Progress,
+) -> Result<Vec<(usize, Result<CellResult>)>>
+where
+    G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
+{
+    // The inner solve stays sequential: rayon parallelises over cells only.
+    faer::set_global_parallelism(faer::Par::Seq);
+    let ckpt_error: Mutex<Option<Error>> = Mutex::new(None);
+    let results: Vec<(usize, Result<CellResult>)> = groups
+        .par_iter()
+        .flat_map_iter(|group| {
+            if crate::progress::interrupted() {
+                // Ctrl-C: the remaining cells are skipped; the solved ones are in the checkpoint
+                return group
+                    .iter()
+                    .map(|&i| {
+                        (
+                            i,
+                            Err(Error::Interrupted {
+                                message: String::new(),
+                            }),
+                        )
+                    })
+                    .collect::<Vec<_>>();
+            }
+            let pts: Vec<CellPoint> = group.iter().map(|&i| settings.point(i)).collect();
+            let mut rs = solver(&pts);
+            if rs.len() != pts.len() {
+                rs = pts
+                    .iter()
+                    .map(|_| {
+                        Err(Error::numerical(
+                            "library",
+                            "the cell solver returned the wrong number of results",
+                        ))
+                    })
+                    .collect();
+            }
+            let mut out = Vec::with_capacity(pts.len());
+            for (c, r) in pts.iter().zip(rs) {
+                let i = c.index;
+                let r = r.and_then(|r| finite_result(c, r));
+                if let (Ok(res), Some(c)) = (&r, ckpt) {
+                    if let Err(e) = c.append(i, res) {
+                        *ckpt_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                    }
+                }
+                bar.inc(1);
+                out.push((i, r));
+            }
+            out
+        })
+        .collect();
+    bar.finish();
+    if let Some(e) = ckpt_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    Ok(results)
 }
 
 /// One [`RcwaPlan`] per (wavelength, pitch): built once, shared by every radius and height
