@@ -35,10 +35,12 @@
 //! metrics → fdtd, fullwave → io → plot → cli, no import running back up. A stage reports
 //! progress through [`progress::Progress`]; the library sweep keeps its resumable journal
 //! through [`library::sweep::Checkpoint`] (the file is [`io::checkpoint::CheckpointFile`]).
-//! Files are read and written only in [`io`] (and [`plot`], which writes figures), clap and
-//! the progress bars live only in [`cli`]: a material specification (preset, complex index or
-//! n,k file) becomes a [`material::Material`] in [`io::material_file::resolve_material`],
-//! and a [`library::SweepSpec`] carries the resolved materials beside the settings its file
+//! No stage touches a file: the file formats are read and written in [`io`], [`plot`] writes
+//! the figures, and [`cli`] makes the output folders and reads back a few records of its own
+//! runs (a study's finished lenses, the kind of a design file); clap and the progress bars
+//! live only in [`cli`]. A material specification (preset, complex index or n,k file)
+//! becomes a [`material::Material`] in [`io::material_file::resolve_material`], and a
+//! [`library::SweepSpec`] carries the resolved materials beside the settings its file
 //! records ([`library::SweepSettings`], materials by their specifications).
 //!
 //! # Conventions
