@@ -65,10 +65,10 @@ fn bench(c: &mut Criterion) {
     });
     // a few real cells (one pitch, 4 radii) at the design's harmonics
     let mut small = s.clone();
-    small.pitches = vec![0.25];
-    small.radii = vec![0.04, 0.07, 0.09, 0.11];
+    small.settings.pitches = vec![0.25];
+    small.settings.radii = vec![0.04, 0.07, 0.09, 0.11];
     let solver = rcwa_cell_solver(&small).unwrap();
-    if solver(&small.point(0)).is_ok() {
+    if solver(&small.settings.point(0)).is_ok() {
         g.sample_size(10).measurement_time(Duration::from_secs(10));
         g.bench_function("rcwa_4_cells_h200", |b| {
             b.iter(|| sweep(&small, &solver, &SweepOptions::default()).unwrap())

@@ -20,11 +20,10 @@
 use metalens::cell::{Incidence, PillarCell, Polarization};
 use metalens::io::design::Design;
 use metalens::library::sweep::{
-    rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, HarmonicRule, SweepOptions,
-    SweepSpec,
+    rcwa_height_solver, sweep, sweep_heights, CellPoint, CellResult, HarmonicRule, SweepMaterials,
+    SweepOptions, SweepSpec,
 };
 use metalens::library::PhaseLibrary;
-use metalens::material::Material;
 use metalens::rcwa::{solve_with_paths, Paths, Settings};
 use metalens::C64;
 
@@ -33,14 +32,16 @@ fn unplanned_solver(
     spec: &SweepSpec,
     paths: Paths,
 ) -> impl Fn(&CellPoint) -> metalens::Result<CellResult> + Sync {
-    let pillar = Material::parse(&spec.pillar).unwrap();
-    let substrate = Material::parse(&spec.substrate).unwrap();
-    let exit = Material::parse(&spec.exit).unwrap();
+    let SweepMaterials {
+        pillar,
+        substrate,
+        exit,
+    } = spec.materials.clone();
     let settings = Settings {
-        harmonics: spec.harmonics,
+        harmonics: spec.settings.harmonics,
         ..Default::default()
     };
-    let lattice = spec.lattice;
+    let lattice = spec.settings.lattice;
     move |c: &CellPoint| {
         let stack = PillarCell {
             lattice,
@@ -115,8 +116,14 @@ fn main() {
     let skip_reference_path = std::env::var("SKIP_REFERENCE_PATH").is_ok();
     let (d, _) = Design::builtin(&design).unwrap();
     let mut spec = SweepSpec::from_design(&d).unwrap();
-    spec.harmonic_rule = None;
-    spec.radii = spec.radii.iter().copied().step_by(stride).collect();
+    spec.settings.harmonic_rule = None;
+    spec.settings.radii = spec
+        .settings
+        .radii
+        .iter()
+        .copied()
+        .step_by(stride)
+        .collect();
     let run = |s: &SweepSpec| {
         let rep =
             sweep_heights(s, rcwa_height_solver(s).unwrap(), &SweepOptions::default()).unwrap();
@@ -126,9 +133,9 @@ fn main() {
         let mut s = spec.clone();
         // radii below half the largest pitch (a prefix of the radius axis: indices agree)
         let half = 0.5 * pitches.iter().cloned().fold(0.0, f64::max);
-        s.radii.retain(|&r| r < half);
-        s.pitches = pitches;
-        s.harmonics = h;
+        s.settings.radii.retain(|&r| r < half);
+        s.settings.pitches = pitches;
+        s.settings.harmonics = h;
         s
     };
     let load = || {
@@ -138,23 +145,23 @@ fn main() {
     };
     println!(
         "Design {design}: {} pitches × {} radii (every {stride}th), {} wavelength(s), {} height(s); reference {reference} harmonics; load average at start {}.\n",
-        spec.pitches.len(),
-        spec.radii.len(),
-        spec.wavelengths.len(),
-        spec.heights.len(),
+        spec.settings.pitches.len(),
+        spec.settings.radii.len(),
+        spec.settings.wavelengths.len(),
+        spec.settings.heights.len(),
         load()
     );
 
     // the reference, one pitch at a time (each pitch's cells are its own sweep)
     let mut refs = Vec::new();
-    for &p in &spec.pitches {
+    for &p in &spec.settings.pitches {
         let (lib, secs) = run(&at(vec![p], reference));
         refs.push((lib, secs));
     }
     println!("Per pitch: max abs Δ arg t (°) / max abs Δt against {reference} harmonics / sweep wall time of that pitch (s).\n");
     let mut head = "| harmonics |".to_string();
     let mut rule_line = "|---|".to_string();
-    for (i, &p) in spec.pitches.iter().enumerate() {
+    for (i, &p) in spec.settings.pitches.iter().enumerate() {
         let cells = refs[i].0.valid_count();
         head.push_str(&format!(" p {p} µm ({cells} cells) |"));
         rule_line.push_str("---|");
@@ -167,7 +174,7 @@ fn main() {
     println!("{row}");
     for &h in &counts {
         let mut row = format!("| {h} |");
-        for (i, &p) in spec.pitches.iter().enumerate() {
+        for (i, &p) in spec.settings.pitches.iter().enumerate() {
             let s = at(vec![p], h);
             match rcwa_height_solver(&s).and_then(|solver| {
                 metalens::library::sweep::sweep_heights(&s, solver, &SweepOptions::default())
@@ -184,11 +191,11 @@ fn main() {
 
     // whole sweeps: the rules and the library of before, in the same run
     let mut whole_ref = PhaseLibrary::empty(
-        spec.wavelengths.clone(),
-        spec.heights.clone(),
-        spec.pitches.clone(),
-        spec.radii.clone(),
-        spec.lattice,
+        spec.settings.wavelengths.clone(),
+        spec.settings.heights.clone(),
+        spec.settings.pitches.clone(),
+        spec.settings.radii.clone(),
+        spec.settings.lattice,
         1.0,
         reference,
     );
@@ -216,7 +223,7 @@ fn main() {
             if dt <= 1e-3 { "yes" } else { "no" },
         );
     };
-    let base = at(spec.pitches.clone(), 200);
+    let base = at(spec.settings.pitches.clone(), 200);
     let (lib200, t200) = run(&base);
     print(
         "library before (200, FAST paths)",
@@ -226,9 +233,10 @@ fn main() {
     );
     for rule in &rules {
         let mut s = base.clone();
-        s.harmonic_rule = Some(*rule);
+        s.settings.harmonic_rule = Some(*rule);
         let (lib, secs) = run(&s);
         let per: Vec<String> = s
+            .settings
             .pitches
             .iter()
             .map(|&p| format!("{}", rule.harmonics_at(p)))

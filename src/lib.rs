@@ -35,10 +35,13 @@
 //! metrics → fdtd, fullwave → io → plot → cli, no import running back up. A stage reports
 //! progress through [`progress::Progress`]; the library sweep keeps its resumable journal
 //! through [`library::sweep::Checkpoint`] (the file is [`io::checkpoint::CheckpointFile`]).
-//! One exception remains, in file access rather than imports: `material` reads tabulated n,k
-//! files itself (`Material::parse` takes a file name as a specification), because the
-//! library's `SweepSpec` names its materials by such specification strings and resolves them
-//! inside the sweep.
+//! No stage touches a file: the file formats are read and written in [`io`], [`plot`] writes
+//! the figures, and [`cli`] makes the output folders and reads back a few records of its own
+//! runs (a study's finished lenses, the kind of a design file); clap and the progress bars
+//! live only in [`cli`]. A material specification (preset, complex index or n,k file)
+//! becomes a [`material::Material`] in [`io::material_file::resolve_material`], and a
+//! [`library::SweepSpec`] carries the resolved materials beside the settings its file
+//! records ([`library::SweepSettings`], materials by their specifications).
 //!
 //! # Conventions
 //!

@@ -16,8 +16,8 @@ fn mk_cell(radius: f64) -> Stack {
         pitch: 0.22,
         radius,
         height: 1.0,
-        pillar: Material::parse("srn").unwrap(),
-        incidence: Material::parse("sio2").unwrap(),
+        pillar: Material::srn(),
+        incidence: Material::sio2(),
         exit: Material::Constant(C64::new(1.0, 0.0)),
     }
     .stack()

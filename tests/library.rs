@@ -4,8 +4,11 @@
 use metalens::cell::LatticeKind;
 use metalens::io::design::{Design, LibraryPolarization};
 use metalens::io::library_file::{export_lumerical, merge, read_library, write_library};
-use metalens::library::sweep::{sweep, CellPoint, CellResult, Shard, SweepOptions, SweepSpec};
+use metalens::library::sweep::{
+    sweep, CellPoint, CellResult, Shard, SweepMaterials, SweepOptions, SweepSettings, SweepSpec,
+};
 use metalens::library::{LibraryMeta, PhaseLibrary};
+use metalens::material::Material;
 use metalens::{Error, Result, C64};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,7 +21,7 @@ fn tmpdir(tag: &str) -> PathBuf {
 }
 
 fn spec() -> SweepSpec {
-    SweepSpec {
+    let settings = SweepSettings {
         wavelengths: vec![0.633, 0.685],
         heights: vec![0.6, 0.8],
         pitches: vec![0.2, 0.3],
@@ -33,6 +36,15 @@ fn spec() -> SweepSpec {
         harmonic_rule: None,
         incidence_theta_deg: vec![0.0],
         incidence_phi_deg: vec![0.0],
+    };
+    let materials = SweepMaterials {
+        pillar: Material::srn(),
+        substrate: Material::sio2(),
+        exit: Material::air(),
+    };
+    SweepSpec {
+        settings,
+        materials,
     }
 }
 
@@ -76,8 +88,8 @@ fn sweep_fills_the_grid_and_skips_radii_that_do_not_fit() {
     let rep = sweep(&s, known_solver, &SweepOptions::default()).unwrap();
     let lib = &rep.library;
     let mut fit = 0;
-    for i in 0..s.cell_count() {
-        let c = s.point(i);
+    for i in 0..s.settings.cell_count() {
+        let c = s.settings.point(i);
         let fits = 2.0 * c.radius + 0.03 <= c.pitch + 1e-12;
         assert_eq!(lib.valid[[c.iw, c.ih, c.ip, c.ir]], fits, "{c:?}");
         if fits {
@@ -202,7 +214,7 @@ fn checkpoint_resumes_only_the_missing_cells() {
     assert_same(&second.library, &fresh.library);
     // a checkpoint of other settings is refused, with exit code 2
     let mut other = s.clone();
-    other.harmonics = 51;
+    other.settings.harmonics = 51;
     let e = sweep(&other, known_solver, &opts).unwrap_err();
     assert_eq!(e.exit_code(), 2);
     assert!(e.to_string().contains("other settings"), "{e}");
@@ -215,7 +227,7 @@ fn meta_for(
     shard: Option<Shard>,
 ) -> LibraryMeta {
     LibraryMeta {
-        spec: s.clone(),
+        settings: s.settings.clone(),
         design_text: "name = \"t\"\n".into(),
         shard,
         computed: rep.computed.clone(),
@@ -260,7 +272,7 @@ fn shards_merge_into_the_whole_sweep_and_foreign_shards_are_refused() {
     assert!(e.to_string().contains("twice"), "{e}");
     // a shard of another sweep
     let mut other = s.clone();
-    other.min_gap = 0.04;
+    other.settings.min_gap = 0.04;
     let sh = Shard { index: 3, count: 3 };
     let rep = sweep(
         &other,
@@ -288,7 +300,7 @@ fn hdf5_round_trip_keeps_every_number_and_the_provenance() {
     write_library(&p, &rep.library, &meta_for(&s, &rep, None)).unwrap();
     let (lib, meta) = read_library(&p).unwrap();
     assert_same(&lib, &rep.library);
-    assert_eq!(meta.spec, s);
+    assert_eq!(meta.settings, s.settings);
     assert_eq!(meta.design_text, "name = \"t\"\n");
     assert_eq!(lib.lattice, LatticeKind::Square);
     assert_eq!(lib.harmonics, 50);
@@ -307,7 +319,7 @@ fn hdf5_round_trip_keeps_every_number_and_the_provenance() {
     // lookups
     let col = lib.column(0.685, 0.8, 0.2, 1).unwrap();
     let (iw, ih, ip, ir) = (1, 1, 0, 4);
-    let c = s.point(((iw * 2 + ih) * 2 + ip) * 12 + ir);
+    let c = s.settings.point(((iw * 2 + ih) * 2 + ip) * 12 + ir);
     assert_eq!(col.t[4], known(&c).t[1]);
     assert_eq!(col.valid_only().radii.len(), 7);
     std::fs::remove_dir_all(&d).unwrap();
@@ -357,7 +369,7 @@ fn lumerical_export_has_version_phase_and_amplitude() {
     let (phase, _) = r.f64("phase", Some(&[7])).unwrap();
     let (amp, _) = r.f64("amplitude", Some(&[7])).unwrap();
     for i in 0..7 {
-        let c = s.point((2 * 2 * 12) + i); // iw 1, ih 0, ip 0, ir i
+        let c = s.settings.point((2 * 2 * 12) + i); // iw 1, ih 0, ip 0, ir i
         let t = known(&c).t[0];
         assert!((phase[i] - t.arg()).abs() < 1e-15 && (amp[i] - t.norm()).abs() < 1e-15);
     }
@@ -368,7 +380,7 @@ fn lumerical_export_has_version_phase_and_amplitude() {
 fn plots_are_written_as_png_and_svg() {
     let d = tmpdir("plot");
     let mut s = spec();
-    s.wavelengths = vec![0.685];
+    s.settings.wavelengths = vec![0.685];
     let rep = sweep(&s, known_solver, &SweepOptions::default()).unwrap();
     let files =
         metalens::plot::library::plot_library(&rep.library, &d.join("lib"), &Default::default())
@@ -394,8 +406,8 @@ fn plots_are_written_as_png_and_svg() {
 fn design_files_describe_the_sweep() {
     let (d, _) = Design::builtin("pitch-sweep").unwrap();
     let s = SweepSpec::from_design(&d).unwrap();
-    assert_eq!(s.pitches.len(), 6);
-    assert_eq!(s.radii.len(), 100);
+    assert_eq!(s.settings.pitches.len(), 6);
+    assert_eq!(s.settings.radii.len(), 100);
     let (m1, _) = Design::builtin("mk1").unwrap();
     let (m2, _) = Design::builtin("mk2").unwrap();
     assert_eq!(m1.lens.as_ref().unwrap().na, Some(0.9));

@@ -8,7 +8,7 @@
 use metalens::cell::LatticeKind;
 use metalens::io::library_file::{read_angular_library, read_library, write_angular_library};
 use metalens::library::{
-    AngularLibrary, LibraryMeta, LibraryPolarization, PhaseLibrary, SweepSpec,
+    AngularLibrary, LibraryMeta, LibraryPolarization, PhaseLibrary, SweepSettings,
 };
 use metalens::C64;
 use std::path::{Path, PathBuf};
@@ -115,7 +115,7 @@ fn angular_sweep_equals_single_cell_solves() {
     let (ang, meta) = read_angular_library(&lib).unwrap();
     assert_eq!(ang.incidence_theta_deg, vec![0.0, 20.0]);
     assert_eq!(ang.incidence_phi_deg, vec![30.0]);
-    assert_eq!(meta.spec.incidence_theta_deg, vec![0.0, 20.0]);
+    assert_eq!(meta.settings.incidence_theta_deg, vec![0.0, 20.0]);
     let mut compared = 0;
     for (it, &theta) in ang.incidence_theta_deg.iter().enumerate() {
         let l = ang.slice(it, 0);
@@ -179,12 +179,12 @@ fn synthetic(theta: &[f64], phi: &[f64]) -> (AngularLibrary, LibraryMeta) {
         }
     }
     let mut meta = LibraryMeta::minimal(&slices[0]);
-    meta.spec.pillar = "srn".into();
-    meta.spec.substrate = "air".into();
-    meta.spec.exit = "air".into();
-    meta.spec.polarization = LibraryPolarization::Both;
-    meta.spec.incidence_theta_deg = theta.to_vec();
-    meta.spec.incidence_phi_deg = phi.to_vec();
+    meta.settings.pillar = "srn".into();
+    meta.settings.substrate = "air".into();
+    meta.settings.exit = "air".into();
+    meta.settings.polarization = LibraryPolarization::Both;
+    meta.settings.incidence_theta_deg = theta.to_vec();
+    meta.settings.incidence_phi_deg = phi.to_vec();
     let computed = slices.iter().map(|l| l.valid.clone()).collect();
     (
         AngularLibrary {
@@ -206,7 +206,7 @@ fn angle_axes_round_trip_through_hdf5() {
     let (back, meta_back) = read_angular_library(&p).unwrap();
     assert_eq!(back.incidence_theta_deg, ang.incidence_theta_deg);
     assert_eq!(back.incidence_phi_deg, ang.incidence_phi_deg);
-    assert_eq!(meta_back.spec, meta.spec);
+    assert_eq!(meta_back.settings, meta.settings);
     for (a, b) in back.slices.iter().zip(&ang.slices) {
         // NaN where invalid: compare the valid cells exactly, and the masks
         assert_eq!(a.valid, b.valid);
@@ -260,7 +260,7 @@ fn angle_axes_round_trip_through_hdf5() {
 
 /// A library file as format 1 wrote it (no angle axes, 5-D / 4-D arrays): the datasets and
 /// attributes its reader needs.
-fn write_format1(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec) {
+fn write_format1(path: &Path, lib: &PhaseLibrary, spec: &SweepSettings) {
     use metalens::io::hdf5::H5Writer;
     let w = H5Writer::create(path).unwrap();
     w.attr_str("kind", "metalens phase library").unwrap();
@@ -293,12 +293,12 @@ fn format1_libraries_read_as_normal_incidence() {
     let p = d.join("v1.h5");
     let (ang, meta) = synthetic(&[0.0], &[0.0]);
     // a format-1 sweep_settings has no angle keys: the default [0] is left out of the JSON
-    assert!(!meta.spec.fingerprint().contains("incidence"));
-    write_format1(&p, &ang.slices[0], &meta.spec);
+    assert!(!meta.settings.fingerprint().contains("incidence"));
+    write_format1(&p, &ang.slices[0], &meta.settings);
     let (back, m) = read_angular_library(&p).unwrap();
     assert_eq!(back.incidence_theta_deg, vec![0.0]);
     assert_eq!(back.incidence_phi_deg, vec![0.0]);
-    assert_eq!(m.spec, meta.spec);
+    assert_eq!(m.settings, meta.settings);
     let (lib, _) = read_library(&p).unwrap();
     assert_eq!(lib.valid, ang.slices[0].valid);
     assert_eq!(lib.t[[0, 0, 0, 1, 1]], ang.slices[0].t[[0, 0, 0, 1, 1]]);

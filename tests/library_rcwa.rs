@@ -4,13 +4,15 @@
 
 use metalens::cell::LatticeKind;
 use metalens::io::design::LibraryPolarization;
-use metalens::library::sweep::{rcwa_cell_solver, sweep, SweepOptions, SweepSpec};
+use metalens::library::sweep::{
+    rcwa_cell_solver, sweep, SweepMaterials, SweepOptions, SweepSettings, SweepSpec,
+};
 use metalens::material::Material;
 use metalens::C64;
 use std::f64::consts::PI;
 
 fn spec(radii: Vec<f64>, pol: LibraryPolarization) -> SweepSpec {
-    SweepSpec {
+    let settings = SweepSettings {
         wavelengths: vec![0.685],
         heights: vec![0.8],
         pitches: vec![0.3],
@@ -25,6 +27,15 @@ fn spec(radii: Vec<f64>, pol: LibraryPolarization) -> SweepSpec {
         harmonic_rule: None,
         incidence_theta_deg: vec![0.0],
         incidence_phi_deg: vec![0.0],
+    };
+    let materials = SweepMaterials {
+        pillar: Material::srn(),
+        substrate: Material::sio2(),
+        exit: Material::air(),
+    };
+    SweepSpec {
+        settings,
+        materials,
     }
 }
 
@@ -32,7 +43,7 @@ fn spec(radii: Vec<f64>, pol: LibraryPolarization) -> SweepSpec {
 fn empty_cell_is_a_fresnel_interface_plus_propagation() {
     let s = spec(vec![0.0], LibraryPolarization::X);
     let solver = rcwa_cell_solver(&s).unwrap();
-    let r = solver(&s.point(0)).unwrap();
+    let r = solver(&s.settings.point(0)).unwrap();
     // glass (n_s) -> air layer of thickness h -> air: t = 2 n_s / (n_s + 1) exp(i k0 h)
     // (field ratio as defined in the crate docs), T = (1/n_s)|t|^2 · ... = 4 n_s / (n_s + 1)^2
     let ns = Material::sio2().index(0.685).unwrap().re;

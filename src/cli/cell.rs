@@ -1,7 +1,7 @@
 //! `metalens cell`: solve one periodic unit cell and print t, r and the diffraction orders.
 
 use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization, Stack};
-use crate::material::Material;
+use crate::io::material_file::resolve_material;
 use crate::rcwa::{self, Factorization, Settings};
 use crate::{Error, Result, C64};
 use serde_json::json;
@@ -101,9 +101,9 @@ pub fn setup(a: &Args) -> Result<(Stack, Incidence, Settings)> {
         pitch: a.pitch,
         radius: a.radius,
         height: a.height,
-        pillar: Material::parse(&a.pillar_index)?,
-        incidence: Material::parse(&a.incidence_index)?,
-        exit: Material::parse(&a.exit_index)?,
+        pillar: resolve_material(&a.pillar_index)?,
+        incidence: resolve_material(&a.incidence_index)?,
+        exit: resolve_material(&a.exit_index)?,
     };
     let incidence = Incidence {
         wavelength: a.wavelength,

@@ -77,7 +77,8 @@ pub fn run(args: Args) -> Result<()> {
     let pillar = match (args.pillar_height_um, &args.pillar_index) {
         (Some(height), Some(index)) => Some(PillarSpec {
             height,
-            index: crate::material::Material::parse(index)?.index(layout.lens.wavelength_um)?,
+            index: crate::io::material_file::resolve_material(index)?
+                .index(layout.lens.wavelength_um)?,
         }),
         (None, None) => None,
         _ => {

@@ -49,7 +49,7 @@ fn pillar_override(
         (None, None) => Ok(None),
         (Some(height), Some(index)) => {
             crate::error::check_positive("--pillar-height", height, "µm")?;
-            let index = crate::material::Material::parse(index)?.index(wavelength)?;
+            let index = crate::io::material_file::resolve_material(index)?.index(wavelength)?;
             if let Some(r) = recorded {
                 // the file stores the height and index as written: equal to rounding
                 if (r.height - height).abs() > 1e-9 * r.height
@@ -218,24 +218,67 @@ pub fn fullwave_focus(layout: &LayoutFile, o: &FullwaveOptions) -> Result<Fullwa
 pub fn run(args: &Args, path: &Path) -> Result<()> {
     let t0 = std::time::Instant::now();
     let pols = polarizations(args.pol.as_deref())?;
-    let outside = match args.outside.as_str() {
-        "opaque" => Aperture::Opaque,
-        "bare" => Aperture::Bare,
-        other => {
-            return Err(Error::invalid(
-                "--outside",
-                format!("'{other}'"),
-                "must be opaque or bare",
-            ))
-        }
-    };
+    let outside = aperture(&args.outside)?;
     let layout = LayoutFile::load(path)?;
+    let o = options_from_args(args, &layout, pols, outside)?;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "layout".into());
+        PathBuf::from(format!("out/fullwave3d-{stem}"))
+    });
+    let fw = fullwave_focus(&layout, &o)?;
+    if let Some(save) = &args.save_near_field {
+        save_near_fields(save, &fw, path)?;
+    }
+    let doc = document_of_run(&fw, &o, path, t0);
+    let text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    write_atomic(&dir.join("fullwave.json"), text.as_bytes())?;
+    for r in fw.results.iter() {
+        let sub = dir.join(format!("{}-fullwave", r.pol.name()));
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
+        crate::plot::focal::write_all(&sub, &fw.spec, &r.fullwave, Some(&r.ideal))?;
+        let sub = dir.join(format!("{}-lpa", r.pol.name()));
+        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
+        crate::plot::focal::write_all(&sub, &fw.spec, &r.lpa, Some(&r.ideal))?;
+    }
+    if args.json {
+        println!("{text}");
+    } else if !args.quiet {
+        print_run(&fw, &dir);
+    }
+    Ok(())
+}
+
+/// `--outside`: opaque or bare.
+fn aperture(outside: &str) -> Result<Aperture> {
+    match outside {
+        "opaque" => Ok(Aperture::Opaque),
+        "bare" => Ok(Aperture::Bare),
+        other => Err(Error::invalid(
+            "--outside",
+            format!("'{other}'"),
+            "must be opaque or bare",
+        )),
+    }
+}
+
+/// The run's options from the flags (the pillar override checked against the layout's own).
+fn options_from_args(
+    args: &Args,
+    layout: &LayoutFile,
+    pols: Vec<Polarization>,
+    outside: Aperture,
+) -> Result<FullwaveOptions> {
     let pillar = pillar_override(args, layout.lens.wavelength_um, layout.pillar)?;
     let defaults = FullwaveOptions::at_resolution(
         args.resolution.unwrap_or(crate::fdtd::DEFAULT_RESOLUTION),
         Polarization::X,
     );
-    let o = FullwaveOptions {
+    Ok(FullwaveOptions {
         settings: FdtdSettings {
             symmetry: !args.no_symmetry,
             monitor_height_um: args
@@ -250,15 +293,45 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         outside,
         pillar,
         quiet: args.quiet,
-    };
-    let dir = args.out.clone().unwrap_or_else(|| {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_else(|| "layout".into());
-        PathBuf::from(format!("out/fullwave3d-{stem}"))
-    });
-    let fw = fullwave_focus(&layout, &o)?;
+    })
+}
+
+/// `--save-near-field FILE`: the monitor plane of each polarisation at the design wavelength
+/// as a near-field file (`FILE` with the polarisation in its extension when there are
+/// several).
+fn save_near_fields(save: &Path, fw: &FullwaveFocus, layout_path: &Path) -> Result<()> {
+    let spec = &fw.spec;
+    for plane in &fw.solution.planes {
+        if (plane.wavelength_um - spec.wavelength_um).abs() > 1e-9 * spec.wavelength_um {
+            continue;
+        }
+        let file = if fw.results.len() > 1 {
+            save.with_extension(format!("{}.h5", plane.polarization.name()))
+        } else {
+            save.to_path_buf()
+        };
+        crate::io::nearfield_file::NearFieldFile::from_plane(
+            plane,
+            spec.n_incident,
+            Some(crate::io::nearfield_file::LensInfo {
+                numerical_aperture: spec.na,
+                diameter_um: spec.diameter_um,
+            }),
+            &format!("metalens fullwave {} (3-D FDTD)", layout_path.display()),
+        )
+        .write(&file)?;
+    }
+    Ok(())
+}
+
+/// `fullwave.json`: the three lenses per polarisation (the first also at the top level), the
+/// FDTD estimate, runs and settings, wall time since `t0`.
+fn document_of_run(
+    fw: &FullwaveFocus,
+    o: &FullwaveOptions,
+    path: &Path,
+    t0: std::time::Instant,
+) -> Value {
     let (spec, results, sol, est, settings) = (
         &fw.spec,
         &fw.results,
@@ -266,28 +339,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
         &fw.estimate,
         &o.settings,
     );
-    if let Some(save) = &args.save_near_field {
-        for plane in &sol.planes {
-            if (plane.wavelength_um - spec.wavelength_um).abs() > 1e-9 * spec.wavelength_um {
-                continue;
-            }
-            let file = if results.len() > 1 {
-                save.with_extension(format!("{}.h5", plane.polarization.name()))
-            } else {
-                save.clone()
-            };
-            crate::io::nearfield_file::NearFieldFile::from_plane(
-                plane,
-                spec.n_incident,
-                Some(crate::io::nearfield_file::LensInfo {
-                    numerical_aperture: spec.na,
-                    diameter_um: spec.diameter_um,
-                }),
-                &format!("metalens fullwave {} (3-D FDTD)", path.display()),
-            )
-            .write(&file)?;
-        }
-    }
+    let outside = o.outside;
     let first = &results[0];
     let block = |kind: &str, pol: Polarization, r: &LensResult| -> Value {
         document(kind, spec, pol, r, None, &[])
@@ -318,7 +370,7 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             })
         })
         .collect();
-    let doc = json!({
+    json!({
         "tool": "metalens fullwave (3-D FDTD)",
         "version": crate::VERSION,
         "conventions": crate::CONVENTIONS,
@@ -341,42 +393,30 @@ pub fn run(args: &Args, path: &Path) -> Result<()> {
             "dispersion_correction": settings.dispersion_correction,
             "monitor_height_um": settings.monitor_height_um,
         },
-    });
-    let text = serde_json::to_string_pretty(&doc)
-        .map_err(|e| Error::numerical("fullwave", format!("JSON encoding failed: {e}")))?;
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    write_atomic(&dir.join("fullwave.json"), text.as_bytes())?;
-    for r in results.iter() {
-        let sub = dir.join(format!("{}-fullwave", r.pol.name()));
-        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
-        crate::plot::focal::write_all(&sub, spec, &r.fullwave, Some(&r.ideal))?;
-        let sub = dir.join(format!("{}-lpa", r.pol.name()));
-        std::fs::create_dir_all(&sub).map_err(|e| Error::io(&sub, e))?;
-        crate::plot::focal::write_all(&sub, spec, &r.lpa, Some(&r.ideal))?;
+    })
+}
+
+/// The summary of each polarisation and of each FDTD run, and where the files went.
+fn print_run(fw: &FullwaveFocus, dir: &Path) {
+    let (sol, est) = (&fw.solution, &fw.estimate);
+    for r in fw.results.iter() {
+        print!("{}", summary(r, sol, &fw.spec));
     }
-    if args.json {
-        println!("{text}");
-    } else if !args.quiet {
-        for r in results.iter() {
-            print!("{}", summary(r, sol, spec));
-        }
-        for f in &sol.facts {
-            println!(
-                "FDTD run: grid {} × {} × {}, {} steps, {:.1} s, {:.1} M cell-updates/s, {:.1} B/cell ({:.0} MB of fields and maps; estimated {:.0} MB)",
-                f.nx,
-                f.ny,
-                f.nz,
-                f.steps,
-                f.wall_s,
-                f.cell_updates_per_s / 1e6,
-                f.bytes as f64 / f.cells as f64,
-                f.bytes as f64 / 1e6,
-                est.bytes as f64 / 1e6
-            );
-        }
-        println!("wrote {}", dir.display());
+    for f in &sol.facts {
+        println!(
+            "FDTD run: grid {} × {} × {}, {} steps, {:.1} s, {:.1} M cell-updates/s, {:.1} B/cell ({:.0} MB of fields and maps; estimated {:.0} MB)",
+            f.nx,
+            f.ny,
+            f.nz,
+            f.steps,
+            f.wall_s,
+            f.cell_updates_per_s / 1e6,
+            f.bytes as f64 / f.cells as f64,
+            f.bytes as f64 / 1e6,
+            est.bytes as f64 / 1e6
+        );
     }
-    Ok(())
+    println!("wrote {}", dir.display());
 }
 
 /// The three lenses side by side for one polarisation.

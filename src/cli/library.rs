@@ -13,7 +13,7 @@ use crate::io::design::{Design, LibraryPolarization, Range};
 use crate::io::library_file as store;
 use crate::library::sweep::{
     rcwa_height_solver, sweep_angles, AngularReport, CellPoint, CellResult, Shard, SweepOptions,
-    SweepSpec,
+    SweepSettings, SweepSpec,
 };
 use crate::library::{LibraryMeta, PhaseLibrary};
 use crate::{Error, Result};
@@ -355,7 +355,7 @@ fn run_sweep(a: SweepArgs, solver: Option<CellSolver>) -> Result<()> {
     let inputs: Vec<&Path> = a.design.iter().map(PathBuf::as_path).collect();
     let (spec, report) = build_angular_library(&design, text, &out, &inputs, &job)?;
     if !a.quiet && !a.no_summary {
-        print_sweep_summary(&out, &spec, &report, shard);
+        print_sweep_summary(&out, &spec.settings, &report, shard);
     }
     Ok(())
 }
@@ -383,11 +383,11 @@ pub fn build_library(
     inputs: &[&Path],
     job: &SweepJob,
 ) -> Result<(SweepSpec, crate::library::sweep::SweepReport)> {
-    let spec = SweepSpec::from_design(design)?;
-    if spec.normal_theta_index().is_none() {
+    let settings = SweepSettings::from_design(design)?;
+    if settings.normal_theta_index().is_none() {
         return Err(Error::invalid(
             "incidence_theta_deg",
-            format!("{:?}", spec.incidence_theta_deg),
+            format!("{:?}", settings.incidence_theta_deg),
             "the lens layout needs the θ = 0 slice: include 0",
         ));
     }
@@ -409,55 +409,15 @@ pub fn build_angular_library(
     job: &SweepJob,
 ) -> Result<(SweepSpec, AngularReport)> {
     let spec = SweepSpec::from_design(design)?;
+    let settings = &spec.settings;
     let shard = job.shard;
-    if let Some(t) = job.threads {
-        if t == 0 {
-            return Err(Error::invalid("threads", 0, "must be >= 1"));
-        }
-    }
-    // everything checked before the first cell: output path, a concurrent writer, the size
-    crate::io::guard::preflight_file(out, inputs)?;
-    let threads = job.threads.unwrap_or_else(rayon::current_num_threads);
-    let cells = fitting_cells(&spec, shard);
-    if cells == 0 {
-        return Err(Error::invalid(
-            "library sweep",
-            "no cell",
-            format!(
-                "no radius of {}..{} µm fits any pitch with the minimum gap {} µm (2 r + min_gap <= pitch): a library without a valid cell is not written",
-                spec.radii[0],
-                spec.radii[spec.radii.len() - 1],
-                spec.min_gap
-            ),
-        ));
-    }
-    let solves = match spec.polarization {
-        LibraryPolarization::X => 1.0,
-        LibraryPolarization::Both => 2.0,
-    };
-    let harmonics = if job.solver.is_some() {
-        1
-    } else {
-        spec.pitches
-            .iter()
-            .map(|&p| spec.harmonics_at(p))
-            .max()
-            .unwrap_or(spec.harmonics)
-    };
-    let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
-    if !job.quiet && seconds > 60.0 {
-        eprintln!(
-            "library: {cells} cells at up to {harmonics} harmonics, estimated {} on {threads} threads, {} of memory",
-            crate::io::budget::duration(seconds),
-            crate::io::budget::bytes(bytes)
-        );
-    }
+    check_before_sweep(settings, out, inputs, job)?;
     let _lock = crate::io::guard::Lock::acquire(out)?;
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     // one checkpoint file per incidence (the plain OUT.h5.ckpt when there is one incidence)
     let checkpoint_at = |it: usize, ip: usize| {
         Some(crate::io::checkpoint::CheckpointFile::shared(
-            crate::io::checkpoint::incidence_checkpoint(&ckpt, &spec, it, ip),
+            crate::io::checkpoint::incidence_checkpoint(&ckpt, settings, it, ip),
         ))
     };
     let opts = SweepOptions {
@@ -485,9 +445,9 @@ pub fn build_angular_library(
             None => sweep_angles(&spec, true, rcwa_height_solver, &opts, &checkpoint_at),
         }
     };
-    let ckpts: Vec<PathBuf> = (0..spec.incidence_theta_deg.len())
-        .flat_map(|it| (0..spec.incidence_phi_deg.len()).map(move |ip| (it, ip)))
-        .map(|(it, ip)| crate::io::checkpoint::incidence_checkpoint(&ckpt, &spec, it, ip))
+    let ckpts: Vec<PathBuf> = (0..settings.incidence_theta_deg.len())
+        .flat_map(|it| (0..settings.incidence_phi_deg.len()).map(move |ip| (it, ip)))
+        .map(|(it, ip)| crate::io::checkpoint::incidence_checkpoint(&ckpt, settings, it, ip))
         .collect();
     let report = match job.threads {
         Some(t) => rayon::ThreadPoolBuilder::new()
@@ -499,22 +459,7 @@ pub fn build_angular_library(
     };
     let report = match report {
         Ok(r) => r,
-        Err(e) => {
-            // a checkpoint without a solved cell saves nothing: never leave it behind
-            for c in &ckpts {
-                if !crate::io::checkpoint::checkpoint_has_cells(c) {
-                    let _ = std::fs::remove_file(c);
-                }
-            }
-            if !ckpts.iter().any(|c| c.exists()) {
-                if let Error::Interrupted { .. } = e {
-                    return Err(Error::Interrupted {
-                        message: "no cell was finished, nothing saved; rerun the same command to start again".into(),
-                    });
-                }
-            }
-            return Err(e);
-        }
+        Err(e) => return Err(failed_sweep(e, &ckpts)),
     };
     let valid: usize = report.reports.iter().map(|r| r.library.valid_count()).sum();
     if shard.is_none() && valid == 0 {
@@ -529,7 +474,7 @@ pub fn build_angular_library(
     }
     let ang = report.library();
     let meta = LibraryMeta {
-        spec: spec.clone(),
+        settings: settings.clone(),
         design_text: text,
         shard,
         computed: ang.computed[ang.normal_incidence().unwrap_or(0)].clone(),
@@ -542,11 +487,87 @@ pub fn build_angular_library(
     Ok((spec, report))
 }
 
+/// Everything checked before the first cell of a sweep: the thread count, the output path
+/// and a concurrent writer, that some cell fits, and the size against the machine (an
+/// estimate above a minute is printed unless `job.quiet`).
+fn check_before_sweep(
+    settings: &SweepSettings,
+    out: &Path,
+    inputs: &[&Path],
+    job: &SweepJob,
+) -> Result<()> {
+    let shard = job.shard;
+    if let Some(t) = job.threads {
+        if t == 0 {
+            return Err(Error::invalid("threads", 0, "must be >= 1"));
+        }
+    }
+    crate::io::guard::preflight_file(out, inputs)?;
+    let threads = job.threads.unwrap_or_else(rayon::current_num_threads);
+    let cells = fitting_cells(settings, shard);
+    if cells == 0 {
+        return Err(Error::invalid(
+            "library sweep",
+            "no cell",
+            format!(
+                "no radius of {}..{} µm fits any pitch with the minimum gap {} µm (2 r + min_gap <= pitch): a library without a valid cell is not written",
+                settings.radii[0],
+                settings.radii[settings.radii.len() - 1],
+                settings.min_gap
+            ),
+        ));
+    }
+    let solves = match settings.polarization {
+        LibraryPolarization::X => 1.0,
+        LibraryPolarization::Both => 2.0,
+    };
+    let harmonics = if job.solver.is_some() {
+        1
+    } else {
+        settings
+            .pitches
+            .iter()
+            .map(|&p| settings.harmonics_at(p))
+            .max()
+            .unwrap_or(settings.harmonics)
+    };
+    let (bytes, seconds) = crate::io::budget::check_library(cells, harmonics, solves, threads)?;
+    if !job.quiet && seconds > 60.0 {
+        eprintln!(
+            "library: {cells} cells at up to {harmonics} harmonics, estimated {} on {threads} threads, {} of memory",
+            crate::io::budget::duration(seconds),
+            crate::io::budget::bytes(bytes)
+        );
+    }
+    Ok(())
+}
+
+/// The error of a sweep that stopped (`e`), after removing the checkpoints `ckpts` that hold
+/// no solved cell; an interrupt that saved nothing says so.
+fn failed_sweep(e: Error, ckpts: &[PathBuf]) -> Error {
+    // a checkpoint without a solved cell saves nothing: never leave it behind
+    for c in ckpts {
+        if !crate::io::checkpoint::checkpoint_has_cells(c) {
+            let _ = std::fs::remove_file(c);
+        }
+    }
+    if !ckpts.iter().any(|c| c.exists()) {
+        if let Error::Interrupted { .. } = e {
+            return Error::Interrupted {
+                message:
+                    "no cell was finished, nothing saved; rerun the same command to start again"
+                        .into(),
+            };
+        }
+    }
+    e
+}
+
 /// What `metalens library` prints after a sweep: cells solved, skipped and failed, and the
 /// phase coverage.
 fn print_sweep_summary(
     out: &Path,
-    spec: &SweepSpec,
+    settings: &SweepSettings,
     angular: &AngularReport,
     shard: Option<Shard>,
 ) {
@@ -559,12 +580,12 @@ fn print_sweep_summary(
         sum(&|r| r.failed.len()),
     );
     let elapsed: f64 = angular.reports.iter().map(|r| r.elapsed_s).sum();
-    let angles = if spec.angle_count() > 1 {
+    let angles = if settings.angle_count() > 1 {
         format!(
             " at {} incidences (θ {:?}°, φ {:?}°)",
-            spec.angle_count(),
-            spec.incidence_theta_deg,
-            spec.incidence_phi_deg
+            settings.angle_count(),
+            settings.incidence_theta_deg,
+            settings.incidence_phi_deg
         )
     } else {
         String::new()
@@ -580,7 +601,7 @@ fn print_sweep_summary(
         shard.map(|s| format!(" (shard {s})")).unwrap_or_default()
     );
     let report = &angular.reports[0];
-    for &p in &spec.pitches {
+    for &p in &settings.pitches {
         let sk: Vec<f64> = report
             .skipped
             .iter()
@@ -593,7 +614,7 @@ fn print_sweep_summary(
                 sk.len(),
                 sk[0],
                 sk[sk.len() - 1],
-                spec.min_gap
+                settings.min_gap
             );
         }
     }
@@ -612,12 +633,12 @@ fn print_sweep_summary(
     }
     if shard.is_none() {
         for (k, r) in angular.reports.iter().enumerate() {
-            if spec.angle_count() > 1 {
-                let nph = spec.incidence_phi_deg.len();
+            if settings.angle_count() > 1 {
+                let nph = settings.incidence_phi_deg.len();
                 out!(
                     "  incidence θ = {}°, φ = {}°:",
-                    spec.incidence_theta_deg[k / nph],
-                    spec.incidence_phi_deg[k % nph]
+                    settings.incidence_theta_deg[k / nph],
+                    settings.incidence_phi_deg[k % nph]
                 );
             }
             print_coverage(&r.library, 0.5);
@@ -626,14 +647,14 @@ fn print_sweep_summary(
 }
 
 /// Cells of the sweep (or of its shard) that fit their pitch: the cells to solve.
-fn fitting_cells(spec: &SweepSpec, shard: Option<Shard>) -> usize {
-    let (nw, nh, _, _) = spec.shape();
-    let per_slice: usize = spec
+fn fitting_cells(settings: &SweepSettings, shard: Option<Shard>) -> usize {
+    let (nw, nh, _, _) = settings.shape();
+    let per_slice: usize = settings
         .pitches
         .iter()
-        .map(|&p| spec.radii.partition_point(|&r| spec.fits(p, r)))
+        .map(|&p| settings.radii.partition_point(|&r| settings.fits(p, r)))
         .sum();
-    let all = nw * nh * per_slice * spec.angle_count();
+    let all = nw * nh * per_slice * settings.angle_count();
     match shard {
         Some(s) => all.div_ceil(s.count),
         None => all,
@@ -748,12 +769,12 @@ fn run_info(a: InfoArgs) -> Result<()> {
     out!("  radii (µm):       {}", axis(&lib.radii));
     out!(
         "  lattice {:?}, min gap {} µm, pillar {}, substrate {}, exit {} (n = {}), harmonics {}, polarisation {:?}",
-        lib.lattice, meta.spec.min_gap, meta.spec.pillar, meta.spec.substrate, meta.spec.exit, lib.exit_index, lib.harmonics, meta.spec.polarization
+        lib.lattice, meta.settings.min_gap, meta.settings.pillar, meta.settings.substrate, meta.settings.exit, lib.exit_index, lib.harmonics, meta.settings.polarization
     );
     let harmonics: Vec<usize> = lib
         .pitches
         .iter()
-        .map(|&p| meta.spec.harmonics_at(p))
+        .map(|&p| meta.settings.harmonics_at(p))
         .collect();
     if harmonics.iter().any(|&h| h != harmonics[0]) {
         out!("  harmonics per pitch: {harmonics:?}");

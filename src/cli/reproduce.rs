@@ -16,7 +16,7 @@
 //! derived design and the same library is reused.
 
 use crate::io::design::Design;
-use crate::library::sweep::SweepSpec;
+use crate::library::sweep::SweepSettings;
 use crate::library::PhaseLibrary;
 use crate::plot::study::{write_panels, Panel, Series};
 use crate::{Error, Result};
@@ -133,10 +133,11 @@ fn library_stage(
     lib: &Path,
     quiet: bool,
 ) -> Result<LibraryStage> {
-    let want = SweepSpec::from_design(design)?;
+    let want = SweepSettings::from_design(design)?;
     if lib.exists() {
         if let Ok((library, meta)) = PhaseLibrary::load_with_meta(lib) {
-            if meta.spec == want && meta.tool_version == crate::VERSION && meta.shard.is_none() {
+            if meta.settings == want && meta.tool_version == crate::VERSION && meta.shard.is_none()
+            {
                 if !quiet {
                     eprintln!("reusing {} (same sweep, same tool version)", lib.display());
                 }
@@ -340,20 +341,26 @@ pub fn run(a: Args) -> Result<()> {
     if !a.quiet {
         print!("{}", summary_single(&name, &focus, study, &out));
         if let Some(v) = &fw {
-            let e = |b: &str, k: &str| pct(num(&v[b], &["efficiency", k]));
-            println!(
-                "full-wave (3-D FDTD, {} px/µm): transmitted_r3 {} (LPA {}, ideal {}), incident_r3 {} (LPA {}); figures in {}",
-                v["resolution_px_per_um"],
-                e("fullwave", "transmitted_r3"),
-                e("lpa", "transmitted_r3"),
-                e("ideal", "transmitted_r3"),
-                e("fullwave", "incident_r3"),
-                e("lpa", "incident_r3"),
-                out.join("focus-fullwave").display()
-            );
+            print_fullwave_summary(v, &out);
         }
     }
     Ok(())
+}
+
+/// One line of the full-wave results of a run (`v`: its `fullwave` report block) beside the
+/// LPA and the ideal lens.
+fn print_fullwave_summary(v: &Value, out: &Path) {
+    let e = |b: &str, k: &str| pct(num(&v[b], &["efficiency", k]));
+    println!(
+        "full-wave (3-D FDTD, {} px/µm): transmitted_r3 {} (LPA {}, ideal {}), incident_r3 {} (LPA {}); figures in {}",
+        v["resolution_px_per_um"],
+        e("fullwave", "transmitted_r3"),
+        e("lpa", "transmitted_r3"),
+        e("ideal", "transmitted_r3"),
+        e("fullwave", "incident_r3"),
+        e("lpa", "incident_r3"),
+        out.join("focus-fullwave").display()
+    );
 }
 
 /// The full-wave settings of `reproduce --fullwave`, checked before any stage runs: a single
@@ -526,7 +533,7 @@ fn study_of(design: &Design) -> Option<&'static (&'static str, f64, f64, f64)> {
 
 /// Refuse a job beyond the machine before any work: the library sweep and every lens.
 fn preflight_budget(design: &Design) -> Result<()> {
-    let spec = SweepSpec::from_design(design)?;
+    let spec = SweepSettings::from_design(design)?;
     let cells: usize = spec.wavelengths.len()
         * spec.heights.len()
         * spec
@@ -986,7 +993,7 @@ fn run_study(design: &Design, text: &str, name: &str, out: &Path, quiet: bool) -
     let mut lenses = Vec::new();
     let t1 = Instant::now();
     let total = derived.len();
-    let lib_identity = SweepSpec::from_design(design)?.fingerprint();
+    let lib_identity = SweepSettings::from_design(design)?.fingerprint();
     for lens in derived {
         bar.set_message(lens.tag.clone());
         let finished = lenses.len();

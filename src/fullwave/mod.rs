@@ -506,6 +506,84 @@ fn aperture_grid(d: &Design1d, period: f64, harmonics: usize, z_end: f64) -> (f6
     (dx, n)
 }
 
+/// Scales of the full-wave (supercell orders) and LPA aperture fields: 1 for TE (the field is
+/// Ey); for TM, whose aperture field is hy = η₀Hy, n_sub and n_exit.
+fn aperture_field_scales(pol: Polarization, n_sub: f64, n_exit: f64) -> (C64, f64) {
+    let scale = match pol {
+        Polarization::Te => C64::new(1.0, 0.0),
+        Polarization::Tm => C64::new(n_sub, 0.0),
+    };
+    let lpa_scale = match pol {
+        Polarization::Te => 1.0,
+        Polarization::Tm => n_exit,
+    };
+    (scale, lpa_scale)
+}
+
+/// Solve the supercell `g` of the lens by the 1-D RCWA (even basis); returns the solution,
+/// the wall time of the solve (s) and R + T − 1, refused beyond 1e-6 when every medium is
+/// lossless.
+fn solve_supercell(
+    d: &Design1d,
+    g: &Grating,
+    harmonics: usize,
+    pol: Polarization,
+    fact: Factorization,
+) -> Result<(solver1d::Solution, f64, f64)> {
+    let (es, ee) = (d.eps_substrate, d.eps_exit);
+    let t_start = std::time::Instant::now();
+    let sol = solve(g, d.wavelength_um, harmonics, pol, Basis::Even, fact)?;
+    let solve_seconds = t_start.elapsed().as_secs_f64();
+    let energy_error = sol.transmittance + sol.reflectance - 1.0;
+    if energy_error.abs() > 1e-6 && es.im == 0.0 && ee.im == 0.0 && g.eps_ridge.im == 0.0 {
+        return Err(Error::numerical(
+            "fullwave",
+            format!(
+                "energy not conserved in the lossless supercell: R + T − 1 = {energy_error:.3e}"
+            ),
+        ));
+    }
+    Ok((sol, solve_seconds, energy_error))
+}
+
+/// Focus of the full-wave, LPA and ideal aperture spectra (in that order, analysed in
+/// parallel), the first two with their Strehl ratios against the ideal lens (plain and per
+/// transmitted power).
+fn analyse_against_ideal(
+    spectra: [&Spectrum1d; 3],
+    setup: &FocusSetup1d,
+) -> Result<(Focus1d, Focus1d, Focus1d)> {
+    let mut res: Vec<Result<Focus1d>> = spectra.par_iter().map(|s| analyse(s, setup)).collect();
+    let ideal = res.pop().unwrap()?;
+    let mut lpa = res.pop().unwrap()?;
+    let mut fullwave = res.pop().unwrap()?;
+    lpa.strehl = Some(lpa.focal_point_intensity / ideal.focal_point_intensity);
+    fullwave.strehl = Some(fullwave.focal_point_intensity / ideal.focal_point_intensity);
+    let per_power = |f: &Focus1d| f.focal_point_intensity / f.transmitted_power;
+    lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
+    fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
+    Ok((fullwave, lpa, ideal))
+}
+
+/// An aperture field x (µm) ↦ its complex value.
+type ApertureField = dyn Fn(f64) -> C64 + Sync;
+
+/// TM only: the transmission efficiencies of the LPA and ideal lenses had their aperture
+/// field been given as E rather than H (`spectrum` of each field; ÷ `incident_power`).
+fn tm_e_given_efficiencies(
+    spectrum: &dyn Fn(&ApertureField) -> Result<Spectrum1d>,
+    lpa_e: &ApertureField,
+    ideal_e: &ApertureField,
+    incident_power: f64,
+) -> Result<std::collections::BTreeMap<String, f64>> {
+    let mut m = std::collections::BTreeMap::new();
+    for (name, field) in [("lpa", lpa_e), ("ideal", ideal_e)] {
+        let s = spectrum(field)?;
+        m.insert(name.to_string(), s.power_if_tm_e_given() / incident_power);
+    }
+    Ok(m)
+}
+
 /// Run the full-wave and LPA pipelines for one polarisation. `progress(stage)` is called at
 /// the start of each stage (0 library, 1 supercell solve, 2 propagation).
 pub fn run_polarization(
@@ -519,7 +597,7 @@ pub fn run_polarization(
     let (n_sub, n_exit) = (es.sqrt().re, ee.sqrt().re);
     let height = opts.height.unwrap_or(d.ridge_height_um);
     crate::error::check_positive("height", height, "µm")?;
-    let (f, na) = (d.lens.focal_length_um, d.lens.na);
+    let f = d.lens.focal_length_um;
     progress(0);
     let lib = grating_library(d, d.pitch_um, height, pol)?;
     let count = d.ridge_count;
@@ -532,33 +610,15 @@ pub fn run_polarization(
         .unwrap_or_else(|| d.supercell_harmonics(margin));
     progress(1);
     let g = supercell(d, &layout, period, height);
-    let t_start = std::time::Instant::now();
     let fact = if opts.laurent {
         Factorization::Laurent
     } else {
         Factorization::Li
     };
-    let sol = solve(&g, lambda, harmonics, pol, Basis::Even, fact)?;
-    let solve_seconds = t_start.elapsed().as_secs_f64();
-    let energy_error = sol.transmittance + sol.reflectance - 1.0;
-    if energy_error.abs() > 1e-6 && es.im == 0.0 && ee.im == 0.0 && g.eps_ridge.im == 0.0 {
-        return Err(Error::numerical(
-            "fullwave",
-            format!(
-                "energy not conserved in the lossless supercell: R + T − 1 = {energy_error:.3e}"
-            ),
-        ));
-    }
+    let (sol, solve_seconds, energy_error) = solve_supercell(d, &g, harmonics, pol, fact)?;
     progress(2);
     // aperture fields
-    let scale = match pol {
-        Polarization::Te => C64::new(1.0, 0.0),
-        Polarization::Tm => C64::new(n_sub, 0.0),
-    };
-    let lpa_scale = match pol {
-        Polarization::Te => 1.0,
-        Polarization::Tm => n_exit,
-    };
+    let (scale, lpa_scale) = aperture_field_scales(pol, n_sub, n_exit);
     let half = 0.5 * aperture;
     let p = d.pitch_um;
     let z_range = (0.5 * f, 1.5 * f);
@@ -576,31 +636,19 @@ pub fn run_polarization(
     let setup = FocusSetup1d {
         wavelength_um: lambda,
         design_focal_length: f,
-        na,
+        na: d.lens.na,
         incident_power: 0.5 * n_sub * aperture,
         efficiency_k: d.efficiency_k.clone(),
         z_range,
         n_z: d.z_planes,
         at_design_focus: false,
     };
-    let spec = |field: &(dyn Fn(f64) -> C64 + Sync)| {
-        Spectrum1d::from_aperture(pol, field, half, n, dx, lambda, n_exit)
-    };
+    let spec =
+        |field: &ApertureField| Spectrum1d::from_aperture(pol, field, half, n, dx, lambda, n_exit);
     let s_fw = spec(&fw_field)?;
     let s_lpa = spec(&lpa_field)?;
     let s_id = spec(&ideal_field)?;
-    let mut res: Vec<Result<Focus1d>> = [&s_fw, &s_lpa, &s_id]
-        .par_iter()
-        .map(|s| analyse(s, &setup))
-        .collect();
-    let ideal = res.pop().unwrap()?;
-    let mut lpa = res.pop().unwrap()?;
-    let mut fullwave = res.pop().unwrap()?;
-    lpa.strehl = Some(lpa.focal_point_intensity / ideal.focal_point_intensity);
-    fullwave.strehl = Some(fullwave.focal_point_intensity / ideal.focal_point_intensity);
-    let per_power = |f: &Focus1d| f.focal_point_intensity / f.transmitted_power;
-    lpa.strehl_power_normalised = Some(per_power(&lpa) / per_power(&ideal));
-    fullwave.strehl_power_normalised = Some(per_power(&fullwave) / per_power(&ideal));
+    let (fullwave, lpa, ideal) = analyse_against_ideal([&s_fw, &s_lpa, &s_id], &setup)?;
     let nf = compare_near_fields(
         &layout,
         &sol.t,
@@ -610,24 +658,18 @@ pub fn run_polarization(
         (&s_fw, &s_lpa),
     );
     let e_given = if pol == Polarization::Tm {
-        let mut m = std::collections::BTreeMap::new();
         let lay2 = layout.clone();
         let lpa_e = move |x: f64| {
             let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
             lay2.t[j]
         };
         let ideal_e = move |x: f64| C64::from_polar(1.0, -kx * ((x * x + f * f).sqrt() - f));
-        for (name, field) in [
-            ("lpa", &lpa_e as &(dyn Fn(f64) -> C64 + Sync)),
-            ("ideal", &ideal_e),
-        ] {
-            let s = spec(field)?;
-            m.insert(
-                name.to_string(),
-                s.power_if_tm_e_given() / setup.incident_power,
-            );
-        }
-        Some(m)
+        Some(tm_e_given_efficiencies(
+            &spec,
+            &lpa_e,
+            &ideal_e,
+            setup.incident_power,
+        )?)
     } else {
         None
     };

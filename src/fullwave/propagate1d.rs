@@ -348,6 +348,72 @@ fn simpson(ys: &[f64], h: f64) -> f64 {
     s * h / 3.0
 }
 
+/// The focal plane: the maximum of the on-axis total intensity over the scan of
+/// `setup.n_z` planes, refined by a golden-section search (40 iterations) over one scan step
+/// either side, not below half the scan start.
+fn search_focal_plane(spec: &Spectrum1d, setup: &FocusSetup1d) -> f64 {
+    let (z0, z1) = setup.z_range;
+    let zs = linspace(z0, z1, setup.n_z);
+    let on: Vec<f64> = zs.iter().map(|&z| spec.on_axis_total(z)).collect();
+    let (imax, _) = on
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap();
+    let dz = zs[1] - zs[0];
+    let search = golden_section_max(
+        |z| spec.on_axis_total(z),
+        |v| *v,
+        (zs[imax] - dz).max(0.5 * z0),
+        zs[imax] + dz,
+        40,
+    );
+    0.5 * (search.bracket.0 + search.bracket.1)
+}
+
+/// The sample of the Sz maximum on the line `xs` and the focal point x (µm), refined by a
+/// parabola through the neighbouring samples (within half a sample).
+fn sz_peak(xs: &[f64], sz: &[f64]) -> (usize, f64) {
+    let (ip, _) = sz
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap();
+    let h = xs[1] - xs[0];
+    let mut xp = xs[ip];
+    if ip > 0 && ip + 1 < xs.len() {
+        let (ym, y0, yp) = (sz[ip - 1], sz[ip], sz[ip + 1]);
+        let den = ym - 2.0 * y0 + yp;
+        if den.abs() > 0.0 {
+            xp += h * (0.5 * (ym - yp) / den).clamp(-0.5, 0.5);
+        }
+    }
+    (ip, xp)
+}
+
+/// Focusing efficiencies of a slit focus: Sz integrated (Simpson, 2001 points) over
+/// x_p ± k · `circle` µm for every k of the setup, of the incident and the transmitted power
+/// `p_t`.
+fn slit_efficiencies(
+    spec: &Spectrum1d,
+    setup: &FocusSetup1d,
+    focal_z: f64,
+    xp: f64,
+    circle: f64,
+    p_t: f64,
+) -> Efficiencies {
+    let mut eff = Efficiencies::default();
+    for &k in &setup.efficiency_k {
+        let r = k * circle;
+        let pts = linspace(xp - r, xp + r, 2001);
+        let s = spec.fields(focal_z, &pts).sz();
+        let p = simpson(&s, pts[1] - pts[0]);
+        eff.circles
+            .push(CircleEfficiency::new(k, r, p, setup.incident_power, p_t));
+    }
+    eff
+}
+
 /// Analyse the focus of a 1-D lens spectrum.
 pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
     let lambda = setup.wavelength_um;
@@ -362,22 +428,7 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
     let focal_z = if setup.at_design_focus {
         setup.design_focal_length
     } else {
-        let zs = linspace(z0, z1, setup.n_z);
-        let on: Vec<f64> = zs.iter().map(|&z| spec.on_axis_total(z)).collect();
-        let (imax, _) = on
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap();
-        let dz = zs[1] - zs[0];
-        let search = golden_section_max(
-            |z| spec.on_axis_total(z),
-            |v| *v,
-            (zs[imax] - dz).max(0.5 * z0),
-            zs[imax] + dz,
-            40,
-        );
-        0.5 * (search.bracket.0 + search.bracket.1)
+        search_focal_plane(spec, setup)
     };
     let kmax = setup.efficiency_k.iter().cloned().fold(3.0, f64::max);
     // 1-D (slit) focus: FWHM of sinc² ≈ 0.443 λ/NA
@@ -391,20 +442,7 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
         // the focal point is the maximum of Sz, as in the 2-D metrics (crate::metrics): the
         // total intensity of a TM focus carries |Ez|² lobes beside the axis near NA 1
         let sz = f.sz();
-        let (ip, _) = sz
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap();
-        let h = xs[1] - xs[0];
-        let mut xp = xs[ip];
-        if ip > 0 && ip + 1 < xs.len() {
-            let (ym, y0, yp) = (sz[ip - 1], sz[ip], sz[ip + 1]);
-            let den = ym - 2.0 * y0 + yp;
-            if den.abs() > 0.0 {
-                xp += h * (0.5 * (ym - yp) / den).clamp(-0.5, 0.5);
-            }
-        }
+        let (ip, xp) = sz_peak(&xs, &sz);
         let line: Vec<f64> = xs.iter().map(|x| x - xp).collect();
         let trans = f.transverse_intensity();
         let fw = |v: &[f64]| {
@@ -430,15 +468,7 @@ pub fn analyse(spec: &Spectrum1d, setup: &FocusSetup1d) -> Result<Focus1d> {
             continue;
         }
         let p_t = spec.propagating_power();
-        let mut eff = Efficiencies::default();
-        for &k in &setup.efficiency_k {
-            let r = k * circle;
-            let pts = linspace(xp - r, xp + r, 2001);
-            let s = spec.fields(focal_z, &pts).sz();
-            let p = simpson(&s, pts[1] - pts[0]);
-            eff.circles
-                .push(CircleEfficiency::new(k, r, p, setup.incident_power, p_t));
-        }
+        let eff = slit_efficiencies(spec, setup, focal_z, xp, circle, p_t);
         return Ok(Focus1d {
             focal_plane_z_um: focal_z,
             focal_shift_um: focal_z - setup.design_focal_length,

@@ -25,7 +25,7 @@
 //! Unknown keys are errors.
 
 use crate::cell::{Incidence, Lattice, LatticeKind, Layer, Polarization, Shape, Stack};
-use crate::material::Material;
+use crate::io::material_file::resolve_material;
 use crate::{Error, Result};
 use serde::Deserialize;
 use std::path::Path;
@@ -116,7 +116,7 @@ pub(crate) fn parse_cell(text: &str, origin: &str) -> Result<CellFile> {
     };
     let mut layers = Vec::new();
     for l in raw.layers {
-        let mut layer = Layer::uniform(l.thickness, Material::parse(&l.background)?);
+        let mut layer = Layer::uniform(l.thickness, resolve_material(&l.background)?);
         for s in l.shapes {
             let angle = s.angle_deg.to_radians();
             let shape = match (s.kind.as_str(), s.radius, s.semi_axes, s.size) {
@@ -143,15 +143,15 @@ pub(crate) fn parse_cell(text: &str, origin: &str) -> Result<CellFile> {
                     })
                 }
             };
-            layer.shapes.push((shape, Material::parse(&s.material)?));
+            layer.shapes.push((shape, resolve_material(&s.material)?));
         }
         layers.push(layer);
     }
     let stack = Stack {
         lattice,
-        incidence: Material::parse(&raw.incidence_medium)?,
+        incidence: resolve_material(&raw.incidence_medium)?,
         layers,
-        exit: Material::parse(&raw.exit_medium)?,
+        exit: resolve_material(&raw.exit_medium)?,
     };
     stack.validate()?;
     let polarization: Polarization = raw.polarization.as_deref().unwrap_or("x").parse()?;

@@ -188,7 +188,7 @@ pub fn checkpoint_has_cells(path: &Path) -> bool {
 /// `base.theta<θ>-phi<φ>`, so that every incidence resumes on its own.
 pub fn incidence_checkpoint(
     base: &Path,
-    spec: &crate::library::sweep::SweepSpec,
+    spec: &crate::library::sweep::SweepSettings,
     itheta: usize,
     iphi: usize,
 ) -> PathBuf {

@@ -58,10 +58,11 @@
 
 use crate::cell::LatticeKind;
 use crate::error::check_positive;
+use crate::io::material_file::resolve_material;
 use crate::layout::Selection;
 use crate::lens::{na_or_focal_length, Lens, LensSize};
 pub use crate::library::LibraryPolarization;
-use crate::library::SweepSpec;
+use crate::library::{SweepMaterials, SweepSettings, SweepSpec};
 use crate::material::Material;
 use crate::nearfield::{Polarization, Surround};
 use crate::{Error, Result};
@@ -139,7 +140,7 @@ impl Default for SourceSection {
     }
 }
 
-/// `[materials]`: material specifications as accepted by [`Material::parse`].
+/// `[materials]`: material specifications as accepted by [`resolve_material`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MaterialsSection {
@@ -165,12 +166,12 @@ impl Default for MaterialsSection {
 }
 
 impl MaterialsSection {
-    /// The three materials, parsed (pillar, substrate, exit).
+    /// The three materials, resolved (pillar, substrate, exit); n,k files are read.
     pub fn parse(&self) -> Result<(Material, Material, Material)> {
         Ok((
-            Material::parse(&self.pillar)?,
-            Material::parse(&self.substrate)?,
-            Material::parse(&self.exit)?,
+            resolve_material(&self.pillar)?,
+            resolve_material(&self.substrate)?,
+            resolve_material(&self.exit)?,
         ))
     }
 }
@@ -988,10 +989,26 @@ fn sort_dedup(v: &mut Vec<f64>) {
 }
 
 impl SweepSpec {
-    /// The sweep a design file describes.
+    /// The sweep a design file describes, its materials resolved.
+    pub fn from_design(d: &Design) -> Result<Self> {
+        let settings = SweepSettings::from_design(d)?;
+        let (pillar, substrate, exit) = d.materials.parse()?;
+        Ok(SweepSpec {
+            settings,
+            materials: SweepMaterials {
+                pillar,
+                substrate,
+                exit,
+            },
+        })
+    }
+}
+
+impl SweepSettings {
+    /// The settings of the sweep a design file describes (materials by their specifications).
     pub fn from_design(d: &Design) -> Result<Self> {
         d.validate()?;
-        Ok(SweepSpec {
+        Ok(SweepSettings {
             wavelengths: d.wavelengths(),
             heights: d.heights(),
             pitches: d.pitches()?,

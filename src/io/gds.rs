@@ -313,7 +313,54 @@ pub fn write_layout(layout: &Layout, path: &Path, opts: &GdsOptions) -> Result<G
             ),
         ));
     }
-    // one GDS cell per distinct radius in database units, only for cells used
+    let (names, radius_db) = pillar_cells(layout, dbu);
+    let cell_of: Vec<&str> = radius_db
+        .iter()
+        .map(|r| names.get(r).map(|s| s.as_str()).unwrap_or(""))
+        .collect();
+
+    let tmp = temp_path(path);
+    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let result = (|| -> std::io::Result<GdsStats> {
+        let mut g = GdsWriter::new(BufWriter::with_capacity(1 << 20, file), "METALENS", dbu)?;
+        for (&r, name) in &names {
+            g.begin_structure(name)?;
+            g.boundary(
+                opts.pillar_layer,
+                opts.pillar_datatype,
+                &circle_polygon(r as f64 * dbu, opts.vertices, dbu),
+            )?;
+            g.end_structure()?;
+        }
+        let mut stats = GdsStats {
+            pillars: 0,
+            cells: names.len(),
+            srefs: 0,
+            arefs: 0,
+            bytes: 0,
+        };
+        write_lens_structure(&mut g, layout, opts, &cell_of, &mut stats)?;
+        let w = g.finish()?;
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(stats)
+    })();
+    match result {
+        Ok(mut stats) => {
+            crate::io::guard::commit_temp(&tmp, path)?;
+            stats.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            Ok(stats)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(Error::io(path, e))
+        }
+    }
+}
+
+/// One GDS cell per distinct radius in database units `dbu` (µm), only for cells the layout
+/// uses: the cell names by radius, and every library cell's radius in database units.
+fn pillar_cells(layout: &Layout, dbu: f64) -> (BTreeMap<i64, String>, Vec<i64>) {
     let mut used = vec![false; layout.table.cells.len()];
     for row in &layout.rows {
         for &k in &row.cells {
@@ -334,99 +381,72 @@ pub fn write_layout(layout: &Layout, path: &Path, opts: &GdsOptions) -> Result<G
                 .or_insert_with(|| cell_name(radius_db[k]));
         }
     }
-    let cell_of: Vec<&str> = radius_db
-        .iter()
-        .map(|r| names.get(r).map(|s| s.as_str()).unwrap_or(""))
-        .collect();
+    (names, radius_db)
+}
 
-    let tmp = temp_path(path);
-    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let result = (|| -> std::io::Result<GdsStats> {
-        let mut g = GdsWriter::new(BufWriter::with_capacity(1 << 20, file), "METALENS", dbu)?;
-        for (&r, name) in &names {
-            g.begin_structure(name)?;
-            g.boundary(
-                opts.pillar_layer,
-                opts.pillar_datatype,
-                &circle_polygon(r as f64 * dbu, opts.vertices, dbu),
-            )?;
-            g.end_structure()?;
-        }
-        g.begin_structure("METALENS")?;
-        if let Some(layer) = opts.outline_layer {
-            let n = opts.vertices.clamp(720, MAX_VERTICES);
-            g.boundary(
-                layer,
-                0,
-                &circle_polygon(0.5 * layout.lens.diameter_um, n, dbu),
-            )?;
-        }
-        let pitch_db = layout.settings.pitch / dbu;
-        let arrays = opts.arrays
-            && (pitch_db - pitch_db.round()).abs() < 1e-6
-            && (layout
-                .rows
-                .first()
-                .map(|r| (r.x0 / dbu - (r.x0 / dbu).round()).abs() < 1e-6)
-                .unwrap_or(true));
-        let pitch_i = pitch_db.round() as i32;
-        let mut stats = GdsStats {
-            pillars: 0,
-            cells: names.len(),
-            srefs: 0,
-            arefs: 0,
-            bytes: 0,
-        };
-        for row in &layout.rows {
-            let y = (row.y / dbu).round() as i32;
-            let x0 = (row.x0 / dbu).round() as i32;
-            let n = row.cells.len();
-            let mut i = 0;
-            while i < n {
-                let k = row.cells[i];
-                let mut j = i + 1;
-                if arrays {
-                    while j < n && row.cells[j] == k && j - i < i16::MAX as usize {
-                        j += 1;
-                    }
+/// The top structure METALENS: the optional outline, then every row of pillars as references
+/// to their cells (`cell_of`: the GDS cell of each library cell), runs of one cell as AREFs
+/// when the pitch and the rows' starts fall on the database grid.
+fn write_lens_structure<W: Write>(
+    g: &mut GdsWriter<W>,
+    layout: &Layout,
+    opts: &GdsOptions,
+    cell_of: &[&str],
+    stats: &mut GdsStats,
+) -> std::io::Result<()> {
+    let dbu = opts.dbu_um;
+    g.begin_structure("METALENS")?;
+    if let Some(layer) = opts.outline_layer {
+        let n = opts.vertices.clamp(720, MAX_VERTICES);
+        g.boundary(
+            layer,
+            0,
+            &circle_polygon(0.5 * layout.lens.diameter_um, n, dbu),
+        )?;
+    }
+    let pitch_db = layout.settings.pitch / dbu;
+    let arrays = opts.arrays
+        && (pitch_db - pitch_db.round()).abs() < 1e-6
+        && (layout
+            .rows
+            .first()
+            .map(|r| (r.x0 / dbu - (r.x0 / dbu).round()).abs() < 1e-6)
+            .unwrap_or(true));
+    let pitch_i = pitch_db.round() as i32;
+    for row in &layout.rows {
+        let y = (row.y / dbu).round() as i32;
+        let x0 = (row.x0 / dbu).round() as i32;
+        let n = row.cells.len();
+        let mut i = 0;
+        while i < n {
+            let k = row.cells[i];
+            let mut j = i + 1;
+            if arrays {
+                while j < n && row.cells[j] == k && j - i < i16::MAX as usize {
+                    j += 1;
                 }
-                let name = cell_of[k as usize];
-                if j - i >= 2 {
-                    g.aref(
-                        name,
-                        [x0 + i as i32 * pitch_i, y],
-                        (j - i) as i16,
-                        1,
-                        [pitch_i, 0],
-                        [0, pitch_i],
-                    )?;
-                    stats.arefs += 1;
-                } else {
-                    let x = (row.x(i, layout.settings.pitch) / dbu).round() as i32;
-                    g.sref(name, [x, y])?;
-                    stats.srefs += 1;
-                }
-                stats.pillars += (j - i) as u64;
-                i = j;
             }
-        }
-        g.end_structure()?;
-        let w = g.finish()?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        Ok(stats)
-    })();
-    match result {
-        Ok(mut stats) => {
-            crate::io::guard::commit_temp(&tmp, path)?;
-            stats.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-            Ok(stats)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(Error::io(path, e))
+            let name = cell_of[k as usize];
+            if j - i >= 2 {
+                g.aref(
+                    name,
+                    [x0 + i as i32 * pitch_i, y],
+                    (j - i) as i16,
+                    1,
+                    [pitch_i, 0],
+                    [0, pitch_i],
+                )?;
+                stats.arefs += 1;
+            } else {
+                let x = (row.x(i, layout.settings.pitch) / dbu).round() as i32;
+                g.sref(name, [x, y])?;
+                stats.srefs += 1;
+            }
+            stats.pillars += (j - i) as u64;
+            i = j;
         }
     }
+    g.end_structure()
 }
 
 /// A polygon read back.
@@ -511,11 +531,7 @@ impl GdsLibrary {
             structures: Vec::new(),
         };
         let mut cur: Option<GdsStructure> = None;
-        let mut elem: Option<u8> = None;
-        let (mut layer, mut datatype) = (0i16, 0i16);
-        let mut sname = String::new();
-        let mut colrow = (1i32, 1i32);
-        let mut xy: Vec<[i32; 2]> = Vec::new();
+        let mut elem = Element::default();
         let mut ended = false;
         while pos + 4 <= bytes.len() {
             let len = u16::from_be_bytes([bytes[pos], bytes[pos + 1]]) as usize;
@@ -525,16 +541,6 @@ impl GdsLibrary {
             }
             let data = &bytes[pos + 4..pos + len];
             pos += len;
-            let i16s = |d: &[u8]| -> Vec<i16> {
-                d.chunks_exact(2)
-                    .map(|c| i16::from_be_bytes([c[0], c[1]]))
-                    .collect()
-            };
-            let ascii = |d: &[u8]| -> String {
-                String::from_utf8_lossy(d)
-                    .trim_end_matches('\0')
-                    .to_string()
-            };
             match kind {
                 HEADER | BGNLIB => {}
                 LIBNAME => lib.name = ascii(data),
@@ -554,73 +560,15 @@ impl GdsLibrary {
                     let s = cur.take().ok_or("ENDSTR outside a structure")?;
                     lib.structures.push(s);
                 }
-                BOUNDARY | SREF | AREF => {
-                    elem = Some(kind);
-                    colrow = (1, 1);
-                    xy.clear();
-                }
-                LAYER => layer = *i16s(data).first().ok_or("empty LAYER")?,
-                DATATYPE => datatype = *i16s(data).first().ok_or("empty DATATYPE")?,
-                SNAME => sname = ascii(data),
-                COLROW => {
-                    let v = i16s(data);
-                    if v.len() < 2 {
-                        return Err("short COLROW".into());
-                    }
-                    colrow = (v[0] as i32, v[1] as i32);
-                }
-                XY => {
-                    xy = data
-                        .chunks_exact(8)
-                        .map(|c| {
-                            [
-                                i32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-                                i32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-                            ]
-                        })
-                        .collect()
-                }
                 ENDEL => {
                     let s = cur.as_mut().ok_or("element outside a structure")?;
-                    match elem.take() {
-                        Some(BOUNDARY) => s.boundaries.push(GdsBoundary {
-                            layer,
-                            datatype,
-                            points: xy.clone(),
-                        }),
-                        Some(SREF) => {
-                            let o = *xy.first().ok_or("SREF without XY")?;
-                            s.refs.push(GdsRef {
-                                name: sname.clone(),
-                                origin: o,
-                                cols: 1,
-                                rows: 1,
-                                col_step: [0, 0],
-                                row_step: [0, 0],
-                            })
-                        }
-                        Some(AREF) => {
-                            if xy.len() < 3 || colrow.0 < 1 || colrow.1 < 1 {
-                                return Err("AREF needs 3 points and positive COLROW".into());
-                            }
-                            let (c, r) = colrow;
-                            s.refs.push(GdsRef {
-                                name: sname.clone(),
-                                origin: xy[0],
-                                cols: c,
-                                rows: r,
-                                col_step: [(xy[1][0] - xy[0][0]) / c, (xy[1][1] - xy[0][1]) / c],
-                                row_step: [(xy[2][0] - xy[0][0]) / r, (xy[2][1] - xy[0][1]) / r],
-                            })
-                        }
-                        _ => {}
-                    }
+                    elem.finish(s)?;
                 }
                 ENDLIB => {
                     ended = true;
                     break;
                 }
-                _ => {} // other records (PATH, TEXT, properties...) are ignored
+                _ => elem.record(kind, data)?,
             }
         }
         if !ended {
@@ -633,6 +581,118 @@ impl GdsLibrary {
     pub fn structure(&self, name: &str) -> Option<&GdsStructure> {
         self.structures.iter().find(|s| s.name == name)
     }
+}
+
+/// The element being read: its kind (BOUNDARY, SREF or AREF) and the records seen so far.
+struct Element {
+    kind: Option<u8>,
+    layer: i16,
+    datatype: i16,
+    sname: String,
+    colrow: (i32, i32),
+    xy: Vec<[i32; 2]>,
+}
+
+impl Default for Element {
+    fn default() -> Self {
+        Element {
+            kind: None,
+            layer: 0,
+            datatype: 0,
+            sname: String::new(),
+            colrow: (1, 1),
+            xy: Vec::new(),
+        }
+    }
+}
+
+impl Element {
+    /// Take one record of an element (others, such as PATH, TEXT or properties, are ignored).
+    fn record(&mut self, kind: u8, data: &[u8]) -> std::result::Result<(), String> {
+        match kind {
+            BOUNDARY | SREF | AREF => {
+                self.kind = Some(kind);
+                self.colrow = (1, 1);
+                self.xy.clear();
+            }
+            LAYER => self.layer = *be_i16s(data).first().ok_or("empty LAYER")?,
+            DATATYPE => self.datatype = *be_i16s(data).first().ok_or("empty DATATYPE")?,
+            SNAME => self.sname = ascii(data),
+            COLROW => {
+                let v = be_i16s(data);
+                if v.len() < 2 {
+                    return Err("short COLROW".into());
+                }
+                self.colrow = (v[0] as i32, v[1] as i32);
+            }
+            XY => {
+                self.xy = data
+                    .chunks_exact(8)
+                    .map(|c| {
+                        [
+                            i32::from_be_bytes([c[0], c[1], c[2], c[3]]),
+                            i32::from_be_bytes([c[4], c[5], c[6], c[7]]),
+                        ]
+                    })
+                    .collect()
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// ENDEL: add the element to the structure `s`.
+    fn finish(&mut self, s: &mut GdsStructure) -> std::result::Result<(), String> {
+        let xy = &self.xy;
+        match self.kind.take() {
+            Some(BOUNDARY) => s.boundaries.push(GdsBoundary {
+                layer: self.layer,
+                datatype: self.datatype,
+                points: xy.clone(),
+            }),
+            Some(SREF) => {
+                let o = *xy.first().ok_or("SREF without XY")?;
+                s.refs.push(GdsRef {
+                    name: self.sname.clone(),
+                    origin: o,
+                    cols: 1,
+                    rows: 1,
+                    col_step: [0, 0],
+                    row_step: [0, 0],
+                })
+            }
+            Some(AREF) => {
+                if xy.len() < 3 || self.colrow.0 < 1 || self.colrow.1 < 1 {
+                    return Err("AREF needs 3 points and positive COLROW".into());
+                }
+                let (c, r) = self.colrow;
+                s.refs.push(GdsRef {
+                    name: self.sname.clone(),
+                    origin: xy[0],
+                    cols: c,
+                    rows: r,
+                    col_step: [(xy[1][0] - xy[0][0]) / c, (xy[1][1] - xy[0][1]) / c],
+                    row_step: [(xy[2][0] - xy[0][0]) / r, (xy[2][1] - xy[0][1]) / r],
+                })
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Big-endian 16-bit integers of a record.
+fn be_i16s(d: &[u8]) -> Vec<i16> {
+    d.chunks_exact(2)
+        .map(|c| i16::from_be_bytes([c[0], c[1]]))
+        .collect()
+}
+
+/// The ASCII string of a record (NUL padding removed).
+fn ascii(d: &[u8]) -> String {
+    String::from_utf8_lossy(d)
+        .trim_end_matches('\0')
+        .to_string()
 }
 
 #[cfg(test)]

@@ -65,6 +65,18 @@ pub fn write_layout(layout: &Layout, path: &Path) -> Result<()> {
 fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
     let e = |x| h5err(path, x);
     let file = H5File::create(path).map_err(e)?;
+    write_root_attributes(&file, layout, path)?;
+    write_lens_group(&file, layout, path)?;
+    write_cells_group(&file, layout, path)?;
+    write_pillars(&file, layout, path)?;
+    file.close().map_err(e)?;
+    Ok(())
+}
+
+/// Provenance, lattice and selection, the substrate index and the pillar (height, index)
+/// as root attributes.
+fn write_root_attributes(file: &H5File, layout: &Layout, path: &Path) -> Result<()> {
+    let e = |x| h5err(path, x);
     file.set_attr_string("kind", KIND).map_err(e)?;
     file.set_attr_string("conventions", crate::CONVENTIONS)
         .map_err(e)?;
@@ -98,7 +110,12 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
     }
     file.set_attr_string("library_notes", &layout.table.notes.join("; "))
         .map_err(e)?;
+    Ok(())
+}
 
+/// `lens/<name>`: the lens record and the target's amplitude and phase offset ([`LENS_KEYS`]).
+fn write_lens_group(file: &H5File, layout: &Layout, path: &Path) -> Result<()> {
+    let e = |x| h5err(path, x);
     let lens = file.create_group("lens").map_err(e)?;
     let l = &layout.lens;
     let values = [
@@ -119,7 +136,12 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
             .map_err(e)?;
         ds.write_raw(&[v]).map_err(e)?;
     }
+    Ok(())
+}
 
+/// `cells/`: the cells available (radius, t for x and y) and how often each is used.
+fn write_cells_group(file: &H5File, layout: &Layout, path: &Path) -> Result<()> {
+    let e = |x| h5err(path, x);
     let cells = file.create_group("cells").map_err(e)?;
     let nc = layout.table.cells.len();
     let radius: Vec<f64> = layout.table.cells.iter().map(|c| c.radius).collect();
@@ -156,7 +178,13 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
         .map_err(e)?
         .write_raw(&counts)
         .map_err(e)?;
+    Ok(())
+}
 
+/// `pillars/`: centre, radius, target and achieved t of every pillar, written in slices of
+/// [`SLICE`] pillars.
+fn write_pillars(file: &H5File, layout: &Layout, path: &Path) -> Result<()> {
+    let e = |x| h5err(path, x);
     let n = layout.pillar_count() as usize;
     let g = file.create_group("pillars").map_err(e)?;
     let ds_c = g
@@ -217,7 +245,6 @@ fn write_inner(layout: &Layout, path: &Path) -> Result<()> {
         }
     }
     flush(&mut buf_c, &mut buf_r, &mut buf_tt, &mut buf_ta, &mut start)?;
-    file.close().map_err(e)?;
     Ok(())
 }
 
@@ -248,6 +275,70 @@ pub struct LayoutFile {
     pub version: String,
 }
 
+/// The `conventions` and `version` attributes and the lattice of a layout file, refused
+/// when it is not a layout file or uses other conventions.
+fn read_provenance(file: &H5File, path: &Path) -> Result<(String, String, LatticeKind)> {
+    let e = |x| h5err(path, x);
+    let kind = file.attr_string("kind").unwrap_or_default();
+    if kind != KIND {
+        return Err(Error::format(
+            path,
+            format!("not a metalens layout file (kind attribute '{kind}', expected '{KIND}')"),
+        ));
+    }
+    let conventions = file.attr_string("conventions").map_err(e)?;
+    if conventions != crate::CONVENTIONS {
+        return Err(Error::format(
+            path,
+            "written with other conventions than this version of metalens",
+        ));
+    }
+    let version = file.attr_string("version").map_err(e)?;
+    let lattice = match file.attr_string("lattice").map_err(e)?.as_str() {
+        "square" => LatticeKind::Square,
+        "hex" => LatticeKind::Hex,
+        other => return Err(Error::format(path, format!("unknown lattice '{other}'"))),
+    };
+    Ok((conventions, version, lattice))
+}
+
+/// The values of `lens/<name>` in the order of [`LENS_KEYS`].
+fn read_lens_values(file: &H5File, path: &Path) -> Result<[f64; 8]> {
+    let e = |x| h5err(path, x);
+    let mut v = [0.0; 8];
+    for (k, name) in LENS_KEYS.iter().enumerate() {
+        let d = file
+            .dataset(&format!("lens/{name}"))
+            .map_err(e)?
+            .read_raw::<f64>()
+            .map_err(e)?;
+        v[k] = *d
+            .first()
+            .ok_or_else(|| Error::format(path, format!("empty lens/{name}")))?;
+    }
+    Ok(v)
+}
+
+/// The pillar height and index, when the file records all three attributes.
+fn read_pillar_spec(file: &H5File) -> Option<PillarSpec> {
+    let attr_f64 = |name: &str| {
+        file.attr_string(name)
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    match (
+        attr_f64("pillar_height_um"),
+        attr_f64("pillar_index_re"),
+        attr_f64("pillar_index_im"),
+    ) {
+        (Some(height), Some(re), Some(im)) => Some(PillarSpec {
+            height,
+            index: C64::new(re, im),
+        }),
+        _ => None,
+    }
+}
+
 impl LayoutFile {
     /// Read a layout file written by `metalens layout`.
     pub fn load(path: &Path) -> Result<Self> {
@@ -260,37 +351,8 @@ impl LayoutFile {
         let e = |x| h5err(path, x);
         let file = H5File::open(path)
             .map_err(|x| Error::format(path, format!("not an HDF5 file ({x})")))?;
-        let kind = file.attr_string("kind").unwrap_or_default();
-        if kind != KIND {
-            return Err(Error::format(
-                path,
-                format!("not a metalens layout file (kind attribute '{kind}', expected '{KIND}')"),
-            ));
-        }
-        let conventions = file.attr_string("conventions").map_err(e)?;
-        if conventions != crate::CONVENTIONS {
-            return Err(Error::format(
-                path,
-                "written with other conventions than this version of metalens",
-            ));
-        }
-        let version = file.attr_string("version").map_err(e)?;
-        let lattice = match file.attr_string("lattice").map_err(e)?.as_str() {
-            "square" => LatticeKind::Square,
-            "hex" => LatticeKind::Hex,
-            other => return Err(Error::format(path, format!("unknown lattice '{other}'"))),
-        };
-        let mut v = [0.0; 8];
-        for (k, name) in LENS_KEYS.iter().enumerate() {
-            let d = file
-                .dataset(&format!("lens/{name}"))
-                .map_err(e)?
-                .read_raw::<f64>()
-                .map_err(e)?;
-            v[k] = *d
-                .first()
-                .ok_or_else(|| Error::format(path, format!("empty lens/{name}")))?;
-        }
+        let (conventions, version, lattice) = read_provenance(&file, path)?;
+        let v = read_lens_values(&file, path)?;
         let lens = Lens::new(v[0], v[1], v[3], v[4])?;
         let centers_flat = file
             .dataset("pillars/center")
@@ -332,22 +394,7 @@ impl LayoutFile {
             Some(n) => lens.with_incidence(n)?,
             None => lens,
         };
-        let attr_f64 = |name: &str| {
-            file.attr_string(name)
-                .ok()
-                .and_then(|v| v.parse::<f64>().ok())
-        };
-        let pillar = match (
-            attr_f64("pillar_height_um"),
-            attr_f64("pillar_index_re"),
-            attr_f64("pillar_index_im"),
-        ) {
-            (Some(height), Some(re), Some(im)) => Some(PillarSpec {
-                height,
-                index: C64::new(re, im),
-            }),
-            _ => None,
-        };
+        let pillar = read_pillar_spec(&file);
         if !(v[5].is_finite() && v[5] > 0.0) {
             return Err(Error::format(
                 path,

@@ -28,9 +28,10 @@
 
 use crate::io::hdf5::{H5Reader, H5Writer};
 use crate::library::{
-    AngularLibrary, LibraryMeta, LibraryPolarization, PhaseLibrary, Shard, SweepSpec,
+    AngularLibrary, LibraryMeta, LibraryPolarization, PhaseLibrary, Shard, SweepSettings,
 };
 use crate::{Error, Result, C64};
+use rust_hdf5::H5Dataset;
 use std::path::Path;
 
 /// Value of the root attribute `kind` of a library file.
@@ -73,22 +74,22 @@ fn lattice_name(l: crate::cell::LatticeKind) -> &'static str {
     }
 }
 
-/// Write a library of one incidence (atomically): the incidence of `meta.spec`, which must
+/// Write a library of one incidence (atomically): the incidence of `meta.settings`, which must
 /// have one θ and one φ.
 pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Result<()> {
-    if meta.spec.angle_count() != 1 {
+    if meta.settings.angle_count() != 1 {
         return Err(Error::invalid(
             "incidence angles",
             format!(
                 "{:?} × {:?} degrees",
-                meta.spec.incidence_theta_deg, meta.spec.incidence_phi_deg
+                meta.settings.incidence_theta_deg, meta.settings.incidence_phi_deg
             ),
             "one library slice is one incidence: write an angular library with write_angular_library",
         ));
     }
     let ang = AngularLibrary {
-        incidence_theta_deg: meta.spec.incidence_theta_deg.clone(),
-        incidence_phi_deg: meta.spec.incidence_phi_deg.clone(),
+        incidence_theta_deg: meta.settings.incidence_theta_deg.clone(),
+        incidence_phi_deg: meta.settings.incidence_phi_deg.clone(),
         slices: vec![lib.clone()],
         computed: vec![meta.computed.clone()],
     };
@@ -96,8 +97,31 @@ pub fn write_library(path: &Path, lib: &PhaseLibrary, meta: &LibraryMeta) -> Res
 }
 
 /// Write a library over incidence angles (atomically). Its angle axes must be those of
-/// `meta.spec`, every slice on the same (wavelength, height, pitch, radius) axes.
+/// `meta.settings`, every slice on the same (wavelength, height, pitch, radius) axes.
 pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMeta) -> Result<()> {
+    let lib = check_slices(ang, meta)?;
+    let w = H5Writer::create(path)?;
+    let per_pitch: Vec<i64> = lib
+        .pitches
+        .iter()
+        .map(|&p| meta.settings.harmonics_at(p) as i64)
+        .collect();
+    write_root_attributes(&w, lib, meta, &per_pitch)?;
+    let axes = write_axes(&w, path, ang, lib)?;
+    let ds = w.dataset::<i64>("harmonics", &[lib.pitches.len()], &per_pitch, "")?;
+    w.dataset_attr(
+        &ds,
+        "meaning",
+        "harmonics requested per solve at each pitch (the circular truncation keeps the closed shells nearest this count)",
+    )?;
+    w.attach(&ds, &[Some(&axes.pitch)])?;
+    write_cells(&w, ang, lib, &axes)?;
+    w.commit()
+}
+
+/// The first slice of `ang`, once every slice is checked to be one incidence of
+/// `meta.settings` on the same (wavelength, height, pitch, radius) axes.
+fn check_slices<'a>(ang: &'a AngularLibrary, meta: &LibraryMeta) -> Result<&'a PhaseLibrary> {
     let (nt, nph) = (ang.incidence_theta_deg.len(), ang.incidence_phi_deg.len());
     let lib = ang.slices.first().ok_or_else(|| {
         Error::invalid(
@@ -106,16 +130,10 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
             "needs one slice per incidence",
         )
     })?;
-    let (nw, nh, np, nr) = (
-        lib.wavelengths.len(),
-        lib.heights.len(),
-        lib.pitches.len(),
-        lib.radii.len(),
-    );
     if ang.slices.len() != nt * nph
         || ang.computed.len() != nt * nph
-        || ang.incidence_theta_deg != meta.spec.incidence_theta_deg
-        || ang.incidence_phi_deg != meta.spec.incidence_phi_deg
+        || ang.incidence_theta_deg != meta.settings.incidence_theta_deg
+        || ang.incidence_phi_deg != meta.settings.incidence_phi_deg
         || ang.slices.iter().any(|l| {
             l.wavelengths != lib.wavelengths
                 || l.heights != lib.heights
@@ -129,7 +147,17 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
             format!("one per incidence of the sweep ({nt} × {nph}), on the same axes"),
         ));
     }
-    let w = H5Writer::create(path)?;
+    Ok(lib)
+}
+
+/// The root attributes: kind and versions, units and conventions, the solver and sweep
+/// settings (`per_pitch`: harmonics at each pitch), the materials and the design text.
+fn write_root_attributes(
+    w: &H5Writer,
+    lib: &PhaseLibrary,
+    meta: &LibraryMeta,
+    per_pitch: &[i64],
+) -> Result<()> {
     w.attr_str("kind", KIND)?;
     w.attr_str("format_version", FORMAT_VERSION)?;
     w.attr_str("tool_version", &meta.tool_version)?;
@@ -149,35 +177,46 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
     )?;
     w.attr_i64("harmonics", lib.harmonics as i64)?;
     w.attr_str("solver", "RCWA (Fourier modal method), one pillar per cell, incidence from the substrate at the angles of the incidence_theta / incidence_phi axes")?;
-    let pol = match meta.spec.polarization {
+    let pol = match meta.settings.polarization {
         LibraryPolarization::X => "x (y from the same solve's Jones matrix; at normal incidence the y transmittance and reflectance equal x's by the C4/C6 symmetry of the cell, off normal incidence both come from the same modes)",
         LibraryPolarization::Both => "both (separate x and y solves)",
     };
-    let per_pitch: Vec<i64> = lib
-        .pitches
-        .iter()
-        .map(|&p| meta.spec.harmonics_at(p) as i64)
-        .collect();
     let solver_settings = serde_json::json!({
         "harmonics": lib.harmonics,
         "harmonics_per_pitch": per_pitch,
-        "harmonic_rule": meta.spec.harmonic_rule,
+        "harmonic_rule": meta.settings.harmonic_rule,
         "factorization": "normal-vector",
         "polarization": pol,
     });
     w.attr_str("solver_settings", &solver_settings.to_string())?;
-    w.attr_str("sweep_settings", &meta.spec.fingerprint())?;
+    w.attr_str("sweep_settings", &meta.settings.fingerprint())?;
     w.attr_str("lattice", lattice_name(lib.lattice))?;
-    w.attr_f64("min_gap_um", meta.spec.min_gap)?;
-    w.attr_str("pillar", &meta.spec.pillar)?;
-    w.attr_str("substrate", &meta.spec.substrate)?;
-    w.attr_str("exit", &meta.spec.exit)?;
+    w.attr_f64("min_gap_um", meta.settings.min_gap)?;
+    w.attr_str("pillar", &meta.settings.pillar)?;
+    w.attr_str("substrate", &meta.settings.substrate)?;
+    w.attr_str("exit", &meta.settings.exit)?;
     w.attr_f64("exit_index", lib.exit_index)?;
     w.attr_str("design", &meta.design_text)?;
     if let Some(s) = meta.shard {
         w.attr_str("shard", &s.to_string())?;
     }
+    Ok(())
+}
 
+/// The dimension scales of a library file.
+struct Axes {
+    theta: H5Dataset,
+    phi: H5Dataset,
+    wavelength: H5Dataset,
+    height: H5Dataset,
+    pitch: H5Dataset,
+    radius: H5Dataset,
+    polarization: H5Dataset,
+}
+
+/// Write the axes (incidence θ and φ in degrees, wavelength, height, pitch, radius in µm,
+/// polarisation 0/1) as dimension scales.
+fn write_axes(w: &H5Writer, path: &Path, ang: &AngularLibrary, lib: &PhaseLibrary) -> Result<Axes> {
     let st = w.scale("incidence_theta", &ang.incidence_theta_deg, "deg")?;
     w.dataset_attr(
         &st,
@@ -202,34 +241,48 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
     )?;
     spol.set_scale(Some("polarization"))
         .map_err(|e| Error::format(path, format!("polarization scale: {e}")))?;
+    Ok(Axes {
+        theta: st,
+        phi: sf,
+        wavelength: sw,
+        height: sh,
+        pitch: sp,
+        radius: sr,
+        polarization: spol,
+    })
+}
 
-    let ds = w.dataset::<i64>("harmonics", &[np], &per_pitch, "")?;
-    w.dataset_attr(
-        &ds,
-        "meaning",
-        "harmonics requested per solve at each pitch (the circular truncation keeps the closed shells nearest this count)",
-    )?;
-    w.attach(&ds, &[Some(&sp)])?;
-
+/// The cell data of every slice, incidence major: t, transmittance, reflectance, valid and
+/// computed, each with its dimension scales.
+fn write_cells(w: &H5Writer, ang: &AngularLibrary, lib: &PhaseLibrary, axes: &Axes) -> Result<()> {
+    let (nt, nph) = (ang.incidence_theta_deg.len(), ang.incidence_phi_deg.len());
+    let (nw, nh, np, nr) = (
+        lib.wavelengths.len(),
+        lib.heights.len(),
+        lib.pitches.len(),
+        lib.radii.len(),
+    );
+    let Axes {
+        theta: st,
+        phi: sf,
+        wavelength: sw,
+        height: sh,
+        pitch: sp,
+        radius: sr,
+        polarization: spol,
+    } = axes;
     let shape5 = [nt, nph, nw, nh, np, nr, 2];
     let shape4 = [nt, nph, nw, nh, np, nr];
     let scales5 = [
-        Some(&st),
-        Some(&sf),
-        Some(&sw),
-        Some(&sh),
-        Some(&sp),
-        Some(&sr),
-        Some(&spol),
+        Some(st),
+        Some(sf),
+        Some(sw),
+        Some(sh),
+        Some(sp),
+        Some(sr),
+        Some(spol),
     ];
-    let scales4 = [
-        Some(&st),
-        Some(&sf),
-        Some(&sw),
-        Some(&sh),
-        Some(&sp),
-        Some(&sr),
-    ];
+    let scales4 = [Some(st), Some(sf), Some(sw), Some(sh), Some(sp), Some(sr)];
     let t: Vec<C64> = ang
         .slices
         .iter()
@@ -270,7 +323,7 @@ pub fn write_angular_library(path: &Path, ang: &AngularLibrary, meta: &LibraryMe
         .collect();
     let ds = w.dataset_bool("computed", &shape4, &c)?;
     w.attach(&ds, &scales4)?;
-    w.commit()
+    Ok(())
 }
 
 /// Read a library file (also a shard) with its metadata: the θ = 0 slice (the first φ; at
@@ -296,10 +349,9 @@ pub fn read_library(path: &Path) -> Result<(PhaseLibrary, LibraryMeta)> {
     Ok((slices.swap_remove(i), meta))
 }
 
-/// Read a library file over every incidence angle with its metadata (`meta.computed` is that
-/// of the θ = 0 slice when there is one, else of the first).
-pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)> {
-    let r = H5Reader::open(path)?;
+/// The sweep settings of a library file, and whether it has angle axes (format 2 on); a
+/// file that is no library, or of a format this tool does not read, is refused.
+fn read_settings(r: &H5Reader, path: &Path) -> Result<(SweepSettings, bool)> {
     match r.attr_string_opt("kind") {
         Some(k) if k == KIND => {}
         _ => {
@@ -319,8 +371,19 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
         ));
     }
     let angular = fv != "1";
-    let spec: SweepSpec = serde_json::from_str(&r.attr_string("sweep_settings")?)
+    let settings: SweepSettings = serde_json::from_str(&r.attr_string("sweep_settings")?)
         .map_err(|e| Error::format(path, format!("unreadable sweep_settings: {e}")))?;
+    Ok((settings, angular))
+}
+
+/// The axes of a library file (θ, φ in degrees; wavelength, height, pitch, radius in µm; a
+/// file without angle axes is at θ = φ = 0), refused unless they are those of its settings.
+fn read_axes(
+    r: &H5Reader,
+    path: &Path,
+    settings: &SweepSettings,
+    angular: bool,
+) -> Result<[Vec<f64>; 6]> {
     let (theta, phi) = if angular {
         (
             r.f64("incidence_theta", None)?.0,
@@ -329,7 +392,7 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
     } else {
         (vec![0.0], vec![0.0])
     };
-    if theta != spec.incidence_theta_deg || phi != spec.incidence_phi_deg {
+    if theta != settings.incidence_theta_deg || phi != settings.incidence_phi_deg {
         return Err(Error::format(
             path,
             "incidence angle axes disagree with the recorded sweep settings (corrupt file)",
@@ -339,16 +402,26 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
     let (heights, _) = r.f64("height", None)?;
     let (pitches, _) = r.f64("pitch", None)?;
     let (radii, _) = r.f64("radius", None)?;
-    if wavelengths != spec.wavelengths
-        || heights != spec.heights
-        || pitches != spec.pitches
-        || radii != spec.radii
+    if wavelengths != settings.wavelengths
+        || heights != settings.heights
+        || pitches != settings.pitches
+        || radii != settings.radii
     {
         return Err(Error::format(
             path,
             "axes disagree with the recorded sweep settings (corrupt file)",
         ));
     }
+    Ok([theta, phi, wavelengths, heights, pitches, radii])
+}
+
+/// Read a library file over every incidence angle with its metadata (`meta.computed` is that
+/// of the θ = 0 slice when there is one, else of the first).
+pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)> {
+    let r = H5Reader::open(path)?;
+    let (settings, angular) = read_settings(&r, path)?;
+    let [theta, phi, wavelengths, heights, pitches, radii] =
+        read_axes(&r, path, &settings, angular)?;
     let (nw, nh, np, nr) = (wavelengths.len(), heights.len(), pitches.len(), radii.len());
     let (nt, nph) = (theta.len(), phi.len());
     let (s5, s4): (Vec<usize>, Vec<usize>) = if angular {
@@ -365,15 +438,17 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
     let (v, _) = r.bool("valid", Some(&s4))?;
     let (c, _) = r.bool("computed", Some(&s4))?;
     // an n,k file named in `exit` may be absent on this machine: NaN then
-    let exit_index: f64 = spec.exit_index().unwrap_or(f64::NAN);
+    let exit_index: f64 = super::material_file::resolve_material(&settings.exit)
+        .and_then(|m| m.index(settings.wavelengths[0]))
+        .map_or(f64::NAN, |n| n.re);
     let sh5 = (nw, nh, np, nr, 2);
     let sh4 = (nw, nh, np, nr);
     let (n5, n4) = (nw * nh * np * nr * 2, nw * nh * np * nr);
     let harmonics = pitches
         .iter()
-        .map(|&p| spec.harmonics_at(p))
+        .map(|&p| settings.harmonics_at(p))
         .max()
-        .unwrap_or(spec.harmonics);
+        .unwrap_or(settings.harmonics);
     let mut slices = Vec::with_capacity(nt * nph);
     let mut computed = Vec::with_capacity(nt * nph);
     for k in 0..nt * nph {
@@ -392,11 +467,11 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
             heights: heights.clone(),
             pitches: pitches.clone(),
             radii: radii.clone(),
-            lattice: spec.lattice,
+            lattice: settings.lattice,
             exit_index,
             harmonics,
         };
-        check_physical(path, &lib, &spec, theta[k / nph] == 0.0)?;
+        check_physical(path, &lib, &settings, theta[k / nph] == 0.0)?;
         slices.push(lib);
         computed.push(
             ndarray::Array4::from_shape_vec(sh4, c[k * n4..(k + 1) * n4].to_vec())
@@ -421,7 +496,7 @@ pub fn read_angular_library(path: &Path) -> Result<(AngularLibrary, LibraryMeta)
         shard,
         computed: ang.computed[ang.normal_incidence().unwrap_or(0)].clone(),
         tool_version: r.attr_string_opt("tool_version").unwrap_or_default(),
-        spec,
+        settings,
     };
     Ok((ang, meta))
 }
@@ -436,9 +511,15 @@ const ENERGY_TOL: f64 = 1e-3;
 /// more than T (n_exit/n_inc · |t|² > T; at normal incidence only, where that is the zeroth
 /// order's power: off normal incidence it carries cos θ factors and E_z). Names the cell by
 /// radius and pitch.
-fn check_physical(path: &Path, lib: &PhaseLibrary, spec: &SweepSpec, normal: bool) -> Result<()> {
-    let sub = crate::material::Material::parse(&spec.substrate).ok();
-    let ext = crate::material::Material::parse(&spec.exit).ok();
+fn check_physical(
+    path: &Path,
+    lib: &PhaseLibrary,
+    settings: &SweepSettings,
+    normal: bool,
+) -> Result<()> {
+    // the materials by their specifications; an n,k file absent here skips that check
+    let sub = super::material_file::resolve_material(&settings.substrate).ok();
+    let ext = super::material_file::resolve_material(&settings.exit).ok();
     for ((iw, ih, ip, ir), &v) in lib.valid.indexed_iter() {
         if !v {
             continue;
@@ -535,10 +616,10 @@ pub fn merge_angular(shards: &[&Path]) -> Result<(AngularLibrary, LibraryMeta)> 
         parts.push((p.to_path_buf(), lib, meta, s));
     }
     let (p0, _, m0, s0) = &parts[0];
-    let fp = m0.spec.fingerprint();
+    let fp = m0.settings.fingerprint();
     let mut seen = vec![false; s0.count];
     for (p, _, m, s) in &parts {
-        if m.spec.fingerprint() != fp {
+        if m.settings.fingerprint() != fp {
             return Err(Error::format(
                 p,
                 format!(

@@ -12,6 +12,7 @@ pub mod hdf5;
 pub mod html;
 pub mod layout_file;
 pub mod library_file;
+pub mod material_file;
 pub mod nearfield_file;
 
 pub use design::Design;

@@ -198,80 +198,16 @@ impl NearFieldFile {
     /// Read and check a near-field file (any writer following the schema).
     pub fn read(path: &Path) -> Result<Self> {
         let r = H5Reader::open(path)?;
-        match r.attr_string_opt("kind") {
-            Some(k) if k == KIND => {}
-            Some(k) => {
-                return Err(fmt(
-                    path,
-                    format!("not a metalens near-field file (root attribute kind is '{k}', expected '{KIND}')"),
-                ))
-            }
-            None => {
-                return Err(fmt(
-                    path,
-                    format!("not a metalens near-field file (no root attribute kind = '{KIND}')"),
-                ))
-            }
-        }
-        let fv = r.attr_string("format_version")?;
-        if fv != FORMAT_VERSION {
-            return Err(fmt(
-                path,
-                format!("near-field format_version '{fv}' is not supported (this tool reads '{FORMAT_VERSION}')"),
-            ));
-        }
-        let conv = r.attr_string("conventions")?;
-        if conv != crate::CONVENTIONS {
-            return Err(fmt(
-                path,
-                format!("root attribute conventions '{conv}' differs from this tool's (write exactly: {})", crate::CONVENTIONS),
-            ));
-        }
+        check_header(&r, path)?;
         r.attr_string("units")?;
         let polarization = Polarization::parse(&r.attr_string("polarization")?)
             .map_err(|e| fmt(path, format!("root attribute polarization: {e}")))?;
-        let axis = |name: &str| -> Result<Vec<f64>> {
-            let (v, s) = r.f64(name, None)?;
-            if s.len() != 1 || v.is_empty() {
-                return Err(fmt(
-                    path,
-                    format!("dataset '{name}' must be 1-D and non-empty (shape {s:?})"),
-                ));
-            }
-            check_units(&r, path, name, true)?;
-            if let Some(i) = v.iter().position(|a| !a.is_finite()) {
-                return Err(fmt(
-                    path,
-                    format!("dataset '{name}' has a non-finite value at index {i}"),
-                ));
-            }
-            Ok(v)
-        };
+        let axis = |name: &str| read_axis(&r, path, name);
         let x_um = axis("x")?;
         let y_um = axis("y")?;
         let wavelengths_um = axis("wavelength")?;
         let (nx, ny, nw) = (x_um.len(), y_um.len(), wavelengths_um.len());
-        let field = |name: &str| -> Result<Vec<Vec<C64>>> {
-            let (v, s) = r.c64(name, None)?;
-            let ok = s == [nw, ny, nx] || (nw == 1 && s == [ny, nx]);
-            if !ok {
-                return Err(fmt(
-                    path,
-                    format!("dataset '{name}' has shape {s:?}, expected [{nw}, {ny}, {nx}] (wavelength, y, x)"),
-                ));
-            }
-            if let Some(i) = v
-                .iter()
-                .position(|c| !(c.re.is_finite() && c.im.is_finite()))
-            {
-                return Err(Error::invalid(
-                    format!("{}: dataset {name}", path.display()),
-                    format!("non-finite value at flat index {i}"),
-                    "every sample must be finite",
-                ));
-            }
-            Ok(v.chunks_exact(nx * ny).map(|c| c.to_vec()).collect())
-        };
+        let field = |name: &str| read_field(&r, path, name, [nw, ny, nx]);
         let ex = field("Ex")?;
         let ey = field("Ey")?;
         let h = match (r.has("Hx"), r.has("Hy")) {
@@ -287,16 +223,7 @@ impl NearFieldFile {
                 ))
             }
         };
-        let scalar = |name: &str| -> Result<f64> {
-            let (v, _) = r.f64(name, None)?;
-            match v.as_slice() {
-                [a] if a.is_finite() => Ok(*a),
-                _ => Err(fmt(
-                    path,
-                    format!("dataset '{name}' must hold one finite number"),
-                )),
-            }
-        };
+        let scalar = |name: &str| read_scalar(&r, path, name);
         let plane_height_um = scalar("plane_height")?;
         check_units(&r, path, "plane_height", true)?;
         let medium_index = scalar("medium_index")?;
@@ -642,6 +569,103 @@ impl FourierShift {
         }
         let frac = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         (out, frac(outer, total), frac(all - inside, all))
+    }
+}
+
+/// Refuse a file that is not a near-field file of this format version and conventions.
+fn check_header(r: &H5Reader, path: &Path) -> Result<()> {
+    match r.attr_string_opt("kind") {
+        Some(k) if k == KIND => {}
+        Some(k) => {
+            return Err(fmt(
+                path,
+                format!(
+                "not a metalens near-field file (root attribute kind is '{k}', expected '{KIND}')"
+            ),
+            ))
+        }
+        None => {
+            return Err(fmt(
+                path,
+                format!("not a metalens near-field file (no root attribute kind = '{KIND}')"),
+            ))
+        }
+    }
+    let fv = r.attr_string("format_version")?;
+    if fv != FORMAT_VERSION {
+        return Err(fmt(
+            path,
+            format!("near-field format_version '{fv}' is not supported (this tool reads '{FORMAT_VERSION}')"),
+        ));
+    }
+    let conv = r.attr_string("conventions")?;
+    if conv != crate::CONVENTIONS {
+        return Err(fmt(
+            path,
+            format!(
+                "root attribute conventions '{conv}' differs from this tool's (write exactly: {})",
+                crate::CONVENTIONS
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A 1-D, non-empty, finite axis dataset with units of length.
+fn read_axis(r: &H5Reader, path: &Path, name: &str) -> Result<Vec<f64>> {
+    let (v, s) = r.f64(name, None)?;
+    if s.len() != 1 || v.is_empty() {
+        return Err(fmt(
+            path,
+            format!("dataset '{name}' must be 1-D and non-empty (shape {s:?})"),
+        ));
+    }
+    check_units(r, path, name, true)?;
+    if let Some(i) = v.iter().position(|a| !a.is_finite()) {
+        return Err(fmt(
+            path,
+            format!("dataset '{name}' has a non-finite value at index {i}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// A finite complex field of shape [wavelength, y, x] (`[ny, nx]` allowed for one
+/// wavelength), one plane per wavelength.
+fn read_field(r: &H5Reader, path: &Path, name: &str, shape: [usize; 3]) -> Result<Vec<Vec<C64>>> {
+    let [nw, ny, nx] = shape;
+    let (v, s) = r.c64(name, None)?;
+    let ok = s == [nw, ny, nx] || (nw == 1 && s == [ny, nx]);
+    if !ok {
+        return Err(fmt(
+            path,
+            format!(
+                "dataset '{name}' has shape {s:?}, expected [{nw}, {ny}, {nx}] (wavelength, y, x)"
+            ),
+        ));
+    }
+    if let Some(i) = v
+        .iter()
+        .position(|c| !(c.re.is_finite() && c.im.is_finite()))
+    {
+        return Err(Error::invalid(
+            format!("{}: dataset {name}", path.display()),
+            format!("non-finite value at flat index {i}"),
+            "every sample must be finite",
+        ));
+    }
+    Ok(v.chunks_exact(nx * ny).map(|c| c.to_vec()).collect())
+}
+
+/// A dataset holding one finite number.
+fn read_scalar(r: &H5Reader, path: &Path, name: &str) -> Result<f64> {
+    let (v, _) = r.f64(name, None)?;
+    match v.as_slice() {
+        [a] if a.is_finite() => Ok(*a),
+        _ => Err(fmt(
+            path,
+            format!("dataset '{name}' must hold one finite number"),
+        )),
     }
 }
 

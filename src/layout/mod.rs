@@ -523,14 +523,8 @@ fn optimise_offset_amplitude(
     (wrap_phase(pick.1), pick.2)
 }
 
-/// Place pillars for `lens` with the cells of `table`. `progress` is told the number of rows
-/// done ([`crate::progress::Silent`] for none).
-pub fn plan_layout(
-    lens: &Lens,
-    settings: &LayoutSettings,
-    table: CellTable,
-    progress: &dyn crate::progress::Progress,
-) -> Result<Layout> {
+/// Refuse a layout's pitch, gap, diameter (less than one pitch) or phase offset.
+fn check_settings(lens: &Lens, settings: &LayoutSettings) -> Result<()> {
     crate::error::check_positive("pitch", settings.pitch, "µm")?;
     crate::error::check_non_negative("minimum gap", settings.min_gap, "µm")?;
     if lens.diameter_um < settings.pitch {
@@ -549,7 +543,13 @@ pub fn plan_layout(
             ));
         }
     }
-    let fill = match settings.fill_radius {
+    Ok(())
+}
+
+/// The cell of `table` nearest the fill radius, for the sites outside the aperture (None:
+/// no fill pillars).
+fn fill_cell(settings: &LayoutSettings, table: &CellTable) -> Result<Option<u16>> {
+    Ok(match settings.fill_radius {
         None => None,
         Some(r) => {
             crate::error::check_non_negative("fill radius", r, "µm")?;
@@ -560,17 +560,18 @@ pub fn plan_layout(
             });
             k.map(|k| k as u16)
         }
-    };
-    let geometry = site_rows(
-        settings.lattice,
-        settings.pitch,
-        lens.diameter_um,
-        fill.is_some(),
-    );
-    let aperture = 0.5 * lens.diameter_um + 1e-9 * settings.pitch;
-    let pitch = settings.pitch;
-    // histogram of the offset-free wrapped target phase over all sites
-    let hist = geometry
+    })
+}
+
+/// Histogram ([`HIST_BINS`] bins) of the offset-free wrapped target phase over the sites of
+/// `geometry` inside the aperture radius (µm).
+fn target_phase_histogram(
+    lens: &Lens,
+    geometry: &[(f64, i64, f64, usize)],
+    pitch: f64,
+    aperture: f64,
+) -> Vec<f64> {
+    geometry
         .par_iter()
         .fold(
             || vec![0.0; HIST_BINS],
@@ -590,10 +591,17 @@ pub fn plan_layout(
                 a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
                 a
             },
-        );
-    // offset search on at most SEARCH_CELLS cells (evenly thinned in radius; dense
-    // interpolated tables change the optimum offset negligibly), then the amplitude refined
-    // with every cell at that offset
+        )
+}
+
+/// The phase offset and amplitude of the target: the offset searched on at most
+/// [`SEARCH_CELLS`] cells (evenly thinned in radius; dense interpolated tables change the
+/// optimum offset negligibly), then the amplitude refined with every cell at that offset.
+fn choose_offset_amplitude(
+    settings: &LayoutSettings,
+    table: &CellTable,
+    hist: &[f64],
+) -> (f64, f64) {
     let stride = table.cells.len().div_ceil(SEARCH_CELLS);
     let thinned = if stride > 1 {
         CellTable {
@@ -604,9 +612,30 @@ pub fn plan_layout(
         table.clone()
     };
     let (phase_offset, _) =
-        optimise_offset_amplitude(settings.selection, &thinned, &hist, settings.phase_offset);
-    let (phase_offset, amplitude) =
-        optimise_offset_amplitude(settings.selection, &table, &hist, Some(phase_offset));
+        optimise_offset_amplitude(settings.selection, &thinned, hist, settings.phase_offset);
+    optimise_offset_amplitude(settings.selection, table, hist, Some(phase_offset))
+}
+
+/// Place pillars for `lens` with the cells of `table`. `progress` is told the number of rows
+/// done ([`crate::progress::Silent`] for none).
+pub fn plan_layout(
+    lens: &Lens,
+    settings: &LayoutSettings,
+    table: CellTable,
+    progress: &dyn crate::progress::Progress,
+) -> Result<Layout> {
+    check_settings(lens, settings)?;
+    let fill = fill_cell(settings, &table)?;
+    let geometry = site_rows(
+        settings.lattice,
+        settings.pitch,
+        lens.diameter_um,
+        fill.is_some(),
+    );
+    let aperture = 0.5 * lens.diameter_um + 1e-9 * settings.pitch;
+    let pitch = settings.pitch;
+    let hist = target_phase_histogram(lens, &geometry, pitch, aperture);
+    let (phase_offset, amplitude) = choose_offset_amplitude(settings, &table, &hist);
     let lut = SelectionTable::build(settings.selection, &table, amplitude);
     progress.set_len(geometry.len() as u64);
     let rows: Vec<SiteRow> = geometry

@@ -13,8 +13,8 @@
 pub mod sweep;
 
 pub use sweep::{
-    AngularReport, CellPoint, CellResult, HarmonicRule, LibraryPolarization, Shard, SweepOptions,
-    SweepReport, SweepSpec,
+    AngularReport, CellPoint, CellResult, HarmonicRule, LibraryPolarization, Shard, SweepMaterials,
+    SweepOptions, SweepReport, SweepSettings, SweepSpec,
 };
 
 use crate::numeric::wrap_phase;
@@ -329,7 +329,9 @@ impl AngularLibrary {
 /// What a library file records besides the numbers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LibraryMeta {
-    pub spec: SweepSpec,
+    /// The sweep's settings, materials by their specifications (a file read back cannot
+    /// resolve them: an n,k file named there may be gone).
+    pub settings: SweepSettings,
     /// Text of the design file (or the TOML of the design built from flags).
     pub design_text: String,
     /// Set in shard files.
@@ -344,7 +346,7 @@ impl LibraryMeta {
     /// Metadata for a library built in code (materials unknown).
     pub fn minimal(lib: &PhaseLibrary) -> Self {
         LibraryMeta {
-            spec: SweepSpec {
+            settings: SweepSettings {
                 wavelengths: lib.wavelengths.clone(),
                 heights: lib.heights.clone(),
                 pitches: lib.pitches.clone(),

@@ -11,6 +11,10 @@
 //!   `crate::io::checkpoint::CheckpointFile` (one JSON line per cell, flushed).
 //! - Shards: `Shard { index: k, count: n }` takes the cells whose flat index i satisfies
 //!   i mod n = k − 1 (interleaved, so every shard gets a fair mix of pitches and radii).
+//! - A sweep is a [`SweepSpec`]: its [`SweepSettings`] (axes, solver settings and the
+//!   materials by the specifications a design gives, the record its files keep) and the
+//!   [`SweepMaterials`] resolved from them at the edge (`crate::io::material_file`), so the
+//!   sweep neither parses nor reads a material.
 
 use super::PhaseLibrary;
 use crate::cell::{Incidence, LatticeKind, PillarCell, Polarization};
@@ -34,10 +38,44 @@ pub enum LibraryPolarization {
     Both,
 }
 
-/// Everything that determines the library's numbers. Two sweeps with equal specs give the same
-/// library; shards and checkpoints are matched on it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A sweep ready to run: its settings and the materials they name, resolved.
+#[derive(Clone, Debug, PartialEq)]
 pub struct SweepSpec {
+    pub settings: SweepSettings,
+    /// The materials `settings` names (`pillar`, `substrate`, `exit`), resolved by the caller.
+    pub materials: SweepMaterials,
+}
+
+/// The three materials of a sweep, resolved from their specifications (at the edge:
+/// `crate::io::material_file::resolve_material`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepMaterials {
+    pub pillar: Material,
+    /// The incidence medium.
+    pub substrate: Material,
+    /// Around and above the pillars.
+    pub exit: Material,
+}
+
+impl SweepMaterials {
+    /// Check that every material has an index at every wavelength (µm): a one-line error
+    /// before the first cell rather than one per cell.
+    pub fn check_at(&self, wavelengths: &[f64]) -> Result<()> {
+        for &w in wavelengths {
+            self.pillar.index(w)?;
+            self.substrate.index(w)?;
+            self.exit.index(w)?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything that determines the library's numbers, as the library file records it (its
+/// JSON is the `sweep_settings` attribute): the materials by their specifications. Two sweeps
+/// with equal settings give the same library; shards and checkpoints are matched on it
+/// ([`SweepSettings::fingerprint`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepSettings {
     /// µm, ascending.
     pub wavelengths: Vec<f64>,
     pub heights: Vec<f64>,
@@ -46,7 +84,8 @@ pub struct SweepSpec {
     pub lattice: LatticeKind,
     /// µm.
     pub min_gap: f64,
-    /// Material specifications (see `Material::parse`).
+    /// Material specifications as given (a preset, a complex index or an n,k file: see
+    /// `crate::io::material_file::resolve_material`), resolved into [`SweepSpec::materials`].
     pub pillar: String,
     pub substrate: String,
     pub exit: String,
@@ -206,7 +245,7 @@ impl std::fmt::Display for Shard {
 /// `crate::io::checkpoint::CheckpointFile`.
 pub trait Checkpoint: Send + Sync + std::fmt::Debug {
     /// Cells kept by an earlier run of the sweep identified by `fingerprint`
-    /// ([`SweepSpec::fingerprint`]) and `shard`, with flat index below `cell_count`; none when
+    /// ([`SweepSettings::fingerprint`]) and `shard`, with flat index below `cell_count`; none when
     /// there is no journal yet; an error when it belongs to another sweep.
     fn resume(
         &self,
@@ -258,9 +297,25 @@ pub struct SweepReport {
 }
 
 impl SweepSpec {
-    /// Canonical JSON of the spec (f64 written exactly): the identity of a sweep.
+    /// The sweep at one incidence (axis indices into `incidence_theta_deg`,
+    /// `incidence_phi_deg`): the same spec with one-element angle axes.
+    pub fn at_incidence(&self, itheta: usize, iphi: usize) -> SweepSpec {
+        SweepSpec {
+            settings: self.settings.at_incidence(itheta, iphi),
+            materials: self.materials.clone(),
+        }
+    }
+
+    /// Refractive index of the exit medium at the first wavelength (real part).
+    pub fn exit_index(&self) -> Result<f64> {
+        Ok(self.materials.exit.index(self.settings.wavelengths[0])?.re)
+    }
+}
+
+impl SweepSettings {
+    /// Canonical JSON of the settings (f64 written exactly): the identity of a sweep.
     pub fn fingerprint(&self) -> String {
-        serde_json::to_string(self).expect("spec serialises")
+        serde_json::to_string(self).expect("settings serialise")
     }
 
     /// Grid shape (nw, nh, np, nr).
@@ -286,10 +341,10 @@ impl SweepSpec {
         self.incidence_theta_deg.len() * self.incidence_phi_deg.len()
     }
 
-    /// The sweep at one incidence (axis indices into `incidence_theta_deg`,
-    /// `incidence_phi_deg`): the same spec with one-element angle axes.
-    pub fn at_incidence(&self, itheta: usize, iphi: usize) -> SweepSpec {
-        SweepSpec {
+    /// The settings at one incidence (axis indices into `incidence_theta_deg`,
+    /// `incidence_phi_deg`): the same settings with one-element angle axes.
+    pub fn at_incidence(&self, itheta: usize, iphi: usize) -> SweepSettings {
+        SweepSettings {
             incidence_theta_deg: vec![self.incidence_theta_deg[itheta]],
             incidence_phi_deg: vec![self.incidence_phi_deg[iphi]],
             ..self.clone()
@@ -343,7 +398,7 @@ impl SweepSpec {
         }
     }
 
-    /// Check the spec (also for specs not built from a design file).
+    /// Check the settings (also for settings not built from a design file).
     pub fn validate(&self) -> Result<()> {
         for (name, axis) in [
             ("wavelengths", &self.wavelengths),
@@ -392,11 +447,6 @@ impl SweepSpec {
         }
         Ok(())
     }
-
-    /// Refractive index of the exit medium at the first wavelength (real part).
-    pub fn exit_index(&self) -> Result<f64> {
-        Ok(Material::parse(&self.exit)?.index(self.wavelengths[0])?.re)
-    }
 }
 
 /// The cells a run (or shard) solves: those that fit their pitch, in flat order; with the
@@ -408,7 +458,7 @@ struct CellPlan {
 }
 
 impl CellPlan {
-    fn new(spec: &SweepSpec, shard: Option<Shard>) -> Self {
+    fn new(spec: &SweepSettings, shard: Option<Shard>) -> Self {
         let (nw, nh, np, nr) = spec.shape();
         let mut computed = ndarray::Array4::from_elem((nw, nh, np, nr), false);
         let mut skipped = Vec::new();
@@ -505,50 +555,29 @@ fn sweep_impl<G>(
 where
     G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
 {
-    spec.validate()?;
-    if spec.angle_count() != 1 {
+    let settings = &spec.settings;
+    settings.validate()?;
+    if settings.angle_count() != 1 {
         return Err(Error::invalid(
             "incidence angles",
             format!(
                 "{} × {}",
-                spec.incidence_theta_deg.len(),
-                spec.incidence_phi_deg.len()
+                settings.incidence_theta_deg.len(),
+                settings.incidence_phi_deg.len()
             ),
             "a cell sweep runs at one incidence: sweep the angles with sweep_angles",
         ));
     }
-    let mut lib = PhaseLibrary::empty(
-        spec.wavelengths.clone(),
-        spec.heights.clone(),
-        spec.pitches.clone(),
-        spec.radii.clone(),
-        spec.lattice,
-        spec.exit_index()?,
-        spec.pitches
-            .iter()
-            .map(|&p| spec.harmonics_at(p))
-            .max()
-            .unwrap_or(spec.harmonics),
-    );
+    let mut lib = empty_library(spec)?;
     let CellPlan {
         computed,
         skipped,
         todo,
-    } = CellPlan::new(spec, opts.shard);
+    } = CellPlan::new(settings, opts.shard);
 
-    // resume
     let ckpt = opts.checkpoint.as_deref();
-    let mut done: Vec<(usize, CellResult)> = match ckpt {
-        Some(c) => c.resume(&spec.fingerprint(), opts.shard, spec.cell_count())?,
-        None => Vec::new(),
-    };
-    done.retain(|(i, _)| todo.binary_search(i).is_ok());
-    done.sort_by_key(|(i, _)| *i);
-    done.dedup_by_key(|(i, _)| *i);
+    let done = resume(settings, ckpt, opts.shard, &todo)?;
     let resumed = done.len();
-    if let Some(c) = ckpt {
-        c.start(&spec.fingerprint(), opts.shard, &done)?;
-    }
     let have: std::collections::HashSet<usize> = done.iter().map(|(i, _)| *i).collect();
     let remaining: Vec<usize> = todo.iter().copied().filter(|i| !have.contains(i)).collect();
 
@@ -557,23 +586,141 @@ where
     if resumed > 0 {
         bar.set_message(format!("({resumed} resumed from checkpoint)"));
     }
-
-    // The inner solve stays sequential: rayon parallelises over cells only.
-    faer::set_global_parallelism(faer::Par::Seq);
     let start = std::time::Instant::now();
-    let ckpt_error: Mutex<Option<Error>> = Mutex::new(None);
-    // Work units: single cells, or every remaining height of one (wavelength, pitch, radius).
-    let groups: Vec<Vec<usize>> = if group_heights {
+    let groups = work_units(settings, &remaining, group_heights);
+    let results = solve_units(settings, &groups, &solver, ckpt, bar)?;
+    let elapsed_s = start.elapsed().as_secs_f64();
+
+    if crate::progress::interrupted() {
+        let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
+        let where_ = ckpt.map_or("memory only (no checkpoint)".to_string(), |c| c.location());
+        return Err(Error::Interrupted {
+            message: format!(
+                "{saved} of {} cells saved in {where_}; rerun the same command to resume",
+                todo.len()
+            ),
+        });
+    }
+    let mut failed = Vec::new();
+    let mut first_err = None;
+    let mut solved = 0;
+    let put =
+        |lib: &mut PhaseLibrary, i: usize, r: &CellResult| store_cell(lib, &settings.point(i), r);
+    for (i, r) in &done {
+        put(&mut lib, *i, r);
+    }
+    for (i, r) in results {
+        match r {
+            Ok(r) => {
+                put(&mut lib, i, &r);
+                solved += 1;
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                if first_err.is_none() {
+                    first_err = Some(e);
+                }
+                failed.push((settings.point(i), msg));
+            }
+        }
+    }
+    if solved == 0 && resumed == 0 && !failed.is_empty() {
+        // nothing was saved: leave no checkpoint behind
+        if let Some(c) = ckpt {
+            c.discard();
+        }
+        return Err(first_err.expect("a failure"));
+    }
+    Ok(SweepReport {
+        library: lib,
+        computed,
+        skipped,
+        failed,
+        resumed,
+        solved,
+        elapsed_s,
+    })
+}
+
+/// The library of a sweep before any cell is solved: its axes, lattice, exit index and the
+/// largest harmonic count of its pitches.
+fn empty_library(spec: &SweepSpec) -> Result<PhaseLibrary> {
+    let settings = &spec.settings;
+    Ok(PhaseLibrary::empty(
+        settings.wavelengths.clone(),
+        settings.heights.clone(),
+        settings.pitches.clone(),
+        settings.radii.clone(),
+        settings.lattice,
+        spec.exit_index()?,
+        settings
+            .pitches
+            .iter()
+            .map(|&p| settings.harmonics_at(p))
+            .max()
+            .unwrap_or(settings.harmonics),
+    ))
+}
+
+/// The cells of `todo` (ascending flat indices) an earlier run of these settings kept in the
+/// checkpoint, sorted and unique; the checkpoint restarted with them.
+fn resume(
+    settings: &SweepSettings,
+    ckpt: Option<&dyn Checkpoint>,
+    shard: Option<Shard>,
+    todo: &[usize],
+) -> Result<Vec<(usize, CellResult)>> {
+    let mut done: Vec<(usize, CellResult)> = match ckpt {
+        Some(c) => c.resume(&settings.fingerprint(), shard, settings.cell_count())?,
+        None => Vec::new(),
+    };
+    done.retain(|(i, _)| todo.binary_search(i).is_ok());
+    done.sort_by_key(|(i, _)| *i);
+    done.dedup_by_key(|(i, _)| *i);
+    if let Some(c) = ckpt {
+        c.start(&settings.fingerprint(), shard, &done)?;
+    }
+    Ok(done)
+}
+
+/// The units of parallel work over the `remaining` cells: single cells, or (with
+/// `group_heights`) every remaining height of one (wavelength, pitch, radius), in ascending
+/// height.
+fn work_units(
+    settings: &SweepSettings,
+    remaining: &[usize],
+    group_heights: bool,
+) -> Vec<Vec<usize>> {
+    if group_heights {
         let mut map: std::collections::BTreeMap<(usize, usize, usize), Vec<usize>> =
             Default::default();
-        for &i in &remaining {
-            let c = spec.point(i);
+        for &i in remaining {
+            let c = settings.point(i);
             map.entry((c.iw, c.ip, c.ir)).or_default().push(i);
         }
         map.into_values().collect()
     } else {
         remaining.iter().map(|&i| vec![i]).collect()
-    };
+    }
+}
+
+/// Solve the work units in parallel (rayon over units; the inner solve stays sequential), each
+/// finished cell appended to the checkpoint and counted on `bar`; after Ctrl-C the remaining
+/// units are skipped as interrupted. Returns (flat index, result) per cell; a checkpoint that
+/// could not be written is the error.
+fn solve_units<G>(
+    settings: &SweepSettings,
+    groups: &[Vec<usize>],
+    solver: &G,
+    ckpt: Option<&dyn Checkpoint>,
+    bar: &dyn crate::progress::Progress,
+) -> Result<Vec<(usize, Result<CellResult>)>>
+where
+    G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
+{
+    // The inner solve stays sequential: rayon parallelises over cells only.
+    faer::set_global_parallelism(faer::Par::Seq);
+    let ckpt_error: Mutex<Option<Error>> = Mutex::new(None);
     let results: Vec<(usize, Result<CellResult>)> = groups
         .par_iter()
         .flat_map_iter(|group| {
@@ -591,7 +738,7 @@ where
                     })
                     .collect::<Vec<_>>();
             }
-            let pts: Vec<CellPoint> = group.iter().map(|&i| spec.point(i)).collect();
+            let pts: Vec<CellPoint> = group.iter().map(|&i| settings.point(i)).collect();
             let mut rs = solver(&pts);
             if rs.len() != pts.len() {
                 rs = pts
@@ -620,72 +767,10 @@ where
         })
         .collect();
     bar.finish();
-    let elapsed_s = start.elapsed().as_secs_f64();
     if let Some(e) = ckpt_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(e);
     }
-
-    if crate::progress::interrupted() {
-        let saved = resumed + results.iter().filter(|(_, r)| r.is_ok()).count();
-        let where_ = ckpt.map_or("memory only (no checkpoint)".to_string(), |c| c.location());
-        return Err(Error::Interrupted {
-            message: format!(
-                "{saved} of {} cells saved in {where_}; rerun the same command to resume",
-                todo.len()
-            ),
-        });
-    }
-    let mut failed = Vec::new();
-    let mut first_err = None;
-    let mut solved = 0;
-    let put = |lib: &mut PhaseLibrary, i: usize, r: &CellResult| store_cell(lib, &spec.point(i), r);
-    for (i, r) in &done {
-        put(&mut lib, *i, r);
-    }
-    for (i, r) in results {
-        match r {
-            Ok(r) => {
-                put(&mut lib, i, &r);
-                solved += 1;
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                if first_err.is_none() {
-                    first_err = Some(e);
-                }
-                failed.push((spec.point(i), msg));
-            }
-        }
-    }
-    if solved == 0 && resumed == 0 && !failed.is_empty() {
-        // nothing was saved: leave no checkpoint behind
-        if let Some(c) = ckpt {
-            c.discard();
-        }
-        return Err(first_err.expect("a failure"));
-    }
-    Ok(SweepReport {
-        library: lib,
-        computed,
-        skipped,
-        failed,
-        resumed,
-        solved,
-        elapsed_s,
-    })
-}
-
-/// The materials of a spec, parsed and checked at every wavelength (one-line error early).
-fn spec_materials(spec: &SweepSpec) -> Result<(Material, Material, Material)> {
-    let pillar = Material::parse(&spec.pillar)?;
-    let substrate = Material::parse(&spec.substrate)?;
-    let exit = Material::parse(&spec.exit)?;
-    for &w in &spec.wavelengths {
-        pillar.index(w)?;
-        substrate.index(w)?;
-        exit.index(w)?;
-    }
-    Ok((pillar, substrate, exit))
+    Ok(results)
 }
 
 /// One [`RcwaPlan`] per (wavelength, pitch): built once, shared by every radius and height
@@ -697,7 +782,7 @@ struct Plans {
 }
 
 impl Plans {
-    fn new(spec: &SweepSpec, substrate: &Material, exit: &Material) -> Result<Self> {
+    fn new(spec: &SweepSettings, substrate: &Material, exit: &Material) -> Result<Self> {
         let mut plans = Vec::with_capacity(spec.wavelengths.len() * spec.pitches.len());
         for &w in &spec.wavelengths {
             for &p in &spec.pitches {
@@ -764,12 +849,19 @@ pub fn rcwa_cell_solver(
 pub fn rcwa_height_solver(
     spec: &SweepSpec,
 ) -> Result<impl Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync> {
-    let (pillar, substrate, exit) = spec_materials(spec)?;
-    let plans = Plans::new(spec, &substrate, &exit)?;
-    let lattice = spec.lattice;
+    spec.materials.check_at(&spec.settings.wavelengths)?;
+    let SweepMaterials {
+        pillar,
+        substrate,
+        exit,
+    } = spec.materials.clone();
+    let settings = &spec.settings;
+    let plans = Plans::new(settings, &substrate, &exit)?;
+    let lattice = settings.lattice;
     // Off normal incidence the x and y responses differ in power too (no C4 argument): both
     // polarisations come from the same modes (only the bookkeeping is repeated).
-    let both = spec.polarization == LibraryPolarization::Both || spec.incidence_theta_deg[0] != 0.0;
+    let both = settings.polarization == LibraryPolarization::Both
+        || settings.incidence_theta_deg[0] != 0.0;
     let pols: Vec<Polarization> = if both {
         vec![Polarization::X, Polarization::Y]
     } else {
@@ -870,8 +962,12 @@ where
     M: Fn(&SweepSpec) -> Result<G>,
     G: Fn(&[CellPoint]) -> Vec<Result<CellResult>> + Sync,
 {
-    spec.validate()?;
-    let (nt, np) = (spec.incidence_theta_deg.len(), spec.incidence_phi_deg.len());
+    spec.settings.validate()?;
+    let angles = &spec.settings;
+    let (nt, np) = (
+        angles.incidence_theta_deg.len(),
+        angles.incidence_phi_deg.len(),
+    );
     let mut reports = Vec::with_capacity(nt * np);
     for it in 0..nt {
         for ip in 0..np {
@@ -884,8 +980,8 @@ where
         }
     }
     Ok(AngularReport {
-        incidence_theta_deg: spec.incidence_theta_deg.clone(),
-        incidence_phi_deg: spec.incidence_phi_deg.clone(),
+        incidence_theta_deg: angles.incidence_theta_deg.clone(),
+        incidence_phi_deg: angles.incidence_phi_deg.clone(),
         reports,
     })
 }

@@ -1,8 +1,10 @@
 //! Optical materials: `Material::index(wavelength_um)` → complex refractive index n + ik
 //! (Im n ≥ 0 is loss under exp(−iωt)).
 //!
-//! Models: a constant index, a tabulated n,k (CSV or refractiveindex.info YAML, linear
-//! interpolation, an error outside the table), and the Sellmeier formula. Presets:
+//! Models: a constant index, a tabulated n,k (linear interpolation, an error outside the
+//! table), and the Sellmeier formula. This module reads no files: the n,k tables and
+//! refractiveindex.info formulas come from `crate::io::material_file`, which also turns a
+//! material specification (preset | complex index | file path) into a [`Material`]. Presets:
 //!
 //! - `sio2`: fused silica, Sellmeier coefficients of I. H. Malitson, "Interspecimen comparison
 //!   of the refractive index of fused silica", JOSA 55, 1205 (1965), valid 0.21–3.71 µm
@@ -15,7 +17,6 @@
 //! - `air` / `vacuum`: n = 1.
 
 use crate::{Error, Result, C64};
-use std::path::Path;
 
 mod parse;
 pub use parse::parse_complex;
@@ -72,29 +73,15 @@ impl Material {
         Ok(Material::Constant(n))
     }
 
-    /// Parse a material specification: a preset name (`sio2`, `srn`, `air`, `vacuum`), a
-    /// complex number (`2.74`, `2.74+0.01i`), or a path to a `.csv` (columns wavelength_um, n, k)
-    /// or refractiveindex.info `.yml` file.
-    pub fn parse(spec: &str) -> Result<Self> {
-        let s = spec.trim();
-        match s.to_ascii_lowercase().as_str() {
-            "sio2" | "silica" | "glass" | "fused-silica" => return Ok(Material::sio2()),
-            "srn" => return Ok(Material::srn()),
-            "air" | "vacuum" => return Ok(Material::air()),
-            _ => {}
+    /// The preset called `name` (any case, surrounding blanks ignored): `sio2` (also
+    /// `silica`, `glass`, `fused-silica`), `srn`, `air` / `vacuum`; None for any other name.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "sio2" | "silica" | "glass" | "fused-silica" => Some(Material::sio2()),
+            "srn" => Some(Material::srn()),
+            "air" | "vacuum" => Some(Material::air()),
+            _ => None,
         }
-        let lower = s.to_ascii_lowercase();
-        if lower.ends_with(".csv") || lower.ends_with(".yml") || lower.ends_with(".yaml") {
-            return parse::load_file(Path::new(s));
-        }
-        let n = parse_complex(s).map_err(|_| {
-            Error::invalid(
-                "material",
-                format!("'{s}'"),
-                "expected sio2, srn, air, a complex index like 2.74+0.01i, or a .csv/.yml n,k file",
-            )
-        })?;
-        Material::constant(n)
     }
 
     /// A short human-readable name.
@@ -215,21 +202,12 @@ mod tests {
     }
 
     #[test]
-    fn presets_and_complex_specs_parse() {
-        assert_eq!(
-            Material::parse("srn").unwrap().index(0.685).unwrap(),
-            C64::new(2.74, 0.0)
-        );
-        assert_eq!(
-            Material::parse("2.74+0.01i").unwrap().index(0.6).unwrap(),
-            C64::new(2.74, 0.01)
-        );
-        assert!(Material::parse("2.74-0.01i")
-            .unwrap_err()
-            .to_string()
-            .contains(">= 0"));
-        assert!(Material::parse("2.7x").is_err());
-        assert!(Material::parse("nan").is_err());
+    fn presets_by_name() {
+        assert_eq!(Material::preset(" SRN "), Some(Material::srn()));
+        assert_eq!(Material::preset("fused-silica"), Some(Material::sio2()));
+        assert_eq!(Material::preset("vacuum"), Some(Material::air()));
+        assert_eq!(Material::preset("2.74"), None);
+        assert_eq!(Material::preset("srn.csv"), None);
     }
 
     #[test]

@@ -415,7 +415,49 @@ pub fn analyse(
     setup: &FocusSetup,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Result<FocusReport> {
+    check_setup(setup)?;
     let lambda = setup.wavelength_um;
+    let (z0, z1) = setup.z_range;
+    let fwhm_est = 0.5145 * lambda / setup.na;
+    let kmax = setup.efficiency_k.iter().cloned().fold(3.0, f64::max);
+
+    // 1. on-axis scan and sections
+    let zs = linspace(z0, z1, setup.n_z);
+    let half_sec = 10.0 * fwhm_est;
+    let sec_x = linspace(-half_sec, half_sec, 201);
+    let sections = plan.sections(spec, &zs, &sec_x, &sec_x, progress)?;
+    let focal_z = if setup.at_design_focus {
+        setup.design_focal_length
+    } else {
+        search_focal_plane(plan, spec, &zs, &sections.on_axis, z0)?
+    };
+
+    // 2. focal-plane map, growing the window until the largest circle fits
+    let mut half = 1.15 * kmax * fwhm_est;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let plane = FocalPlane::sample(plan, spec, focal_z, half, lambda)?;
+        let circle_fwhm = match setup.circle_fwhm.or(plane.mean_transverse_fwhm()) {
+            Some(v) => v,
+            None if attempt < 4 => {
+                half *= 2.0;
+                continue;
+            }
+            None => return Err(Error::numerical("metrics", format!("no half-maximum crossing within ±{half:.3} µm of the focal peak: the lens does not form a focus at z = {focal_z:.3} µm"))),
+        };
+        let [px, py] = plane.peak;
+        let need = kmax * circle_fwhm * 1.05 + px.abs().max(py.abs());
+        if need > half && attempt < 4 {
+            half = need * 1.1;
+            continue;
+        }
+        return Ok(plane.report(plan, spec, setup, focal_z, circle_fwhm, sections));
+    }
+}
+
+/// Refuse a z range, plane count or efficiency radius [`analyse`] cannot use.
+fn check_setup(setup: &FocusSetup) -> Result<()> {
     let (z0, z1) = setup.z_range;
     if !(z0 > 0.0 && z1 > z0) {
         return Err(Error::invalid(
@@ -440,55 +482,80 @@ pub fn analyse(
             ));
         }
     }
-    let fwhm_est = 0.5145 * lambda / setup.na;
-    let kmax = setup.efficiency_k.iter().cloned().fold(3.0, f64::max);
+    Ok(())
+}
 
-    // 1. on-axis scan and sections
-    let zs = linspace(z0, z1, setup.n_z);
-    let half_sec = 10.0 * fwhm_est;
-    let sec_x = linspace(-half_sec, half_sec, 201);
-    let sections = plan.sections(spec, &zs, &sec_x, &sec_x, progress)?;
-    let focal_z = if setup.at_design_focus {
-        setup.design_focal_length
-    } else {
-        let (imax, _) = sections
-            .on_axis
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap();
-        let dz = zs[1] - zs[0];
-        // an evaluation error (none is expected for z > 0) scores −∞ and is raised below
-        let mut failure = None;
-        let search = golden_section_max(
-            |z| match plan.on_axis_intensity(spec, z) {
-                Ok(v) => v,
-                Err(e) => {
-                    failure.get_or_insert(e);
-                    f64::NEG_INFINITY
-                }
-            },
-            |v| *v,
-            (zs[imax] - dz).max(z0 * 0.5),
-            zs[imax] + dz,
-            30,
-        );
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        0.5 * (search.bracket.0 + search.bracket.1)
-    };
+/// The focal plane: the maximum of the on-axis intensity, refined by a golden-section search
+/// (30 iterations) over one scan step either side of the best of the scan planes `zs`
+/// (`on_axis` their intensities), not below half the scan start `z0` (µm).
+fn search_focal_plane(
+    plan: &AngularSpectrumPlan,
+    spec: &VectorSpectrum,
+    zs: &[f64],
+    on_axis: &[f64],
+    z0: f64,
+) -> Result<f64> {
+    let (imax, _) = on_axis
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .unwrap();
+    let dz = zs[1] - zs[0];
+    // an evaluation error (none is expected for z > 0) scores −∞ and is raised below
+    let mut failure = None;
+    let search = golden_section_max(
+        |z| match plan.on_axis_intensity(spec, z) {
+            Ok(v) => v,
+            Err(e) => {
+                failure.get_or_insert(e);
+                f64::NEG_INFINITY
+            }
+        },
+        |v| *v,
+        (zs[imax] - dz).max(z0 * 0.5),
+        zs[imax] + dz,
+        30,
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(0.5 * (search.bracket.0 + search.bracket.1))
+}
 
-    // 2. focal-plane map, growing the window until the largest circle fits
-    let mut half = 1.15 * kmax * fwhm_est;
-    let npts = 161;
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
+/// One sampling of the focal plane over the window ±`half` µm: the map, the focal point (the
+/// Sz maximum, parabola-refined) and the fine cuts through it with their FWHM.
+struct FocalPlane {
+    /// Map axis (µm), the same along x and y.
+    grid: Vec<f64>,
+    map: Fields,
+    total: Vec<f64>,
+    sz: Vec<f64>,
+    /// Focal point (x, y), µm.
+    peak: [f64; 2],
+    cut_x: Cut,
+    cut_y: Cut,
+    /// Index of the focal point on the cuts (their middle sample).
+    i0: usize,
+    fwhm: FwhmSet,
+}
+
+impl FocalPlane {
+    /// Samples across the map (each axis) and along each cut (odd: the focal point is the
+    /// middle sample).
+    const MAP_SAMPLES: usize = 161;
+    const CUT_SAMPLES: usize = 801;
+
+    fn sample(
+        plan: &AngularSpectrumPlan,
+        spec: &VectorSpectrum,
+        focal_z: f64,
+        half: f64,
+        lambda: f64,
+    ) -> Result<Self> {
+        let npts = Self::MAP_SAMPLES;
         let grid = linspace(-half, half, npts);
         let map = plan.evaluate(spec, focal_z, &grid, &grid)?;
         let total = map.total_intensity();
-        let peak = total.iter().cloned().fold(0.0, f64::max);
         let sz = map.sz();
         let (ip, _) = sz
             .iter()
@@ -505,8 +572,8 @@ pub fn analyse(
         if pj > 0 && pj + 1 < npts {
             py += d * parabolic_offset(sz[ip - npts], sz[ip], sz[ip + npts]);
         }
-        // 3. fine cuts through the peak
-        let nline = 801;
+        // fine cuts through the peak
+        let nline = Self::CUT_SAMPLES;
         let line = linspace(-half, half, nline);
         let lx: Vec<f64> = line.iter().map(|s| px + s).collect();
         let ly: Vec<f64> = line.iter().map(|s| py + s).collect();
@@ -519,57 +586,59 @@ pub fn analyse(
             sz: f.sz(),
         };
         let (cx, cy) = (cut(&fx), cut(&fy));
-        // the focal point is the middle sample of each line (nline odd)
-        let (i0, shift) = (nline / 2, 0.05 * lambda);
-        let fw = |a: &[f64], b: &[f64]| {
-            let x = fwhm_central(&line, a, i0, shift);
-            let y = fwhm_central(&line, b, i0, shift);
-            Fwhm {
-                x_um: x,
-                y_um: y,
-                x_lambda: x.map(|v| v / lambda),
-                y_lambda: y.map(|v| v / lambda),
-            }
-        };
-        let fwhm = FwhmSet {
-            transverse: fw(&cx.transverse, &cy.transverse),
-            total: fw(&cx.total, &cy.total),
-            sz: fw(&cx.sz, &cy.sz),
-        };
-        let measured = match (fwhm.transverse.x_um, fwhm.transverse.y_um) {
+        let i0 = nline / 2;
+        let fwhm = cut_fwhm(&line, &cx, &cy, i0, lambda);
+        Ok(FocalPlane {
+            grid,
+            map,
+            total,
+            sz,
+            peak: [px, py],
+            cut_x: cx,
+            cut_y: cy,
+            i0,
+            fwhm,
+        })
+    }
+
+    /// Mean of the x and y transverse FWHM (µm), when both are measured.
+    fn mean_transverse_fwhm(&self) -> Option<f64> {
+        match (self.fwhm.transverse.x_um, self.fwhm.transverse.y_um) {
             (Some(a), Some(b)) => Some(0.5 * (a + b)),
             _ => None,
-        };
-        let circle_fwhm = match setup.circle_fwhm.or(measured) {
-            Some(v) => v,
-            None if attempt < 4 => {
-                half *= 2.0;
-                continue;
-            }
-            None => return Err(Error::numerical("metrics", format!("no half-maximum crossing within ±{half:.3} µm of the focal peak: the lens does not form a focus at z = {focal_z:.3} µm"))),
-        };
-        let need = kmax * circle_fwhm * 1.05 + px.abs().max(py.abs());
-        if need > half && attempt < 4 {
-            half = need * 1.1;
-            continue;
         }
+    }
+
+    /// The report of this plane at `focal_z`, the efficiency circles k · `circle_fwhm`.
+    fn report(
+        self,
+        plan: &AngularSpectrumPlan,
+        spec: &VectorSpectrum,
+        setup: &FocusSetup,
+        focal_z: f64,
+        circle_fwhm: f64,
+        sections: Sections,
+    ) -> FocusReport {
+        let [px, py] = self.peak;
+        let (grid, sz) = (&self.grid, &self.sz);
         let p_t = plan.propagating_power(spec);
         let mut eff = Efficiencies::default();
         for &k in &setup.efficiency_k {
             let r = k * circle_fwhm;
-            let p = disc_integral(&grid, &grid, &sz, px, py, r);
+            let p = disc_integral(grid, grid, sz, px, py, r);
             eff.circles
                 .push(CircleEfficiency::new(k, r, p, setup.incident_power, p_t));
         }
-        let sll = side_lobe_level(&grid, &grid, &sz, px, py, cx.sz[i0]);
-        let focal_point_intensity = cx.total[i0];
-        let trans = map.transverse_intensity();
-        let report = FocusReport {
+        let sll = side_lobe_level(grid, grid, sz, px, py, self.cut_x.sz[self.i0]);
+        let focal_point_intensity = self.cut_x.total[self.i0];
+        let trans = self.map.transverse_intensity();
+        let peak = self.total.iter().cloned().fold(0.0, f64::max);
+        FocusReport {
             focal_plane_z_um: focal_z,
             focal_shift_um: focal_z - setup.design_focal_length,
             design_focal_length_um: setup.design_focal_length,
             peak_position_um: [px, py],
-            fwhm,
+            fwhm: self.fwhm,
             circle_fwhm_um: circle_fwhm,
             efficiency: eff,
             transmission_efficiency: p_t / setup.incident_power,
@@ -582,15 +651,35 @@ pub fn analyse(
             side_lobe_level: sll,
             strehl: None,
             data: Some(FocusData {
-                map,
-                map_total: total,
-                map_sz: sz,
-                cut_x: cx,
-                cut_y: cy,
+                map: self.map,
+                map_total: self.total,
+                map_sz: self.sz,
+                cut_x: self.cut_x,
+                cut_y: self.cut_y,
                 sections,
             }),
-        };
-        return Ok(report);
+        }
+    }
+}
+
+/// FWHM of the three quantities along the cuts `cx` (x) and `cy` (y) on the axis `line`,
+/// central lobe through sample `i0` (a lobe more than 0.05 λ from it: none).
+fn cut_fwhm(line: &[f64], cx: &Cut, cy: &Cut, i0: usize, lambda: f64) -> FwhmSet {
+    let shift = 0.05 * lambda;
+    let fw = |a: &[f64], b: &[f64]| {
+        let x = fwhm_central(line, a, i0, shift);
+        let y = fwhm_central(line, b, i0, shift);
+        Fwhm {
+            x_um: x,
+            y_um: y,
+            x_lambda: x.map(|v| v / lambda),
+            y_lambda: y.map(|v| v / lambda),
+        }
+    };
+    FwhmSet {
+        transverse: fw(&cx.transverse, &cy.transverse),
+        total: fw(&cx.total, &cy.total),
+        sz: fw(&cx.sz, &cy.sz),
     }
 }
 

@@ -4,6 +4,8 @@
 
 use crate::lens::Lens;
 use crate::metrics::pipeline::LensResult;
+use crate::metrics::{FocusData, FocusReport};
+use crate::propagate::Sections;
 use crate::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -189,8 +191,16 @@ pub fn write_all(
         .data
         .as_ref()
         .ok_or_else(|| Error::numerical("plot", "no focal data kept"))?;
-    let lam = spec.wavelength_um;
-    // 1. focal-plane map with the efficiency circles
+    let ideal = ideal.map(|i| &i.report);
+    write_focal_plane(dir, rep, d)?;
+    write_cuts(dir, rep, d, ideal, spec.wavelength_um)?;
+    write_sections(dir, &d.sections)?;
+    write_on_axis(dir, rep, &d.sections, ideal)
+}
+
+/// `focal_plane` and `focal_plane_sz`: |E|² and the axial flux Sz in the focal plane with the
+/// efficiency circles.
+fn write_focal_plane(dir: &Path, rep: &FocusReport, d: &FocusData) -> Result<()> {
     let circles: Vec<(f64, f64, f64)> = rep
         .efficiency
         .radii_um()
@@ -231,7 +241,7 @@ pub fn write_all(
             )
         },
     )?;
-    // 1b. the axial flux Sz, which the efficiencies integrate (single-peaked at any NA, unlike
+    // the axial flux Sz, which the efficiencies integrate (single-peaked at any NA, unlike
     // |E|², whose |Ez|² lobes dominate near NA 1)
     let title_sz = format!("Sz at z = {:.3} µm (circles: k·FWHM)", rep.focal_plane_z_um);
     both(
@@ -249,14 +259,24 @@ pub fn write_all(
                 SZ_LABEL,
             )
         },
-    )?;
-    // 2. x and y cuts against the ideal lens (normalised to the ideal peak if given)
-    let norm = ideal.map_or(rep.peak_intensity, |i| i.report.peak_intensity);
+    )
+}
+
+/// `cut_x` and `cut_y`: |E|² along x and y through the focal point against the ideal lens
+/// (normalised to the ideal peak if given), at `lam` µm.
+fn write_cuts(
+    dir: &Path,
+    rep: &FocusReport,
+    d: &FocusData,
+    ideal: Option<&FocusReport>,
+    lam: f64,
+) -> Result<()> {
+    let norm = ideal.map_or(rep.peak_intensity, |i| i.peak_intensity);
     let sc = |v: &[f64]| -> Vec<f64> { v.iter().map(|x| x / norm).collect() };
     let (cx, cy) = (sc(&d.cut_x.total), sc(&d.cut_y.total));
     let mut ideal_cuts = None;
     if let Some(i) = ideal {
-        if let Some(di) = &i.report.data {
+        if let Some(di) = &i.data {
             ideal_cuts = Some((
                 di.cut_x.s.clone(),
                 sc(&di.cut_x.total),
@@ -298,8 +318,11 @@ pub fn write_all(
             &|r| lines(r, &t, &xl, "relative intensity", &series, None),
         )?;
     }
-    // 3. x–z section
-    let s = &d.sections;
+    Ok(())
+}
+
+/// `xz_section` and `yz_section`: |E|² in the x–z plane (y = 0) and the y–z plane (x = 0).
+fn write_sections(dir: &Path, s: &Sections) -> Result<()> {
     let nz = s.zs.len();
     let nx = s.xs.len();
     // q[j * nz + i] with rows along x and columns along z
@@ -317,7 +340,7 @@ pub fn write_all(
         &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[], E2_LABEL),
         &|r| heat(r, &t, &s.zs, &s.xs, &q, "z (µm)", "x (µm)", &[], E2_LABEL),
     )?;
-    // 3b. y–z section (for x polarisation the plane without |Ez|² lobes)
+    // y–z section (for x polarisation the plane without |Ez|² lobes)
     let ny = s.ys.len();
     let mut q = vec![0.0; nz * ny];
     for (iz, f) in s.yz.iter().enumerate() {
@@ -332,12 +355,21 @@ pub fn write_all(
         "yz_section",
         &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[], E2_LABEL),
         &|r| heat(r, &t, &s.zs, &s.ys, &q, "z (µm)", "y (µm)", &[], E2_LABEL),
-    )?;
-    // 4. on-axis intensity
+    )
+}
+
+/// `on_axis`: the on-axis |E|² of the lens (sections `s`) and the ideal lens, the design
+/// focus marked.
+fn write_on_axis(
+    dir: &Path,
+    rep: &FocusReport,
+    s: &Sections,
+    ideal: Option<&FocusReport>,
+) -> Result<()> {
     let mut series: Vec<(&str, &[f64], &[f64], RGBColor)> =
         vec![("lens", &s.zs[..], &s.on_axis[..], BLUE)];
     if let Some(i) = ideal {
-        if let Some(di) = &i.report.data {
+        if let Some(di) = &i.data {
             series.push((
                 "ideal lens",
                 &di.sections.zs[..],

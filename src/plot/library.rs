@@ -301,6 +301,8 @@ fn draw_maps<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The coverage figure: per pitch, for every (wavelength, height), the phase coverage, the span
+/// of the unwrapped phase and the mean transmittance, in three panels.
 fn draw_coverage<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     lib: &PhaseLibrary,
@@ -310,10 +312,23 @@ fn draw_coverage<DB: DrawingBackend>(
     let w = root.dim_in_pixel().0 / 3;
     let (left, rest) = root.split_horizontally(w);
     let (middle, right) = rest.split_horizontally(w);
-    let pe = edges(&lib.pitches);
     let combos: Vec<(usize, usize)> = (0..lib.wavelengths.len())
         .flat_map(|iw| (0..lib.heights.len()).map(move |ih| (iw, ih)))
         .collect();
+    coverage_panel(&left, lib, opts, &combos)?;
+    span_panel(&middle, lib, opts, &combos)?;
+    transmittance_panel(&right, lib, opts, &combos)
+}
+
+/// Phase coverage / 2π against pitch, one labelled series per (wavelength, height) of
+/// `combos`.
+fn coverage_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lib: &PhaseLibrary,
+    opts: &PlotOptions,
+    combos: &[(usize, usize)],
+) -> DrawResult<DB> {
+    let pe = edges(&lib.pitches);
     let n = combos.len();
     let name = |iw: usize, ih: usize| {
         if lib.wavelengths.len() > 1 {
@@ -322,7 +337,7 @@ fn draw_coverage<DB: DrawingBackend>(
             format!("h = {} µm", lib.heights[ih])
         }
     };
-    let mut ch = ChartBuilder::on(&left)
+    let mut ch = ChartBuilder::on(area)
         .caption(
             format!("phase coverage (T ≥ {})", opts.min_transmittance),
             ("sans-serif", 18),
@@ -356,6 +371,18 @@ fn draw_coverage<DB: DrawingBackend>(
         .border_style(BLACK)
         .position(SeriesLabelPosition::LowerRight)
         .draw()?;
+    Ok(())
+}
+
+/// Span of the unwrapped phase / 2π against pitch (the line at one period marked).
+fn span_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lib: &PhaseLibrary,
+    opts: &PlotOptions,
+    combos: &[(usize, usize)],
+) -> DrawResult<DB> {
+    let pe = edges(&lib.pitches);
+    let n = combos.len();
     let spans: Vec<Vec<(f64, f64)>> = combos
         .iter()
         .map(|&(iw, ih)| {
@@ -370,7 +397,7 @@ fn draw_coverage<DB: DrawingBackend>(
         })
         .collect();
     let smax = spans.iter().flatten().map(|p| p.1).fold(1.2, f64::max);
-    let mut ch = ChartBuilder::on(&middle)
+    let mut ch = ChartBuilder::on(area)
         .caption("span of the unwrapped phase", ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
@@ -389,7 +416,19 @@ fn draw_coverage<DB: DrawingBackend>(
         ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
         ch.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
     }
-    let mut ch = ChartBuilder::on(&right)
+    Ok(())
+}
+
+/// Mean transmittance of the fitting radii against pitch.
+fn transmittance_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    lib: &PhaseLibrary,
+    opts: &PlotOptions,
+    combos: &[(usize, usize)],
+) -> DrawResult<DB> {
+    let pe = edges(&lib.pitches);
+    let n = combos.len();
+    let mut ch = ChartBuilder::on(area)
         .caption(
             "mean transmittance of the fitting radii",
             ("sans-serif", 18),

@@ -192,6 +192,18 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// The fields from their five components in the order Ex, Ey, Ez, Hx, Hy, each on the
+    /// points (xs × ys), x fastest.
+    fn from_components(components: Vec<Vec<C64>>, xs: Vec<f64>, ys: Vec<f64>) -> Self {
+        let mut it = components.into_iter();
+        Fields {
+            xs,
+            ys,
+            e: [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()],
+            h: [it.next().unwrap(), it.next().unwrap()],
+        }
+    }
+
     /// |Ex|² + |Ey|².
     pub fn transverse_intensity(&self) -> Vec<f64> {
         (0..self.e[0].len())
@@ -558,91 +570,12 @@ impl AngularSpectrumPlan {
                 buf.push(w);
             }
         };
-        let mut comps: Vec<Vec<C64>> = vec![vec![zero; nxo * nyo]; 5];
-        if nyo <= nxo {
-            // y first: C[c][yo][bx] = Σ_by py[by][yo] v_c(bx, by)
-            let min_len = (nb / (4 * rayon::current_num_threads())).max(1);
-            let acc = (0..nb)
-                .into_par_iter()
-                .with_min_len(min_len)
-                .fold(
-                    || (vec![zero; 5 * nyo * nb], Vec::with_capacity(nb)),
-                    |(mut acc, mut buf), by| {
-                        row_waves(by, &mut buf);
-                        for yo in 0..nyo {
-                            let p = py[by * nyo + yo];
-                            for c in 0..5 {
-                                let dst = &mut acc[(c * nyo + yo) * nb..(c * nyo + yo + 1) * nb];
-                                for (d, w) in dst.iter_mut().zip(buf.iter()) {
-                                    *d += p * w[c];
-                                }
-                            }
-                        }
-                        (acc, buf)
-                    },
-                )
-                .map(|(a, _)| a)
-                .reduce(
-                    || vec![zero; 5 * nyo * nb],
-                    |mut a, b| {
-                        a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
-                        a
-                    },
-                );
-            comps.par_iter_mut().enumerate().for_each(|(c, out)| {
-                for yo in 0..nyo {
-                    let crow = &acc[(c * nyo + yo) * nb..(c * nyo + yo + 1) * nb];
-                    for xo in 0..nxo {
-                        let mut s = zero;
-                        for bx in 0..nb {
-                            s += crow[bx] * px[bx * nxo + xo];
-                        }
-                        out[yo * nxo + xo] = s;
-                    }
-                }
-            });
+        let comps = if nyo <= nxo {
+            sum_y_first(nb, &px, &py, nxo, nyo, &row_waves)
         } else {
-            // x first: D[by][c][xo] = Σ_bx v_c(bx, by) px[bx][xo]
-            let d: Vec<Vec<C64>> = (0..nb)
-                .into_par_iter()
-                .map_init(
-                    || Vec::with_capacity(nb),
-                    |buf, by| {
-                        row_waves(by, buf);
-                        let mut drow = vec![zero; 5 * nxo];
-                        for (bx, w) in buf.iter().enumerate() {
-                            for xo in 0..nxo {
-                                let p = px[bx * nxo + xo];
-                                for c in 0..5 {
-                                    drow[c * nxo + xo] += w[c] * p;
-                                }
-                            }
-                        }
-                        drow
-                    },
-                )
-                .collect();
-            comps.par_iter_mut().enumerate().for_each(|(c, out)| {
-                for yo in 0..nyo {
-                    for xo in 0..nxo {
-                        let mut s = zero;
-                        for by in 0..nb {
-                            s += py[by * nyo + yo] * d[by][c * nxo + xo];
-                        }
-                        out[yo * nxo + xo] = s;
-                    }
-                }
-            });
-        }
-        let mut it = comps.into_iter();
-        let e = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
-        let h = [it.next().unwrap(), it.next().unwrap()];
-        Ok(Fields {
-            xs: xs.to_vec(),
-            ys: ys.to_vec(),
-            e,
-            h,
-        })
+            sum_x_first(nb, &px, &py, nxo, nyo, &row_waves)
+        };
+        Ok(Fields::from_components(comps, xs.to_vec(), ys.to_vec()))
     }
 
     /// x–z section (y = 0, points `xs`), y–z section (x = 0, points `ys`) and on-axis total
@@ -659,10 +592,6 @@ impl AngularSpectrumPlan {
         for &z in zs {
             check_z(z)?;
         }
-        let n = self.n;
-        let k0 = self.k0();
-        let kzf = self.kz_floor();
-        let zero = C64::new(0.0, 0.0);
         let mut xz = Vec::with_capacity(zs.len());
         let mut yz = Vec::with_capacity(zs.len());
         let mut on_axis = Vec::with_capacity(zs.len());
@@ -682,77 +611,14 @@ impl AngularSpectrumPlan {
         };
         let (px, py) = (phases(xs), phases(ys));
         for (iz, &z) in zs.iter().enumerate() {
-            let klim = self.band_limit(z);
-            let min_len = (nb / (4 * rayon::current_num_threads())).max(1);
-            // per row: row sums (→ y–z line) and accumulated column sums (→ x–z line)
-            let (colsum, rowsums) = (0..nb)
-                .into_par_iter()
-                .with_min_len(min_len)
-                .fold(
-                    || (vec![zero; 5 * nb], Vec::new()),
-                    |(mut col, mut rows), by| {
-                        let (j, ky) = band[by];
-                        let mut rs = [zero; 5];
-                        for (bx, &(i, kx)) in band.iter().enumerate() {
-                            if let Some((kz, h)) = self.transfer(kx, ky, z, klim) {
-                                let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
-                                let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
-                                let w = wave(ax, ay, kx, ky, kz, h, k0, kzf);
-                                for c in 0..5 {
-                                    col[c * nb + bx] += w[c];
-                                    rs[c] += w[c];
-                                }
-                            }
-                        }
-                        rows.push((by, rs));
-                        (col, rows)
-                    },
-                )
-                .reduce(
-                    || (vec![zero; 5 * nb], Vec::new()),
-                    |(mut a, mut ra), (b, rb)| {
-                        a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
-                        ra.extend(rb);
-                        (a, ra)
-                    },
-                );
-            let mut rowsum = vec![[zero; 5]; nb];
-            for (by, rs) in rowsums {
-                rowsum[by] = rs;
-            }
-            let line =
-                |np: usize, ph: &[C64], get: &dyn Fn(usize, usize) -> C64| -> Vec<Vec<C64>> {
-                    (0..5)
-                        .map(|c| {
-                            let g: Vec<C64> = (0..nb).map(|b| get(c, b)).collect();
-                            (0..np)
-                                .into_par_iter()
-                                .map(|p| {
-                                    g.iter()
-                                        .zip(&ph[p * nb..(p + 1) * nb])
-                                        .map(|(a, b)| a * b)
-                                        .sum::<C64>()
-                                })
-                                .collect()
-                        })
-                        .collect()
-                };
-            let lx = line(xs.len(), &px, &|c, b| colsum[c * nb + b]);
-            let ly = line(ys.len(), &py, &|c, b| rowsum[b][c]);
+            let (colsum, rowsum) = self.band_sums(spec, &band, z);
+            let lx = line_components(xs.len(), nb, &px, &|c, b| colsum[c * nb + b]);
+            let ly = line_components(ys.len(), nb, &py, &|c, b| rowsum[b][c]);
             let axis: [C64; 3] =
                 [0, 1, 2].map(|c| (0..nb).map(|b| colsum[c * nb + b]).sum::<C64>());
             on_axis.push(axis.iter().map(|v| v.norm_sqr()).sum());
-            let pack = |v: Vec<Vec<C64>>, xs: Vec<f64>, ys: Vec<f64>| {
-                let mut it = v.into_iter();
-                Fields {
-                    xs,
-                    ys,
-                    e: [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()],
-                    h: [it.next().unwrap(), it.next().unwrap()],
-                }
-            };
-            xz.push(pack(lx, xs.to_vec(), vec![0.0]));
-            yz.push(pack(ly, vec![0.0], ys.to_vec()));
+            xz.push(Fields::from_components(lx, xs.to_vec(), vec![0.0]));
+            yz.push(Fields::from_components(ly, vec![0.0], ys.to_vec()));
             progress(iz + 1);
         }
         Ok(Sections {
@@ -765,11 +631,198 @@ impl AngularSpectrumPlan {
         })
     }
 
+    /// One pass over the band at plane z: per band column the sum over the rows (the x–z
+    /// line's spectrum at y = 0), and per band row the sum over the columns (the y–z line's at
+    /// x = 0), of the five components of every plane wave.
+    fn band_sums(
+        &self,
+        spec: &VectorSpectrum,
+        band: &[(usize, f64)],
+        z: f64,
+    ) -> (Vec<C64>, Vec<[C64; 5]>) {
+        let n = self.n;
+        let nb = band.len();
+        let k0 = self.k0();
+        let kzf = self.kz_floor();
+        let zero = C64::new(0.0, 0.0);
+        let klim = self.band_limit(z);
+        let min_len = (nb / (4 * rayon::current_num_threads())).max(1);
+        // per row: row sums (→ y–z line) and accumulated column sums (→ x–z line)
+        let (colsum, rowsums) = (0..nb)
+            .into_par_iter()
+            .with_min_len(min_len)
+            .fold(
+                || (vec![zero; 5 * nb], Vec::new()),
+                |(mut col, mut rows), by| {
+                    let (j, ky) = band[by];
+                    let mut rs = [zero; 5];
+                    for (bx, &(i, kx)) in band.iter().enumerate() {
+                        if let Some((kz, h)) = self.transfer(kx, ky, z, klim) {
+                            let ax = spec.ax.as_ref().map_or(zero, |a| a[j * n + i]);
+                            let ay = spec.ay.as_ref().map_or(zero, |a| a[j * n + i]);
+                            let w = wave(ax, ay, kx, ky, kz, h, k0, kzf);
+                            for c in 0..5 {
+                                col[c * nb + bx] += w[c];
+                                rs[c] += w[c];
+                            }
+                        }
+                    }
+                    rows.push((by, rs));
+                    (col, rows)
+                },
+            )
+            .reduce(
+                || (vec![zero; 5 * nb], Vec::new()),
+                |(mut a, mut ra), (b, rb)| {
+                    a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
+                    ra.extend(rb);
+                    (a, ra)
+                },
+            );
+        let mut rowsum = vec![[zero; 5]; nb];
+        for (by, rs) in rowsums {
+            rowsum[by] = rs;
+        }
+        (colsum, rowsum)
+    }
+
     /// Total intensity |E|² on the axis at z (one band pass).
     pub fn on_axis_intensity(&self, spec: &VectorSpectrum, z: f64) -> Result<f64> {
         let f = self.evaluate(spec, z, &[0.0], &[0.0])?;
         Ok(f.total_intensity()[0])
     }
+}
+
+/// The five components on the `np` points of a line: Σ_b get(c, b) · ph[p · nb + b] for each
+/// component c and point p (`ph`: phase factors, point major).
+fn line_components(
+    np: usize,
+    nb: usize,
+    ph: &[C64],
+    get: &dyn Fn(usize, usize) -> C64,
+) -> Vec<Vec<C64>> {
+    (0..5)
+        .map(|c| {
+            let g: Vec<C64> = (0..nb).map(|b| get(c, b)).collect();
+            (0..np)
+                .into_par_iter()
+                .map(|p| {
+                    g.iter()
+                        .zip(&ph[p * nb..(p + 1) * nb])
+                        .map(|(a, b)| a * b)
+                        .sum::<C64>()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The plane waves of band row `by` (ky = band[by]) of a plane, written into the buffer: the
+/// five components (Ex, Ey, Ez, Hx, Hy) of every band column.
+type RowWaves<'a> = dyn Fn(usize, &mut Vec<[C64; 5]>) + Sync + 'a;
+
+/// The five field components on the points (xs × ys) from the band's plane waves, summed over
+/// the band rows first: C[c][yo][bx] = Σ_by py[by][yo] v_c(bx, by), then over the columns with
+/// px. `px`, `py`: phase factors exp(i k x), band major ([b · |xs| + xo]). Cheaper when
+/// |ys| ≤ |xs|.
+fn sum_y_first(
+    nb: usize,
+    px: &[C64],
+    py: &[C64],
+    nxo: usize,
+    nyo: usize,
+    row_waves: &RowWaves,
+) -> Vec<Vec<C64>> {
+    let zero = C64::new(0.0, 0.0);
+    let mut comps: Vec<Vec<C64>> = vec![vec![zero; nxo * nyo]; 5];
+    // y first: C[c][yo][bx] = Σ_by py[by][yo] v_c(bx, by)
+    let min_len = (nb / (4 * rayon::current_num_threads())).max(1);
+    let acc = (0..nb)
+        .into_par_iter()
+        .with_min_len(min_len)
+        .fold(
+            || (vec![zero; 5 * nyo * nb], Vec::with_capacity(nb)),
+            |(mut acc, mut buf), by| {
+                row_waves(by, &mut buf);
+                for yo in 0..nyo {
+                    let p = py[by * nyo + yo];
+                    for c in 0..5 {
+                        let dst = &mut acc[(c * nyo + yo) * nb..(c * nyo + yo + 1) * nb];
+                        for (d, w) in dst.iter_mut().zip(buf.iter()) {
+                            *d += p * w[c];
+                        }
+                    }
+                }
+                (acc, buf)
+            },
+        )
+        .map(|(a, _)| a)
+        .reduce(
+            || vec![zero; 5 * nyo * nb],
+            |mut a, b| {
+                a.iter_mut().zip(b.iter()).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    comps.par_iter_mut().enumerate().for_each(|(c, out)| {
+        for yo in 0..nyo {
+            let crow = &acc[(c * nyo + yo) * nb..(c * nyo + yo + 1) * nb];
+            for xo in 0..nxo {
+                let mut s = zero;
+                for bx in 0..nb {
+                    s += crow[bx] * px[bx * nxo + xo];
+                }
+                out[yo * nxo + xo] = s;
+            }
+        }
+    });
+    comps
+}
+
+/// [`sum_y_first`] the other way round: D[by][c][xo] = Σ_bx v_c(bx, by) px[bx][xo] first,
+/// then over the rows with py. Cheaper when |xs| < |ys|.
+fn sum_x_first(
+    nb: usize,
+    px: &[C64],
+    py: &[C64],
+    nxo: usize,
+    nyo: usize,
+    row_waves: &RowWaves,
+) -> Vec<Vec<C64>> {
+    let zero = C64::new(0.0, 0.0);
+    let mut comps: Vec<Vec<C64>> = vec![vec![zero; nxo * nyo]; 5];
+    // x first: D[by][c][xo] = Σ_bx v_c(bx, by) px[bx][xo]
+    let d: Vec<Vec<C64>> = (0..nb)
+        .into_par_iter()
+        .map_init(
+            || Vec::with_capacity(nb),
+            |buf, by| {
+                row_waves(by, buf);
+                let mut drow = vec![zero; 5 * nxo];
+                for (bx, w) in buf.iter().enumerate() {
+                    for xo in 0..nxo {
+                        let p = px[bx * nxo + xo];
+                        for c in 0..5 {
+                            drow[c * nxo + xo] += w[c] * p;
+                        }
+                    }
+                }
+                drow
+            },
+        )
+        .collect();
+    comps.par_iter_mut().enumerate().for_each(|(c, out)| {
+        for yo in 0..nyo {
+            for xo in 0..nxo {
+                let mut s = zero;
+                for by in 0..nb {
+                    s += py[by * nyo + yo] * d[by][c * nxo + xo];
+                }
+                out[yo * nxo + xo] = s;
+            }
+        }
+    });
+    comps
 }
 
 fn check_z(z: f64) -> Result<()> {

@@ -345,78 +345,24 @@ pub(crate) fn assemble(
 ) -> Solution {
     let n = h.len();
     let z = C64::new(0.0, 0.0);
-    let one = C64::new(1.0, 0.0);
-    let (th, ph) = (incidence.theta, incidence.phi);
-    let s_hat = [-ph.sin(), ph.cos()];
-    // Tangential parts of the two input basis vectors, and whether the output is s/p.
-    let (inputs, sp_basis): ([[C64; 2]; 2], bool) = match incidence.polarization {
-        Polarization::S | Polarization::P => (
-            [
-                [C64::new(s_hat[0], 0.0), C64::new(s_hat[1], 0.0)],
-                [
-                    C64::new(th.cos() * ph.cos(), 0.0),
-                    C64::new(th.cos() * ph.sin(), 0.0),
-                ],
-            ],
-            true,
-        ),
-        _ => ([[one, z], [z, one]], false),
-    };
-    let combine = |v: &[Vec<C64>; 2], e: [C64; 2]| -> Vec<C64> {
-        v[0].iter()
-            .zip(&v[1])
-            .map(|(a, b)| a * e[0] + b * e[1])
-            .collect()
-    };
+    let basis = InputBasis::of(incidence);
+    let inputs = basis.inputs;
     let kz_inc = k.kz(eps_inc);
     let kz_exit = k.kz(eps_exit);
-    // Poynting flux ½Re(Ex hy* − Ey hx*) of harmonic i with tangential E, h = ±V E.
-    let flux = |e: [C64; 2], i: usize, eps: C64, kz: C64, sign: f64| -> f64 {
-        let v = k.v_block(i, eps, kz);
-        let hx = (v[0][0] * e[0] + v[0][1] * e[1]) * sign;
-        let hy = (v[1][0] * e[0] + v[1][1] * e[1]) * sign;
-        0.5 * (e[0] * hy.conj() - e[1] * hx.conj()).re
-    };
-    // Output components of the zeroth order: tangential (x, y) or (s, p) of the full vector.
-    let out_components = |e: [C64; 2], nidx: C64, kz: C64, reflected: bool| -> [C64; 2] {
-        if !sp_basis {
-            return e;
-        }
-        let (kx, ky) = (C64::new(k.kx[0], 0.0), C64::new(k.ky[0], 0.0));
-        let kzs = if reflected { -kz } else { kz };
-        let ez = -(kx * e[0] + ky * e[1]) / kzs;
-        let khat = [kx / nidx, ky / nidx, kzs / nidx];
-        // p̂ = ŝ × k̂
-        let p_hat = [
-            s_hat[1] * khat[2],
-            -s_hat[0] * khat[2],
-            s_hat[0] * khat[1] - s_hat[1] * khat[0],
-        ];
-        let es = e[0] * s_hat[0] + e[1] * s_hat[1];
-        let ep = e[0] * p_hat[0] + e[1] * p_hat[1] + ez * p_hat[2];
-        [es, ep]
-    };
     let mut jones_t = [[z; 2]; 2];
     let mut jones_r = [[z; 2]; 2];
     for (col, e_in) in inputs.iter().enumerate() {
         let t = combine(&resp.t, *e_in);
         let r = combine(&resp.r, *e_in);
-        let ot = out_components([t[0], t[n]], n_exit, kz_exit[0], false);
-        let or = out_components([r[0], r[n]], n_inc, kz_inc[0], true);
+        let ot = basis.out_components(k, [t[0], t[n]], n_exit, kz_exit[0], false);
+        let or = basis.out_components(k, [r[0], r[n]], n_inc, kz_inc[0], true);
         for row in 0..2 {
             jones_t[row][col] = ot[row];
             jones_r[row][col] = or[row];
         }
     }
     // The requested input as a combination of the two basis inputs.
-    let (coef, co_row): ([C64; 2], Option<usize>) = match incidence.polarization {
-        Polarization::X | Polarization::S => ([one, z], Some(0)),
-        Polarization::Y | Polarization::P => ([z, one], Some(1)),
-        Polarization::Jones(a, b) => {
-            let nrm = (a.norm_sqr() + b.norm_sqr()).sqrt();
-            ([a / nrm, b / nrm], None)
-        }
-    };
+    let (coef, co_row) = requested_input(incidence.polarization);
     let e_in = [
         inputs[0][0] * coef[0] + inputs[1][0] * coef[1],
         inputs[0][1] * coef[0] + inputs[1][1] * coef[1],
@@ -439,20 +385,162 @@ pub(crate) fn assemble(
             (co(t_out), cr(t_out), co(r_out), cr(r_out))
         }
     };
-    // Powers per order for the requested input.
+    let media = HalfSpaces {
+        eps_inc,
+        eps_exit,
+        kz_inc: &kz_inc,
+        kz_exit: &kz_exit,
+    };
+    let (orders, tt, rr) = order_powers(h, k, &media, resp, e_in);
+    Solution {
+        t,
+        r,
+        t_cross,
+        r_cross,
+        jones_t,
+        jones_r,
+        transmittance: tt,
+        reflectance: rr,
+        orders,
+        harmonics: n,
+        timings: Timings::default(),
+    }
+}
+
+/// The two input polarisations a solve's Jones matrices are written in: (x, y), or (s, p)
+/// for an s/p request (then the outputs are in (s, p) too).
+struct InputBasis {
+    /// Tangential parts (x, y) of the two input basis vectors.
+    inputs: [[C64; 2]; 2],
+    /// Whether the outputs are (s, p) components of the full vector.
+    sp_basis: bool,
+    /// ŝ = (−sin φ, cos φ).
+    s_hat: [f64; 2],
+}
+
+impl InputBasis {
+    fn of(incidence: &Incidence) -> Self {
+        let z = C64::new(0.0, 0.0);
+        let one = C64::new(1.0, 0.0);
+        let (th, ph) = (incidence.theta, incidence.phi);
+        let s_hat = [-ph.sin(), ph.cos()];
+        let (inputs, sp_basis): ([[C64; 2]; 2], bool) = match incidence.polarization {
+            Polarization::S | Polarization::P => (
+                [
+                    [C64::new(s_hat[0], 0.0), C64::new(s_hat[1], 0.0)],
+                    [
+                        C64::new(th.cos() * ph.cos(), 0.0),
+                        C64::new(th.cos() * ph.sin(), 0.0),
+                    ],
+                ],
+                true,
+            ),
+            _ => ([[one, z], [z, one]], false),
+        };
+        InputBasis {
+            inputs,
+            sp_basis,
+            s_hat,
+        }
+    }
+
+    /// Output components of the zeroth order with tangential field `e` in a medium of index
+    /// `nidx` (k_z = `kz`, negated for the `reflected` wave): `e` itself, or its (s, p)
+    /// components, E_z from k·E = 0 and p̂ = ŝ × k̂.
+    fn out_components(
+        &self,
+        k: &Kvectors,
+        e: [C64; 2],
+        nidx: C64,
+        kz: C64,
+        reflected: bool,
+    ) -> [C64; 2] {
+        if !self.sp_basis {
+            return e;
+        }
+        let s_hat = self.s_hat;
+        let (kx, ky) = (C64::new(k.kx[0], 0.0), C64::new(k.ky[0], 0.0));
+        let kzs = if reflected { -kz } else { kz };
+        let ez = -(kx * e[0] + ky * e[1]) / kzs;
+        let khat = [kx / nidx, ky / nidx, kzs / nidx];
+        // p̂ = ŝ × k̂
+        let p_hat = [
+            s_hat[1] * khat[2],
+            -s_hat[0] * khat[2],
+            s_hat[0] * khat[1] - s_hat[1] * khat[0],
+        ];
+        let es = e[0] * s_hat[0] + e[1] * s_hat[1];
+        let ep = e[0] * p_hat[0] + e[1] * p_hat[1] + ez * p_hat[2];
+        [es, ep]
+    }
+}
+
+/// The response to the input e = e₀·(first basis input) + e₁·(second): v₀ e₀ + v₁ e₁ per
+/// harmonic component.
+fn combine(v: &[Vec<C64>; 2], e: [C64; 2]) -> Vec<C64> {
+    v[0].iter()
+        .zip(&v[1])
+        .map(|(a, b)| a * e[0] + b * e[1])
+        .collect()
+}
+
+/// The requested polarisation as coefficients of the two basis inputs, and the row of the
+/// Jones matrix that is its co-polarised output (None for a general Jones vector, normalised).
+fn requested_input(polarization: Polarization) -> ([C64; 2], Option<usize>) {
+    let z = C64::new(0.0, 0.0);
+    let one = C64::new(1.0, 0.0);
+    match polarization {
+        Polarization::X | Polarization::S => ([one, z], Some(0)),
+        Polarization::Y | Polarization::P => ([z, one], Some(1)),
+        Polarization::Jones(a, b) => {
+            let nrm = (a.norm_sqr() + b.norm_sqr()).sqrt();
+            ([a / nrm, b / nrm], None)
+        }
+    }
+}
+
+/// The incidence and exit half-spaces: permittivities and k_z of every harmonic.
+struct HalfSpaces<'a> {
+    eps_inc: C64,
+    eps_exit: C64,
+    kz_inc: &'a [C64],
+    kz_exit: &'a [C64],
+}
+
+/// Poynting flux ½Re(Ex hy* − Ey hx*) of harmonic `i` with tangential E `e`, h = ±V E
+/// (`sign`), in a medium of permittivity `eps` (k_z = `kz`).
+fn poynting_flux(k: &Kvectors, e: [C64; 2], i: usize, eps: C64, kz: C64, sign: f64) -> f64 {
+    let v = k.v_block(i, eps, kz);
+    let hx = (v[0][0] * e[0] + v[0][1] * e[1]) * sign;
+    let hy = (v[1][0] * e[0] + v[1][1] * e[1]) * sign;
+    0.5 * (e[0] * hy.conj() - e[1] * hx.conj()).re
+}
+
+/// Powers per propagating order for the input `e_in` (fractions of the incident flux), and
+/// their sums: (orders, T, R).
+fn order_powers(
+    h: &Harmonics,
+    k: &Kvectors,
+    media: &HalfSpaces,
+    resp: &Response,
+    e_in: [C64; 2],
+) -> (Vec<OrderPower>, f64, f64) {
+    let n = h.len();
+    let (eps_inc, eps_exit, kz_inc, kz_exit) =
+        (media.eps_inc, media.eps_exit, media.kz_inc, media.kz_exit);
     let t_full = combine(&resp.t, e_in);
     let r_full = combine(&resp.r, e_in);
-    let p_inc = flux(e_in, 0, eps_inc, kz_inc[0], 1.0);
+    let p_inc = poynting_flux(k, e_in, 0, eps_inc, kz_inc[0], 1.0);
     let mut orders = Vec::new();
     let (mut tt, mut rr) = (0.0, 0.0);
     for i in 0..n {
         let ti = if kz_exit[i].re > 1e-12 {
-            flux([t_full[i], t_full[n + i]], i, eps_exit, kz_exit[i], 1.0) / p_inc
+            poynting_flux(k, [t_full[i], t_full[n + i]], i, eps_exit, kz_exit[i], 1.0) / p_inc
         } else {
             0.0
         };
         let ri = if kz_inc[i].re > 1e-12 {
-            -flux([r_full[i], r_full[n + i]], i, eps_inc, kz_inc[i], -1.0) / p_inc
+            -poynting_flux(k, [r_full[i], r_full[n + i]], i, eps_inc, kz_inc[i], -1.0) / p_inc
         } else {
             0.0
         };
@@ -470,17 +558,5 @@ pub(crate) fn assemble(
             });
         }
     }
-    Solution {
-        t,
-        r,
-        t_cross,
-        r_cross,
-        jones_t,
-        jones_r,
-        transmittance: tt,
-        reflectance: rr,
-        orders,
-        harmonics: n,
-        timings: Timings::default(),
-    }
+    (orders, tt, rr)
 }

@@ -19,7 +19,6 @@ use std::collections::HashMap;
 pub struct Basis {
     pub e: Vec<Vec<(usize, f64)>>,
     pub h: Vec<Vec<(usize, f64)>>,
-    full: bool,
 }
 
 impl Basis {
@@ -29,11 +28,7 @@ impl Basis {
         Basis {
             e: cols.clone(),
             h: cols,
-            full: true,
         }
-    }
-    pub fn is_full(&self) -> bool {
-        self.full
     }
     pub fn dim(&self) -> usize {
         self.e.len()
@@ -157,7 +152,6 @@ fn group_basis(elems: &[Element], n: usize) -> Basis {
     Basis {
         e: build(false),
         h: build(true),
-        full: false,
     }
 }
 
@@ -257,11 +251,6 @@ pub fn mirror_centre_for(stack: &Stack, axes: &[usize]) -> Option<[f64; 2]> {
 /// A centre about which every patterned layer is symmetric under both mirrors, if any.
 pub fn mirror_centre(stack: &Stack) -> Option<[f64; 2]> {
     mirror_centre_for(stack, &[0, 1])
-}
-
-/// Permutation of the harmonics under the single mirror along `axis`, if the set is closed.
-pub fn mirror_permutation(lattice: &Lattice, h: &Harmonics, axis: usize) -> Option<Vec<usize>> {
-    mirror_permutations(lattice, h).map(|[px, py]| if axis == 0 { px } else { py })
 }
 
 #[cfg(test)]

@@ -38,9 +38,8 @@ pub fn stand_in(delay_ms: u64) -> CellSolver {
             }
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let np = metalens::material::Material::parse(&spec.pillar)?;
-        let ne = metalens::material::Material::parse(&spec.exit)?;
-        let area = metalens::cell::Lattice::of_kind(spec.lattice, c.pitch)?.area();
+        let (np, ne) = (&spec.materials.pillar, &spec.materials.exit);
+        let area = metalens::cell::Lattice::of_kind(spec.settings.lattice, c.pitch)?.area();
         let f = std::f64::consts::PI * c.radius * c.radius / area;
         let (n_p, n_e) = (np.index(c.wavelength)?.re, ne.index(c.wavelength)?.re);
         let n_eff = (f * n_p * n_p + (1.0 - f) * n_e * n_e).sqrt();
