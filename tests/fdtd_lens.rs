@@ -264,7 +264,12 @@ fn a_lens_is_closer_to_the_fine_grid_without_the_bulk_dispersion_correction() {
             run_field_plane_with_ideal(&sol.planes[0], &spec, &RunOptions::default()).unwrap();
         meas.report.efficiency["transmitted_r3"]
     };
-    assert!(!metalens::fdtd::lens::LENS_DISPERSION_CORRECTION);
+    // what `metalens fullwave` and `reproduce --fullwave` run
+    let cli = metalens::cli::fullwave3d::FullwaveOptions::at_resolution(
+        40.0,
+        metalens::nearfield::Polarization::X,
+    );
+    assert!(!cli.settings.dispersion_correction);
     let with = r3(20.0, true);
     let without = r3(20.0, false);
     let fine = r3(30.0, false);

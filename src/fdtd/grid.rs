@@ -1134,8 +1134,9 @@ fn correct_x(
 
 /// The CPML correction along a run of nodes with per-node coefficients [b, a, 1/κ − 1]:
 /// ψ ← b ψ + a (hi − lo), t += scale (ψ + (1/κ − 1)(hi − lo)), scale = c ε⁻¹ from the map row
-/// or the uniform `uni`. All slices have the run's length.
-#[allow(clippy::too_many_arguments)]
+/// or the uniform `uni`. All slices have the run's length. (Index loops: the ψ update is a
+/// closure over six slices of one index, re-sliced to n so the bounds checks go.)
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 #[inline(always)]
 fn cpml_run(
     t: &mut [f32],
