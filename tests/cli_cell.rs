@@ -104,6 +104,11 @@ fn bad_input_is_one_line_exit_2() {
         &["--pitch", "5.0", "--radius", "1.0", "--harmonics", "20"],
         &["harmonics", "20", "too few"],
     );
+    // an FDTD-only option with the RCWA
+    assert_bad(
+        &["--no-dispersion-correction"],
+        &["--no-dispersion-correction", "--solver fdtd"],
+    );
 }
 
 #[test]

@@ -76,6 +76,8 @@ fn a_layout_solved_by_fdtd_beside_the_lpa_and_the_ideal_lens() {
     assert_eq!(doc["resolution_px_per_um"].as_f64(), Some(20.0));
     assert!(doc["wall_s"].as_f64().unwrap() > 0.0);
     assert!(doc["peak_memory_bytes"].as_u64().unwrap() > 0);
+    // lenses run without the bulk dispersion correction (fdtd::lens), and the file says so
+    assert_eq!(doc["fdtd"]["dispersion_correction"].as_bool(), Some(false));
     let fw = &doc["fullwave"];
     let ideal = &doc["ideal"];
     let eff = |b: &serde_json::Value, k: &str| b["efficiency"][k].as_f64().unwrap();

@@ -45,16 +45,17 @@ pub const LENS_DECAY: f64 = 1e-5;
 /// Whether a lens run scales each medium's index to cancel the Yee grid's axial numerical
 /// dispersion at the centre frequency ([`super::FdtdSettings::dispersion_correction`]): no.
 /// The correction is exact for a plane wave along z in bulk, which is what a unit cell at
-/// normal incidence transmits, but a lens bends light: measured on the 5 µm NA 0.9 lens
-/// against Meep (which has no such correction) at the same 30 px/µm, with the correction the
-/// near field lacked 8–12 % of the power at sin θ 0.6–0.9 against the same lens at 60 px/µm,
-/// and `transmitted_r3` was 4.3 points below its extrapolated limit; without it 1.2 points
-/// (0.446, 0.452, 0.456 at 30, 40, 60 px/µm; limit 0.459, where the corrected runs extrapolate
-/// to 0.458). Switching the correction off in the pillars alone recovers all of it; in the
-/// exit medium alone, nothing. On single cells both ways are equally close to converged RCWA
-/// once a common phase offset is removed (rms 5.8° and 6.1° over the library at 30 px/µm, 4.0°
-/// and 3.4° at 40), so the correction only moves the absolute phase, which a lens does not
-/// see (validation/fullwave3d/README.md, "Numerical dispersion").
+/// normal incidence transmits, but a lens bends light. Measured on the 5 µm NA 0.9 lens at
+/// 30 px/µm: with the correction its near field carried 9–15 % too little power at
+/// sin θ 0.6–0.9 (and 17–19 % too much below 0.3) against the same lens at 60 px/µm, and
+/// `transmitted_r3` was 4.2 points below its extrapolated limit; without it every band is
+/// within 3 % and the efficiency 1.2 points low (0.448, 0.453, 0.457 at 30, 40, 60 px/µm;
+/// limit 0.460, where the corrected runs extrapolate to 0.458). Switching the correction off
+/// in the pillars alone recovers all of it, in the exit medium alone nothing. On single cells
+/// both ways are equally close to converged RCWA once a common phase offset is removed (rms
+/// 6.1° and 5.8° over the library at 30 px/µm, 3.4° and 4.0° at 40), so there the correction
+/// only moves the absolute phase, which a lens does not see (validation/fullwave3d/README.md
+/// §4a).
 pub const LENS_DISPERSION_CORRECTION: bool = false;
 
 /// Pulse length τ ω0 of a lens run.
