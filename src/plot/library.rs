@@ -315,145 +315,121 @@ fn draw_coverage<DB: DrawingBackend>(
     let combos: Vec<(usize, usize)> = (0..lib.wavelengths.len())
         .flat_map(|iw| (0..lib.heights.len()).map(move |ih| (iw, ih)))
         .collect();
-    coverage_panel(&left, lib, opts, &combos)?;
-    span_panel(&middle, lib, opts, &combos)?;
-    transmittance_panel(&right, lib, opts, &combos)
-}
-
-/// Phase coverage / 2π against pitch, one labelled series per (wavelength, height) of
-/// `combos`.
-fn coverage_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    lib: &PhaseLibrary,
-    opts: &PlotOptions,
-    combos: &[(usize, usize)],
-) -> DrawResult<DB> {
-    let pe = edges(&lib.pitches);
-    let n = combos.len();
-    let name = |iw: usize, ih: usize| {
-        if lib.wavelengths.len() > 1 {
-            format!("h = {} µm, λ = {} µm", lib.heights[ih], lib.wavelengths[iw])
-        } else {
-            format!("h = {} µm", lib.heights[ih])
-        }
-    };
-    let mut ch = ChartBuilder::on(area)
-        .caption(
-            format!("phase coverage (T ≥ {})", opts.min_transmittance),
-            ("sans-serif", 18),
-        )
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(pe[0]..pe[pe.len() - 1], 0.0..1.05)?;
-    ch.configure_mesh()
-        .x_desc("pitch (µm)")
-        .y_desc("coverage / 2π")
-        .draw()?;
-    for (k, &(iw, ih)) in combos.iter().enumerate() {
-        let c = series_color(k, n);
-        let pts: Vec<(f64, f64)> = (0..lib.pitches.len())
-            .map(|ip| {
-                (
-                    lib.pitches[ip],
-                    lib.phase_coverage_at(iw, ih, ip, opts.pol, opts.min_transmittance)
-                        / (2.0 * PI),
-                )
+    let series = |value: &dyn Fn(usize, usize, usize) -> f64| -> Vec<Vec<(f64, f64)>> {
+        combos
+            .iter()
+            .map(|&(iw, ih)| {
+                (0..lib.pitches.len())
+                    .map(|ip| (lib.pitches[ip], value(iw, ih, ip)))
+                    .filter(|p| p.1.is_finite())
+                    .collect()
             })
-            .collect();
-        ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?
-            .label(name(iw, ih))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-        ch.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
-    }
-    ch.configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()?;
-    Ok(())
-}
-
-/// Span of the unwrapped phase / 2π against pitch (the line at one period marked).
-fn span_panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    lib: &PhaseLibrary,
-    opts: &PlotOptions,
-    combos: &[(usize, usize)],
-) -> DrawResult<DB> {
-    let pe = edges(&lib.pitches);
-    let n = combos.len();
-    let spans: Vec<Vec<(f64, f64)>> = combos
+            .collect()
+    };
+    let names: Vec<String> = combos
         .iter()
         .map(|&(iw, ih)| {
-            (0..lib.pitches.len())
-                .map(|ip| {
-                    (
-                        lib.pitches[ip],
-                        lib.phase_span_at(iw, ih, ip, opts.pol) / (2.0 * PI),
-                    )
-                })
-                .collect()
+            if lib.wavelengths.len() > 1 {
+                format!("h = {} µm, λ = {} µm", lib.heights[ih], lib.wavelengths[iw])
+            } else {
+                format!("h = {} µm", lib.heights[ih])
+            }
         })
         .collect();
+    let coverage = series(&|iw, ih, ip| {
+        lib.phase_coverage_at(iw, ih, ip, opts.pol, opts.min_transmittance) / (2.0 * PI)
+    });
+    let spans = series(&|iw, ih, ip| lib.phase_span_at(iw, ih, ip, opts.pol) / (2.0 * PI));
     let smax = spans.iter().flatten().map(|p| p.1).fold(1.2, f64::max);
-    let mut ch = ChartBuilder::on(area)
-        .caption("span of the unwrapped phase", ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(pe[0]..pe[pe.len() - 1], 0.0..smax * 1.05)?;
-    ch.configure_mesh()
-        .x_desc("pitch (µm)")
-        .y_desc("phase span / 2π")
-        .draw()?;
-    ch.draw_series(LineSeries::new(
-        vec![(pe[0], 1.0), (pe[pe.len() - 1], 1.0)],
-        BLACK.stroke_width(1),
-    ))?;
-    for (k, pts) in spans.into_iter().enumerate() {
-        let c = series_color(k, n);
-        ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
-        ch.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
-    }
-    Ok(())
+    let trans = series(&|iw, ih, ip| lib.mean_transmittance_at(iw, ih, ip, opts.pol));
+    let pe = edges(&lib.pitches);
+    let x = pe[0]..pe[pe.len() - 1];
+    pitch_panel(
+        &left,
+        &format!("phase coverage (T ≥ {})", opts.min_transmittance),
+        "coverage / 2π",
+        (x.clone(), 1.05),
+        coverage,
+        PanelExtras {
+            names: Some(&names),
+            unit_line: false,
+        },
+    )?;
+    // span of the unwrapped phase, the line at one period marked
+    pitch_panel(
+        &middle,
+        "span of the unwrapped phase",
+        "phase span / 2π",
+        (x.clone(), smax * 1.05),
+        spans,
+        PanelExtras {
+            names: None,
+            unit_line: true,
+        },
+    )?;
+    // mean transmittance of the fitting radii
+    pitch_panel(
+        &right,
+        "mean transmittance of the fitting radii",
+        "mean transmittance",
+        (x, 1.05),
+        trans,
+        PanelExtras {
+            names: None,
+            unit_line: false,
+        },
+    )
 }
 
-/// Mean transmittance of the fitting radii against pitch.
-fn transmittance_panel<DB: DrawingBackend>(
+/// What a pitch panel draws beyond its series: a legend of series names, a line at y = 1.
+struct PanelExtras<'a> {
+    names: Option<&'a [String]>,
+    unit_line: bool,
+}
+
+/// One panel of values against pitch: a coloured line with markers per series (one per
+/// (wavelength, height)), y from 0 to `y_max`.
+fn pitch_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    lib: &PhaseLibrary,
-    opts: &PlotOptions,
-    combos: &[(usize, usize)],
+    caption: &str,
+    y_desc: &str,
+    (x, y_max): (std::ops::Range<f64>, f64),
+    series: Vec<Vec<(f64, f64)>>,
+    extras: PanelExtras,
 ) -> DrawResult<DB> {
-    let pe = edges(&lib.pitches);
-    let n = combos.len();
+    let n = series.len();
     let mut ch = ChartBuilder::on(area)
-        .caption(
-            "mean transmittance of the fitting radii",
-            ("sans-serif", 18),
-        )
+        .caption(caption, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(55)
-        .build_cartesian_2d(pe[0]..pe[pe.len() - 1], 0.0..1.05)?;
+        .build_cartesian_2d(x.clone(), 0.0..y_max)?;
     ch.configure_mesh()
         .x_desc("pitch (µm)")
-        .y_desc("mean transmittance")
+        .y_desc(y_desc)
         .draw()?;
-    for (k, &(iw, ih)) in combos.iter().enumerate() {
+    if extras.unit_line {
+        ch.draw_series(LineSeries::new(
+            vec![(x.start, 1.0), (x.end, 1.0)],
+            BLACK.stroke_width(1),
+        ))?;
+    }
+    for (k, pts) in series.into_iter().enumerate() {
         let c = series_color(k, n);
-        let pts: Vec<(f64, f64)> = (0..lib.pitches.len())
-            .map(|ip| {
-                (
-                    lib.pitches[ip],
-                    lib.mean_transmittance_at(iw, ih, ip, opts.pol),
-                )
-            })
-            .filter(|p| p.1.is_finite())
-            .collect();
-        ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
+        let line = ch.draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))?;
+        if let Some(names) = extras.names {
+            line.label(names[k].as_str()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+            });
+        }
         ch.draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))?;
+    }
+    if extras.names.is_some() {
+        ch.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::LowerRight)
+            .draw()?;
     }
     Ok(())
 }
