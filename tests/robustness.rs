@@ -230,6 +230,30 @@ fn design_type_errors_name_the_key_and_the_line() {
     assert_bad(&o, &["library.pitch_range", "range table"]);
 }
 
+/// Values out of range (not only wrong types) name the TOML key and its line when the file
+/// sets it: one line, exit 2, before any cell is solved.
+#[test]
+fn design_value_errors_name_the_key_and_the_line() {
+    let d = tmpdir("values");
+    write(&d, "h.toml", "name = \"x\"\n\n[cell]\nheight = -1.0\n");
+    let o = run(&["run", "h.toml", "--out", "o"], &d);
+    assert_bad(&o, &["[cell] height, line 4", "-1"]);
+    write(
+        &d,
+        "m.toml",
+        "[materials]\nexit = \"air\"\npillar = \"unobtanium\"\n",
+    );
+    let o = run(&["run", "m.toml", "--out", "o"], &d);
+    assert_bad(
+        &o,
+        &[
+            "pillar material",
+            "[materials] pillar, line 3",
+            "unobtanium",
+        ],
+    );
+}
+
 #[test]
 fn propagation_section_values_are_checked_and_unsupported_keys_refused() {
     let d = tmpdir("prop");

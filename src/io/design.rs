@@ -168,10 +168,16 @@ impl Default for MaterialsSection {
 impl MaterialsSection {
     /// The three materials, resolved (pillar, substrate, exit); n,k files are read.
     pub fn parse(&self) -> Result<(Material, Material, Material)> {
+        let named = |spec: &str, role: &str| {
+            resolve_material(spec).map_err(|e| match e {
+                Error::InvalidInput { value, rule, .. } => Error::invalid(role, value, rule),
+                other => other,
+            })
+        };
         Ok((
-            resolve_material(&self.pillar)?,
-            resolve_material(&self.substrate)?,
-            resolve_material(&self.exit)?,
+            named(&self.pillar, "pillar material")?,
+            named(&self.substrate, "substrate material")?,
+            named(&self.exit, "exit material")?,
         ))
     }
 }
@@ -527,7 +533,7 @@ impl Design {
     /// Parse and validate a design from TOML text. `origin` names the source in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let d: Design = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-        d.validate()?;
+        d.validate().map_err(|e| at_key_line(e, text))?;
         Ok(d)
     }
 
@@ -944,6 +950,51 @@ impl LensSection {
 
 /// A TOML error as one line naming the line number and the key (`[section] key`), e.g.
 /// `cannot parse d.toml: line 7, key cell.height: invalid type: string "high", expected f64`.
+/// A validation error of a design file, with the TOML key it most likely concerns and its line
+/// when the file sets that key: "invalid cell height ([cell] height, line 19) -1 µm: …". The
+/// key is the one whose name (and section, on a tie) appears as a word in the error's name;
+/// a value the file does not set (a default) is left as it is.
+fn at_key_line(e: Error, text: &str) -> Error {
+    let Error::InvalidInput { name, value, rule } = e else {
+        return e;
+    };
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    let has = |w: &str| {
+        let w = w.to_ascii_lowercase();
+        words
+            .iter()
+            .any(|x| *x == w || x.trim_end_matches('s') == w.trim_end_matches('s'))
+    };
+    let mut section = String::new();
+    let mut best: Option<(u8, String, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            continue;
+        }
+        let Some((k, _)) = t.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches('"');
+        if k.is_empty() || k.starts_with('#') || !has(k) {
+            continue;
+        }
+        let score = 2 + u8::from(has(&section));
+        if best.as_ref().is_none_or(|b| score > b.0) {
+            best = Some((score, format!("[{section}] {k}"), i + 1));
+        }
+    }
+    let name = match best {
+        Some((_, key, line)) => format!("{name} ({key}, line {line})"),
+        None => name,
+    };
+    Error::InvalidInput { name, value, rule }
+}
+
 pub fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> Error {
     let msg = e.message().replace('\n', " ");
     let Some(span) = e.span() else {
