@@ -972,8 +972,12 @@ fn at_key_line(e: Error, text: &str) -> Error {
     let mut best: Option<(u8, String, usize)> = None;
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
-        if t.starts_with('[') {
-            section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        if let Some(head) = t.strip_prefix('[') {
+            // `[lens]   # a comment [with brackets]`: the name ends at the first ']'
+            let head = head.trim_start_matches('[');
+            section = head[..head.find(']').unwrap_or(head.len())]
+                .trim()
+                .to_string();
             continue;
         }
         let Some((k, _)) = t.split_once('=') else {
