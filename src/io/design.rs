@@ -951,7 +951,7 @@ impl LensSection {
 /// A TOML error as one line naming the line number and the key (`[section] key`), e.g.
 /// `cannot parse d.toml: line 7, key cell.height: invalid type: string "high", expected f64`.
 /// A validation error of a design file, with the TOML key it most likely concerns and its line
-/// when the file sets that key: "invalid cell height ([cell] height, line 19) -1 µm: …". The
+/// when the file sets that key: "invalid cell height -1 µm ([cell] height, line 19): …". The
 /// key is the one whose name (and section, on a tie) appears as a word in the error's name;
 /// a value the file does not set (a default) is left as it is.
 fn at_key_line(e: Error, text: &str) -> Error {
@@ -992,9 +992,9 @@ fn at_key_line(e: Error, text: &str) -> Error {
             best = Some((score, format!("[{section}] {k}"), i + 1));
         }
     }
-    let name = match best {
-        Some((_, key, line)) => format!("{name} ({key}, line {line})"),
-        None => name,
+    let value = match best {
+        Some((_, key, line)) => format!("{value} ({key}, line {line})"),
+        None => value,
     };
     Error::InvalidInput { name, value, rule }
 }
