@@ -290,8 +290,6 @@ fn cell_geometry(
     dx: f64,
     period: [f64; 2],
 ) -> Result<(Geometry, f64, f64, f64)> {
-    let [px, _] = period;
-    let nxc_dx = px / (px * settings.resolution).round().max(1.0);
     let omega_c = Pulse::covering(
         &wls.iter()
             .map(|w| 2.0 * std::f64::consts::PI / w)
@@ -301,7 +299,7 @@ fn cell_geometry(
     .omega0;
     let grid_index = |n: f64| {
         if settings.dispersion_correction {
-            dispersion_corrected_index(n, omega_c, nxc_dx, settings.courant * nxc_dx)
+            dispersion_corrected_index(n, omega_c, dx, settings.courant * dx)
         } else {
             n
         }
