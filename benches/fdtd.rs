@@ -28,6 +28,7 @@ fn grid(n: usize) -> Grid {
         maps: vec![map],
         off: [0, 1].map(|_| (0..nz).map(off_plane).collect()),
         off_maps: vec![off],
+        inv_mu: Default::default(),
     };
     let pml = PmlParams {
         order: 3.0,

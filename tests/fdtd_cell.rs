@@ -35,48 +35,93 @@ fn settings(res: f64) -> FdtdSettings {
     }
 }
 
-/// A uniform slab (periodic sides, normal incidence) against the Airy formula. Measured
-/// (validation/fullwave3d/README.md): |t| error 2.2e-2, 7.5e-3, 1.3e-3 and phase error 0.31°,
-/// 0.045°, 0.006° at 20, 40, 80 px/µm, R + T − 1 ≈ −2e-5. The |t| error is the Yee grid's
-/// O(dx²) error of the Fresnel coefficients at a planar interface (a bare substrate/air
-/// interface alone gives −4.7e-3 at 40 px/µm, falling exactly 4× per doubling), so the
-/// bounds below are: second-order fall, 2e-3 at 80 px/µm, phase 0.5° at 40 px/µm, energy 1e-4
-/// (CPML reflection and DFT truncation, each ~1e-5).
+/// One slab run at `res` with the given settings: per wavelength (|Δ|t||, |Δ arg t| in degrees,
+/// |Δr|) against the Airy formula, after checking energy and the flux against the amplitude.
+fn slab_errors(res: f64, wls: &[f64], correction: bool) -> Vec<(f64, f64, f64)> {
+    let (n1, n2, n3, d) = (1.45, 2.0, 1.0, 0.51);
+    let s = FdtdSettings {
+        wavelengths: wls.to_vec(),
+        dispersion_correction: correction,
+        ..settings(res)
+    };
+    let sol = solve_cell(&slab(n1, n2, n3, d), wls[0], CellPolarization::X, &s).unwrap();
+    sol.results
+        .iter()
+        .map(|c| {
+            let (t_ex, r_ex) = airy(n1, n2, n3, d, c.wavelength_um);
+            let dt_abs = (c.t.norm() - t_ex.norm()).abs();
+            let dphi = (c.t / t_ex).arg().to_degrees().abs();
+            let dr = (c.r - r_ex).norm();
+            println!(
+                "res {res} correction {correction} λ {:.4}: |dt| {dt_abs:.2e} dphi {dphi:.4}° |dr| {dr:.2e} T {:.6} R {:.6} R+T-1 {:.2e}",
+                c.wavelength_um, c.transmittance, c.reflectance, c.transmittance + c.reflectance - 1.0
+            );
+            // energy: R and T are summed independently from the fluxes; what is left is the
+            // CPML reflection and the DFT truncation, each ~1e-5
+            assert!((c.transmittance + c.reflectance - 1.0).abs() < 1e-4);
+            // T from the fluxes against the field amplitude n3/n1 |t|² (independent paths):
+            // they differ by the grid's O(dx²) admittances of the staggered E(k)·H(k+½)
+            // pairing, ≤ 1 % at 40 px/µm
+            let rel = (c.transmittance - n3 / n1 * c.t.norm_sqr()).abs() / c.transmittance;
+            assert!(rel < 0.02 * (40.0 / res) * (40.0 / res), "T vs |t|²: {rel}");
+            assert!(c.t_cross.norm() < 1e-6);
+            (dt_abs, dphi, dr)
+        })
+        .collect()
+}
+
+/// A uniform slab (n 2.0, 0.51 µm: its top face between grid planes; periodic sides, normal
+/// incidence) against the Airy formula.
+///
+/// With the default dispersion correction the uniform layers are discretised exactly at the
+/// pulse's centre ([`metalens::fdtd::material::exact_planar`]): measured |Δ|t|| 3.6e-6 and
+/// 0.000° at 40 px/µm, the floor of CPML reflection, DFT truncation and f32 fields; the bound
+/// 1e-4 is the 2e-3 with room for that floor only. Off the centre (ω ± 10 % from the
+/// same pulse) the error is O(dx²) again, so those wavelengths check the convergence: measured
+/// 1.8e-3 and 0.99° / 0.77° at 40 px/µm, 4.3e-4 and 0.24° / 0.19° at 80; bounded by the issue's
+/// 2e-3 in |t|, 1.5° in phase (the bulk phase error grows with |ω − ω0|; 0.5° holds at the
+/// design wavelength, the centre) and a fall ≥ 3× from 40 to 80. Without the
+/// correction the plain Yee grid's second-order fall (measured 5.8e-3 → 7.3e-4, 5.0° → 1.2°,
+/// validation/fullwave3d/README.md §1) is checked too.
 #[test]
 fn slab_matches_fabry_perot_and_conserves_energy() {
-    let (n1, n2, n3, d, wl) = (1.45, 2.0, 1.0, 0.51, 0.685);
-    let (t_ex, r_ex) = airy(n1, n2, n3, d, wl);
-    let mut errs = Vec::new();
-    for res in [40.0, 80.0] {
-        let sol = solve_cell(
-            &slab(n1, n2, n3, d),
-            wl,
-            CellPolarization::X,
-            &settings(res),
-        )
-        .unwrap();
-        let c = &sol.results[0];
-        let dt_abs = (c.t.norm() - t_ex.norm()).abs();
-        let dphi = (c.t / t_ex).arg().to_degrees().abs();
-        let dr = (c.r - r_ex).norm();
-        println!(
-            "res {res}: |dt| {dt_abs:.2e} dphi {dphi:.3}° |dr| {dr:.2e} T {:.6} R {:.6} R+T-1 {:.2e}",
-            c.transmittance, c.reflectance, c.transmittance + c.reflectance - 1.0
+    let wl = 0.685;
+    // ω_c (1 ± 0.1): the pulse is centred on the design wavelength
+    let wls = [wl, wl / 1.1, wl / 0.9];
+    let e40 = slab_errors(40.0, &wls, true);
+    let e80 = slab_errors(80.0, &wls, true);
+    assert!(
+        e40[0].0 < 1e-4 && e40[0].1 < 0.01 && e40[0].2 < 1e-4,
+        "{:?}",
+        e40[0]
+    );
+    for f in 1..3 {
+        assert!(
+            e40[f].0 < 2e-3 && e40[f].1 < 1.5,
+            "off-centre at 40: {:?}",
+            e40[f]
         );
-        assert!((c.transmittance + c.reflectance - 1.0).abs() < 1e-4);
-        // T from the fluxes against the field amplitude n3/n1 |t|² (independent paths): they
-        // differ by the grid's O(dx²) admittances (the staggered E(k)·H(k+½) pairing carries
-        // cos(k dz/2), 0.9934 in air vs 0.9862 in the substrate at 40 px/µm): 1 % at 40,
-        // 0.25 % at 80 px/µm.
-        let rel = (c.transmittance - n3 / n1 * c.t.norm_sqr()).abs() / c.transmittance;
-        assert!(rel < 0.02 * (40.0 / res) * (40.0 / res), "T vs |t|²: {rel}");
-        assert!(c.t_cross.norm() < 1e-6);
-        errs.push((dt_abs, dphi, dr));
+        assert!(
+            e80[f].0 < e40[f].0 / 3.0 && e80[f].1 < e40[f].1 / 3.0,
+            "order: {:?} {:?}",
+            e40[f],
+            e80[f]
+        );
+        assert!(
+            e80[f].2 < e40[f].2 / 3.0,
+            "r order: {:?} {:?}",
+            e40[f],
+            e80[f]
+        );
     }
-    assert!(errs[0].1 < 0.5, "phase error at 40 px/µm {}°", errs[0].1);
-    assert!(errs[1].0 < 2e-3, "|t| error at 80 px/µm {}", errs[1].0);
-    // second order: each doubling divides the error by ≥ 3
-    assert!(errs[1].0 < errs[0].0 / 3.0 && errs[1].2 < errs[0].2 / 3.0);
+    let (p40, p80) = (
+        slab_errors(40.0, &[wl], false),
+        slab_errors(80.0, &[wl], false),
+    );
+    assert!(
+        p80[0].0 < p40[0].0 / 3.0 && p80[0].1 < p40[0].1 / 3.0,
+        "{p40:?} {p80:?}"
+    );
 }
 
 #[test]

@@ -62,8 +62,9 @@ pub struct Args {
     /// FDTD grid resolution (cells per µm); the default keeps a cell within 1.5° of converged RCWA.
     #[arg(long, default_value_t = crate::fdtd::CELL_RESOLUTION, allow_negative_numbers = true)]
     pub resolution: f64,
-    /// FDTD: do not scale the media's indices to cancel the grid's axial numerical dispersion
-    /// (on by default for a cell; lenses run without it, see `fdtd::lens`). For comparisons.
+    /// FDTD: no dispersion correction (by default a cell's substrate, uniform layers and exit
+    /// medium are discretised exactly at the centre frequency and the pillar layer's indices are
+    /// scaled for the exact axial wavenumber; see `fdtd::material::exact_planar`). For comparisons.
     #[arg(long = "no-dispersion-correction")]
     pub no_dispersion_correction: bool,
 }

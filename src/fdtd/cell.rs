@@ -9,7 +9,7 @@
 //! z = 0 (substrate top) | layers | monitor height | 0.1 µm | CPML.
 
 use super::grid::{Axis, Grid, Side};
-use super::material::{self, Frame, Geometry, LayerGeom};
+use super::material::{self, Frame, Geometry, LayerGeom, ZProfile};
 use super::{
     dispersion_corrected_index, normalisation_run, numerical_k, pml_params, real_index, run,
     FdtdSettings, Monitor, Pulse, RunFacts, Sheet,
@@ -132,8 +132,7 @@ pub fn solve_cell(
     } else {
         settings.wavelengths.clone()
     };
-    let (geom, z_top, eps_sub, eps_exit) =
-        cell_geometry(stack, wavelength_um, &wls, settings, dx, [px, py])?;
+    let (geom, profile, z_top) = cell_geometry(stack, wavelength_um, &wls, settings, dx, [px, py])?;
     // z layout
     let cells = |um: f64| (um / dx).ceil() as usize;
     let npml = cells(settings.pml_um).max(8);
@@ -149,8 +148,20 @@ pub fn solve_cell(
         dx,
         origin: [-0.5 * px, -0.5 * py, -(k0 as f64) * dx],
     };
-    let perm = material::build(&geom, &frame, settings.subpixel);
+    let mut perm = material::build(&geom, &frame, settings.subpixel);
     let omegas: Vec<f64> = wls.iter().map(|w| 2.0 * std::f64::consts::PI / w).collect();
+    let pulse = Pulse::covering(&omegas, CELL_PULSE_PERIODS);
+    let dt = settings.courant * dx;
+    // (ε, μ) of substrate and exit medium as the grid holds them
+    let (sub, exit) = if settings.dispersion_correction {
+        material::exact_planar(&profile, &frame, pulse.omega0, dt, &mut perm);
+        (
+            material::exact_planar_medium(profile.n_substrate, pulse.omega0, dx, dt),
+            material::exact_planar_medium(profile.n_exit, pulse.omega0, dx, dt),
+        )
+    } else {
+        ((geom.eps_substrate, 1.0), (geom.eps_exit, 1.0))
+    };
     let ax = [
         Axis::periodic(nxc),
         Axis::periodic(nyc),
@@ -160,8 +171,9 @@ pub fn solve_cell(
             hi: Side::Pml(npml),
         },
     ];
-    let n_sub = eps_sub.sqrt();
-    let n_exit = eps_exit.sqrt();
+    // the index that sets each half-space's numerical wavenumber: √(εμ)
+    let n_sub = (sub.0 * sub.1).sqrt();
+    let n_exit = (exit.0 * exit.1).sqrt();
     let pz = pml_params(n_sub.min(n_exit), 1.0, &omegas);
     let mut g = Grid::new(ax, dx, settings.courant, perm, [pz, pz, pz]);
     let comp = match pol {
@@ -171,13 +183,13 @@ pub fn solve_cell(
     let sheet = Sheet {
         comp,
         k: k_src,
-        pulse: Pulse::covering(&omegas, CELL_PULSE_PERIODS),
+        pulse,
     };
     let inc = normalisation_run(
         nz,
         dx,
         settings.courant,
-        n_sub,
+        sub,
         (npml, npml),
         &sheet,
         &[k0, k_ref],
@@ -279,9 +291,12 @@ fn cell_grid(stack: &Stack, settings: &FdtdSettings) -> Result<(f64, f64, f64, u
     Ok((px, py, dx, nxc, nyc))
 }
 
-/// The layers of the stack as the grid sees them (media at `wavelength_um`, their indices
-/// dispersion-corrected at the pulse's centre when the settings ask), checked against the
-/// resolution; with the height of the top of the layers and ε of substrate and exit medium.
+/// The layers of the stack as the grid sees them (media at `wavelength_um`), checked against
+/// the resolution, with their true indices along z and the height of the top of the layers.
+/// With the settings' dispersion correction the indices of patterned layers are scaled for
+/// the exact axial wavenumber at the pulse's centre ([`dispersion_corrected_index`]), and the
+/// laterally uniform media take the ε of [`material::exact_planar_medium`] (their μ and the
+/// planes between them are set by [`material::exact_planar`] once the grid is built).
 fn cell_geometry(
     stack: &Stack,
     wavelength_um: f64,
@@ -289,7 +304,7 @@ fn cell_geometry(
     settings: &FdtdSettings,
     dx: f64,
     period: [f64; 2],
-) -> Result<(Geometry, f64, f64, f64)> {
+) -> Result<(Geometry, ZProfile, f64)> {
     let omega_c = Pulse::covering(
         &wls.iter()
             .map(|w| 2.0 * std::f64::consts::PI / w)
@@ -297,35 +312,52 @@ fn cell_geometry(
         CELL_PULSE_PERIODS,
     )
     .omega0;
-    let grid_index = |n: f64| {
-        if settings.dispersion_correction {
-            dispersion_corrected_index(n, omega_c, dx, settings.courant * dx)
+    let dt = settings.courant * dx;
+    let index = |m: &crate::material::Material, what: &str| -> Result<f64> {
+        real_index(what, m.index(wavelength_um)?)
+    };
+    // ε of a medium in a patterned layer / of a laterally uniform one
+    let eps_patterned = |n: f64| {
+        let n = if settings.dispersion_correction {
+            dispersion_corrected_index(n, omega_c, dx, dt)
         } else {
             n
+        };
+        n * n
+    };
+    let eps_uniform = |n: f64| {
+        if settings.dispersion_correction {
+            material::exact_planar_medium(n, omega_c, dx, dt).0
+        } else {
+            n * n
         }
     };
-    let eps_of = |m: &crate::material::Material, what: &str| -> Result<f64> {
-        let n = grid_index(real_index(what, m.index(wavelength_um)?)?);
-        Ok(n * n)
-    };
-    let eps_sub = eps_of(&stack.incidence, "incidence index")?;
-    let eps_exit = eps_of(&stack.exit, "exit index")?;
+    let n_sub = index(&stack.incidence, "incidence index")?;
+    let n_exit = index(&stack.exit, "exit index")?;
     let mut layers = Vec::new();
+    let mut z_layers = Vec::new();
     let mut z = 0.0;
     let mut all_shapes = Vec::new();
     for layer in &stack.layers {
         let mut shapes = Vec::new();
         for (s, m) in &layer.shapes {
-            shapes.push((s.clone(), eps_of(m, "pillar index")?));
+            shapes.push((s.clone(), eps_patterned(index(m, "pillar index")?)));
         }
         if layer.thickness > 0.0 {
             check_resolution(layer.thickness, settings.resolution, "layer thickness")?;
         }
+        let n_bg = index(&layer.background, "layer background index")?;
+        let uniform = shapes.is_empty();
         all_shapes.extend(shapes.iter().cloned());
+        z_layers.push((z, z + layer.thickness, uniform.then_some(n_bg)));
         layers.push(LayerGeom {
             z0: z,
             z1: z + layer.thickness,
-            eps_background: eps_of(&layer.background, "layer background index")?,
+            eps_background: if uniform {
+                eps_uniform(n_bg)
+            } else {
+                eps_patterned(n_bg)
+            },
             shapes,
         });
         z += layer.thickness;
@@ -335,11 +367,16 @@ fn cell_geometry(
         check_resolution(feat, 1.0 / dx, "smallest gap or feature")?;
     }
     let geom = Geometry {
-        eps_substrate: eps_sub,
+        eps_substrate: eps_uniform(n_sub),
         layers,
-        eps_exit,
+        eps_exit: eps_uniform(n_exit),
         period: Some(period),
         screen_radius: None,
     };
-    Ok((geom, z, eps_sub, eps_exit))
+    let profile = ZProfile {
+        n_substrate: n_sub,
+        layers: z_layers,
+        n_exit,
+    };
+    Ok((geom, profile, z))
 }

@@ -112,6 +112,10 @@ pub struct Permittivity {
     /// slanted walls) or None where the plane has none.
     pub off: [Vec<Option<usize>>; 2],
     pub off_maps: Vec<Vec<f32>>,
+    /// Inverse relative permeability of Hx, Hy and Hz plane by plane (plane k: Hx, Hy at
+    /// z = k + ½, Hz at z = k); empty for μ = 1. Only the exact planar discretisation of
+    /// laterally uniform layers sets it ([`super::material::exact_planar`]).
+    pub inv_mu: [Vec<f32>; 3],
 }
 
 /// The pair weights of one plane's off-diagonal coupling, for the E nodes that have any, in
@@ -147,6 +151,13 @@ impl Permittivity {
             + self.off_maps.iter().map(|m| m.len() * 4).sum::<usize>()
             + 3 * self.planes[0].len() * 8
             + 2 * self.off[0].len() * 16
+            + self.inv_mu.iter().map(|m| m.len() * 4).sum::<usize>()
+    }
+
+    /// μ⁻¹ of H component `comp` on plane k (1 when unset).
+    #[inline(always)]
+    pub fn inv_mu(&self, comp: usize, k: usize) -> f32 {
+        self.inv_mu[comp].get(k).copied().unwrap_or(1.0)
     }
 }
 
@@ -348,11 +359,14 @@ impl Grid {
         let f = &mut self.f;
         let (ex, ey, ez) = (&f.ex, &f.ey, &f.ez);
         let zero = &self.zero_row;
+        let mu = &self.eps;
         f.hx.par_chunks_mut(plane)
             .zip(f.hy.par_chunks_mut(plane))
             .zip(f.hz.par_chunks_mut(plane))
             .enumerate()
             .for_each(|(k, ((hxp, hyp), hzp))| {
+                // dt/(μ dx) of each component on this plane (c · 1 = c exactly when μ = 1)
+                let [cx_, cy_, cz_] = [0, 1, 2].map(|a| c * mu.inv_mu(a, k));
                 for j in 0..ny {
                     let (jp, syj) = if j + 1 < ny { (j + 1, 1.0) } else { (wy, sy) };
                     let ex0 = row(ex, nx, ny, j, k);
@@ -372,7 +386,7 @@ impl Grid {
                     for i in 0..nx {
                         // ∂y Ez − ∂z Ey
                         let cx = (syj * ez_jp[i] - ez0[i]) - (ey_kp[i] - ey0[i]);
-                        hx[i] -= c * cx;
+                        hx[i] -= cx_ * cx;
                     }
                     // ∂z Ex − ∂x Ez and ∂x Ey − ∂y Ex; the x + 1 neighbour of the last
                     // node is the boundary image, handled apart so that the loop over the
@@ -384,14 +398,14 @@ impl Grid {
                     let (hym, hzm) = (&mut hy[..m], &mut hz[..m]);
                     for i in 0..m {
                         let cy = (exkm[i] - ex0m[i]) - (ez1[i] - ez0m[i]);
-                        hym[i] -= c * cy;
+                        hym[i] -= cy_ * cy;
                         let cz = (ey1[i] - ey0m[i]) - (syj * exjm[i] - ex0m[i]);
-                        hzm[i] -= c * cz;
+                        hzm[i] -= cz_ * cz;
                     }
                     let cy = (ex_kp[m] - ex0[m]) - (sx * ez0[wx] - ez0[m]);
-                    hy[m] -= c * cy;
+                    hy[m] -= cy_ * cy;
                     let cz = (sx * ey0[wx] - ey0[m]) - (syj * ex_jp[m] - ex0[m]);
-                    hz[m] -= c * cz;
+                    hz[m] -= cz_ * cz;
                 }
             });
         self.pml_h();
@@ -561,11 +575,21 @@ impl Grid {
             ax: self.ax,
         };
         let f = &mut self.f;
+        let mu = [0, 1, 2].map(|a| &self.eps.inv_mu[a][..]);
         // axis z: Hx += c ∂z Ey, Hy −= c ∂z Ex (half positions in z)
         if self.prof[2].n_slab > 0 {
             let p = &self.prof[2];
             let ps = &mut self.psi[2];
-            correct_z(&g, p, true, &mut f.hx, &f.ey, &mut ps.h1, c, Deriv::Forward);
+            correct_z(
+                &g,
+                p,
+                true,
+                &mut f.hx,
+                &f.ey,
+                &mut ps.h1,
+                c,
+                Deriv::Forward(mu[0]),
+            );
             correct_z(
                 &g,
                 p,
@@ -574,14 +598,23 @@ impl Grid {
                 &f.ex,
                 &mut ps.h2,
                 -c,
-                Deriv::Forward,
+                Deriv::Forward(mu[1]),
             );
         }
         // axis x: Hy += c ∂x Ez, Hz −= c ∂x Ey
         if self.prof[0].n_slab > 0 {
             let p = &self.prof[0];
             let ps = &mut self.psi[0];
-            correct_x(&g, p, true, &mut f.hy, &f.ez, &mut ps.h1, c, Deriv::Forward);
+            correct_x(
+                &g,
+                p,
+                true,
+                &mut f.hy,
+                &f.ez,
+                &mut ps.h1,
+                c,
+                Deriv::Forward(mu[1]),
+            );
             correct_x(
                 &g,
                 p,
@@ -590,7 +623,7 @@ impl Grid {
                 &f.ey,
                 &mut ps.h2,
                 -c,
-                Deriv::Forward,
+                Deriv::Forward(mu[2]),
             );
         }
         // axis y: Hx −= c ∂y Ez, Hz += c ∂y Ex
@@ -605,9 +638,18 @@ impl Grid {
                 &f.ez,
                 &mut ps.h1,
                 -c,
-                Deriv::Forward,
+                Deriv::Forward(mu[0]),
             );
-            correct_y(&g, p, true, &mut f.hz, &f.ex, &mut ps.h2, c, Deriv::Forward);
+            correct_y(
+                &g,
+                p,
+                true,
+                &mut f.hz,
+                &f.ex,
+                &mut ps.h2,
+                c,
+                Deriv::Forward(mu[2]),
+            );
         }
     }
 
@@ -911,7 +953,8 @@ struct GridView {
 /// or backward (H → E, target at integer positions, scaled by the component's ε⁻¹).
 #[derive(Clone, Copy)]
 enum Deriv<'a> {
-    Forward,
+    /// An H target, with its μ⁻¹ plane by plane (empty: μ = 1).
+    Forward(&'a [f32]),
     Backward(&'a Permittivity, usize),
 }
 
@@ -969,7 +1012,7 @@ fn apply_after_first(
 #[inline(always)]
 fn row_scale<'a>(d: Deriv<'a>, c: f32, k: usize, j: usize, nx: usize) -> (f32, Option<&'a [f32]>) {
     match d {
-        Deriv::Forward => (c, None),
+        Deriv::Forward(mu) => (mu.get(k).map_or(c, |m| c * m), None),
         Deriv::Backward(eps, comp) => match eps.planes[comp][k] {
             PlaneEps::Uniform(v) => (c * v, None),
             PlaneEps::Map(m) => (c, Some(&eps.maps[m][j * nx..(j + 1) * nx])),

@@ -391,7 +391,7 @@ pub fn solve_lens(
             l.nz,
             l.dx,
             s.courant,
-            n_sub,
+            (n_sub * n_sub, 1.0),
             (l.npml_z, l.npml_z),
             &sheet,
             &[l.k0, l.k_ref],

@@ -5,7 +5,8 @@
 //! # Method
 //! - Yee grid of uniform cubic cells (side 1/resolution µm), c = 1, fields f32, running DFTs
 //!   f64 ([`grid`]); rayon over z planes.
-//! - Anisotropic sub-pixel averaging of ε ([`material`]), so the error falls as dx².
+//! - Anisotropic sub-pixel averaging of ε ([`material`]), so the error falls as dx²; in a unit
+//!   cell, laterally uniform layers exact at the centre frequency ([`material::exact_planar`]).
 //! - CPML on open sides; periodic sides for a unit cell; PEC/PMC mirror planes for a lens.
 //! - Source: a normally incident plane wave from a current sheet in the substrate, a
 //!   Gaussian pulse centred at the design frequency. Its incident field is taken from a
@@ -47,8 +48,12 @@ pub struct FdtdSettings {
     pub wavelengths: Vec<f64>,
     /// Height of the near-field monitor above the pillar tops (µm).
     pub monitor_height_um: f64,
-    /// Compensate the Yee grid's numerical dispersion at the centre frequency by scaling each
-    /// medium's index ([`dispersion_corrected_index`]).
+    /// Compensate the Yee grid's numerical dispersion at the centre frequency: in a unit cell
+    /// the laterally uniform media (substrate, uniform layers, exit) are discretised exactly for
+    /// a normally incident plane wave ([`material::exact_planar`]: exact wavenumber and Fresnel
+    /// coefficients) and the indices of patterned layers are scaled
+    /// ([`dispersion_corrected_index`]); a lens (only when asked, see
+    /// [`lens::LENS_DISPERSION_CORRECTION`]) scales every medium's index.
     pub dispersion_correction: bool,
     /// Anisotropic sub-pixel averaging of ε (false: staircasing, for comparisons only).
     pub subpixel: bool,
@@ -65,14 +70,14 @@ pub struct FdtdSettings {
 /// lenses.md, lenses without the bulk dispersion correction) converge at second order: the
 /// 5 µm NA 0.9 lens's efficiencies move by ≤ 0.4 points from 40 to 60 px/µm and sit ≤ 0.7
 /// below their extrapolated limit at 40. A 10 µm lens takes about 4 minutes here. Single cells at
-/// 40 px/µm stay within 0.6 % in |t| and 1 nm of equivalent radius of converged RCWA, but not
+/// 40 px/µm stay within 0.8 % in |t| and 1 nm of equivalent radius of converged RCWA, but not
 /// within 1.5° in phase on the steep radii (up to 11° at r 0.08, cell_convergence.md), hence
 /// [`CELL_RESOLUTION`] for a cell on its own.
 pub const DEFAULT_RESOLUTION: f64 = 40.0;
 
 /// Default resolution of one periodic cell (`metalens cell --solver fdtd`), px/µm: at 80 the Mk
-/// cell is within 0.14 % in |t| and 1.5° in phase of converged RCWA at every radius of the
-/// library (0.03–0.09 µm; validation/fullwave3d/cell_convergence.md), in 15–50 s.
+/// cell is within 0.13 % in |t| and 1.5° in phase of converged RCWA at every radius of the
+/// library (0.03–0.09 µm; validation/fullwave3d/cell_convergence.md), in 2–3 s on one thread.
 pub const CELL_RESOLUTION: f64 = 80.0;
 
 impl Default for FdtdSettings {
@@ -390,24 +395,26 @@ pub fn numerical_k(omega: f64, n: f64, dx: f64, dt: f64) -> f64 {
     2.0 / dx * s.clamp(-1.0, 1.0).asin()
 }
 
-/// The incident wave as the grid sees it: a 1 × 1 × nz column of bare substrate with the same
-/// z layout, CPML, dt and sheet. Returns per frequency (E at each requested plane, H at the
+/// The incident wave as the grid sees it: a 1 × 1 × nz column of bare substrate (ε, μ as the
+/// 3-D grid holds them) with the same z layout, CPML, dt and sheet. Returns per frequency (E at each requested plane, H at the
 /// plane + ½) for the sheet's component.
 #[allow(clippy::too_many_arguments)]
 pub fn normalisation_run(
     nz: usize,
     dx: f64,
     courant: f64,
-    n_sub: f64,
+    (eps_sub, mu_sub): (f64, f64),
     pml: (usize, usize),
     sheet: &Sheet,
     planes: &[usize],
     omegas: &[f64],
     decay: f64,
 ) -> Result<Vec<Vec<(C64, C64)>>> {
-    let eps = n_sub * n_sub;
-    let inv = (1.0 / eps) as f32;
-    let perm = grid::Permittivity::uniform(inv, nz);
+    let mut perm = grid::Permittivity::uniform((1.0 / eps_sub) as f32, nz);
+    if mu_sub != 1.0 {
+        perm.inv_mu = [0, 1, 2].map(|_| vec![(1.0 / mu_sub) as f32; nz]);
+    }
+    let n_sub = (eps_sub * mu_sub).sqrt();
     let ax = [
         Axis::periodic(1),
         Axis::periodic(1),
