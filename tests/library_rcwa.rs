@@ -86,3 +86,36 @@ fn centred_disc_is_isotropic_and_lossless_cells_conserve_energy() {
         );
     }
 }
+
+/// The x-only library path (`LibraryPolarization::X`: the y symmetry sector is not solved and
+/// every y value is x's) against separate x and y solves, square and hexagonal lattices: t_x,
+/// T and R identical to the bit (the x sector's computation is unchanged), t_y equal to
+/// rounding (C4 / C6 symmetry of the cell and of the circular harmonic set; 1e-8 leaves room
+/// for two eigensolves of ~30-dimensional sectors).
+#[test]
+fn x_only_library_matches_separate_x_and_y_solves() {
+    for lattice in [LatticeKind::Square, LatticeKind::Hex] {
+        let run = |pol| {
+            let mut s = spec(vec![0.06, 0.11], pol);
+            s.settings.lattice = lattice;
+            let solver = rcwa_cell_solver(&s).unwrap();
+            let rep = sweep(&s, solver, &SweepOptions::default()).unwrap();
+            assert!(rep.failed.is_empty(), "{:?}", rep.failed);
+            rep.library
+        };
+        let (x, both) = (run(LibraryPolarization::X), run(LibraryPolarization::Both));
+        for ir in 0..2 {
+            let i = [0, 0, 0, ir, 0];
+            assert_eq!(x.t[i], both.t[i], "{lattice:?}");
+            assert_eq!(x.transmittance[i], both.transmittance[i]);
+            assert_eq!(x.reflectance[i], both.reflectance[i]);
+            let iy = [0, 0, 0, ir, 1];
+            let (ty, ty_ref) = (x.t[iy], both.t[iy]);
+            assert!(
+                (ty - ty_ref).norm() < 1e-8 * ty_ref.norm().max(1.0),
+                "{lattice:?}: {ty} vs {ty_ref}"
+            );
+            assert!((x.transmittance[iy] - both.transmittance[iy]).abs() < 1e-8);
+        }
+    }
+}

@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LibraryPolarization {
-    /// One solve with x input. t for y comes from the same solve's Jones matrix (t_yy); the
-    /// y transmittance and reflectance equal x's by the cell's symmetry (a centred disc in a
-    /// square or hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal
-    /// incidence is isotropic).
+    /// One solve with x input only (at normal incidence the y symmetry sector is not
+    /// solved); t, T and R for y equal x's by the cell's symmetry (a centred disc in a square or
+    /// hexagonal lattice has C4 / C6 symmetry: the zeroth-order response at normal incidence is
+    /// isotropic).
     X,
     /// Separate x and y solves (twice the cost; a check of the symmetry argument).
     Both,
@@ -811,14 +811,18 @@ impl Plans {
     }
 }
 
-/// The cell's t, T and R from the x (and, with `both`, y) solutions.
+/// The cell's t, T and R from the x (and, with `both`, y) solutions. With x alone (normal
+/// incidence, [`LibraryPolarization::X`]) the y values are x's: a centred disc in a square or
+/// hexagonal lattice, and its circular harmonic set, have C4 / C6 symmetry, so the zeroth-order
+/// response is isotropic (t_yy = t_xx to rounding, checked with `Both` in
+/// tests/library_rcwa.rs); the y sector is then not solved at all.
 fn cell_result(sols: &[crate::rcwa::Solution], both: bool) -> CellResult {
     let sx = &sols[0];
     let (ty, ty_t, ty_r) = if both {
         let sy = &sols[1];
         (sy.jones_t[1][1], sy.transmittance, sy.reflectance)
     } else {
-        (sx.jones_t[1][1], sx.transmittance, sx.reflectance)
+        (sx.jones_t[0][0], sx.transmittance, sx.reflectance)
     };
     CellResult {
         t: [sx.jones_t[0][0], ty],
@@ -829,9 +833,9 @@ fn cell_result(sols: &[crate::rcwa::Solution], both: bool) -> CellResult {
 
 /// The real per-cell solve: a [`PillarCell`] solved at normal incidence through the plan of
 /// its (wavelength, pitch); t_x = jones_t[0][0], t_y = jones_t[1][1]. With
-/// [`LibraryPolarization::X`] the y transmittance and reflectance are those of x (C4 / C6
+/// [`LibraryPolarization::X`] only x input is solved and every y value is x's (C4 / C6
 /// symmetry of a centred disc: the zeroth-order response is isotropic); with `Both` the same
-/// modes give the y-input powers too.
+/// modes give the y-input solution too.
 pub fn rcwa_cell_solver(
     spec: &SweepSpec,
 ) -> Result<impl Fn(&CellPoint) -> Result<CellResult> + Sync> {
@@ -883,7 +887,9 @@ pub fn rcwa_height_solver(
                 exit: exit.clone(),
             }
             .stack()?;
-            Ok::<_, Error>((plan, plan.layer_modes(&stack)?))
+            // x alone at normal incidence: t_y = t_x by symmetry (see `cell_result`), so the
+            // y sector is not solved
+            Ok::<_, Error>((plan, plan.layer_modes_for(&stack, [true, both])?))
         })();
         match modes {
             Err(e) => {

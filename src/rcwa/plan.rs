@@ -85,10 +85,9 @@ struct Sector {
 }
 
 impl Sector {
-    fn excited(&self) -> bool {
-        self.inputs
-            .iter()
-            .any(|p| p.iter().any(|x| x.norm() != 0.0))
+    /// Whether unit input p (0 = x, 1 = y) has a component in this sector.
+    fn excited_by(&self, p: usize) -> bool {
+        self.inputs[p].iter().any(|x| x.norm() != 0.0)
     }
 }
 
@@ -114,7 +113,9 @@ pub struct RcwaPlan {
 /// A stack's layer modes in the sectors of one plan (independent of the layer thicknesses).
 pub struct LayerModes {
     group: Group,
-    /// Per sector (None: not excited by x or y input), per layer.
+    /// The unit inputs (x, y) the modes serve: a sector that neither excites is skipped.
+    inputs: [bool; 2],
+    /// Per sector (None: not excited by the inputs asked for), per layer.
     modes: Vec<Option<Vec<Modes>>>,
     thicknesses: Vec<f64>,
     fourier_s: f64,
@@ -338,6 +339,15 @@ impl RcwaPlan {
 
     /// Fourier stage and layer eigensolves of a stack (independent of its thicknesses).
     pub fn layer_modes(&self, stack: &Stack) -> Result<LayerModes> {
+        self.layer_modes_for(stack, [true, true])
+    }
+
+    /// [`RcwaPlan::layer_modes`] for the unit inputs `inputs` = (x, y) only: with the
+    /// symmetry sectors, a sector that none of them excites is not solved (at normal incidence
+    /// on a two-mirror cell x input lives in one sector and y input in another, so x alone is
+    /// half the eigensolves). Solutions from these modes are refused for a polarisation that
+    /// needs a missing input.
+    pub fn layer_modes_for(&self, stack: &Stack, inputs: [bool; 2]) -> Result<LayerModes> {
         self.check_stack(stack)?;
         let wl = self.incidence.wavelength;
         let clock = std::time::Instant::now();
@@ -379,7 +389,7 @@ impl RcwaPlan {
         let sectors = self.sectors(group)?;
         let mut all = Vec::with_capacity(sectors.len());
         for sector in sectors {
-            if !sector.excited() {
+            if !(0..2).any(|p| inputs[p] && sector.excited_by(p)) {
                 all.push(None);
                 continue;
             }
@@ -405,6 +415,7 @@ impl RcwaPlan {
         }
         Ok(LayerModes {
             group,
+            inputs,
             modes: all,
             thicknesses: stack.layers.iter().map(|l| l.thickness).collect(),
             fourier_s,
@@ -443,6 +454,21 @@ impl RcwaPlan {
                     lm.thicknesses.len()
                 ),
             ));
+        }
+        for pol in polarizations {
+            // the whole Jones matrix (s/p and general vectors) needs both unit inputs
+            let needs = match pol {
+                crate::cell::Polarization::X => [true, false],
+                crate::cell::Polarization::Y => [false, true],
+                _ => [true, true],
+            };
+            if (0..2).any(|p| needs[p] && !lm.inputs[p]) {
+                return Err(Error::invalid(
+                    "polarisation",
+                    format!("{pol:?}"),
+                    "needs an input the layer modes were not computed for (see RcwaPlan::layer_modes_for)",
+                ));
+            }
         }
         let clock = std::time::Instant::now();
         let resp = self.responses(lm, th)?;
@@ -496,7 +522,7 @@ impl RcwaPlan {
                 (&s.s21 * &e, &s.s11 * &e)
             };
             for p in 0..2 {
-                if sector.inputs[p].iter().all(|x| x.norm() == 0.0) {
+                if !sector.excited_by(p) {
                     continue;
                 }
                 let tv: Vec<C64> = (0..d).map(|i| tt[(i, p)]).collect();
