@@ -381,6 +381,12 @@ impl RcwaPlan {
                 &self.h,
                 self.settings.factorization,
                 self.paths.real,
+                // the Fourier stage in the parity blocks when the layer has both mirrors about
+                // the origin (the structure was moved to its symmetry centre above)
+                match (group, &self.perms) {
+                    (Group::TwoMirrors, Some(p)) => Some(p),
+                    _ => None,
+                },
             )?;
             mats.push((eps_bg, Some(m)));
         }

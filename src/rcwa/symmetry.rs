@@ -76,6 +76,52 @@ pub fn mirror_permutations(lattice: &Lattice, h: &Harmonics) -> Option<[Vec<usiz
     Some([px, py])
 }
 
+/// Sparse orthonormal columns over the N harmonics (row, value).
+pub type Columns = Vec<Vec<(usize, f64)>>;
+
+/// The scalar parity bases of the two mirrors over the N harmonics, in the order
+/// (s_x, s_y) = (+, +), (+, −), (−, +), (−, −): column Σ_g χ(g) e_{g(G)} per orbit, normalised. A
+/// Toeplitz matrix of a function even in x and y ([[ε]], [[1/ε]], [[n_x²]], [[n_y²]]) is block
+/// diagonal in them; one odd in both ([[n_x n_y]]) maps parity q to 3 − q. So a layer's Fourier
+/// stage splits into four problems of ~N/4 (see `layer_matrices`).
+pub fn scalar_parity_bases(perms: &[Vec<usize>; 2]) -> [Columns; 4] {
+    let n = perms[0].len();
+    let pxy: Vec<usize> = (0..n).map(|i| perms[1][perms[0][i]]).collect();
+    let id: Vec<usize> = (0..n).collect();
+    [(1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)].map(|(sx, sy)| {
+        let elems: [(&[usize], f64); 4] = [
+            (&id, 1.0),
+            (&perms[0], sx),
+            (&perms[1], sy),
+            (&pxy, sx * sy),
+        ];
+        let mut seen = vec![false; n];
+        let mut cols = Vec::new();
+        for g0 in 0..n {
+            if seen[g0] {
+                continue;
+            }
+            let mut acc: Vec<(usize, f64)> = Vec::new();
+            for (p, chi) in &elems {
+                seen[p[g0]] = true;
+                match acc.iter_mut().find(|e| e.0 == p[g0]) {
+                    Some(e) => e.1 += chi,
+                    None => acc.push((p[g0], *chi)),
+                }
+            }
+            acc.retain(|e| e.1.abs() > 1e-12);
+            if acc.is_empty() {
+                continue;
+            }
+            let norm = acc.iter().map(|e| e.1 * e.1).sum::<f64>().sqrt();
+            acc.iter_mut().for_each(|e| e.1 /= norm);
+            acc.sort_by_key(|e| e.0);
+            cols.push(acc);
+        }
+        cols
+    })
+}
+
 /// One element of a mirror group acting on the harmonics: permutation, character χ(g),
 /// diagonal of R_E(g) and of R_H(g) = det R · R_E(g).
 type Element<'a> = (&'a [usize], f64, [f64; 2], [f64; 2]);
