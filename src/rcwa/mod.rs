@@ -176,18 +176,8 @@ pub(crate) fn layer_matrices(
         Factorization::NormalVector => {
             // Δ = [[ε]] − [[1/ε]]⁻¹; ε̂ = [[ε]] − Δ [[N]], N = n nᵀ (Schuster et al. 2007):
             // the normal component of D sees the inverse rule, the tangential ones Laurent's.
-            let inv_shapes: Vec<(Shape, C64)> = shapes
-                .iter()
-                .map(|(s, v)| (s.clone(), C64::new(1.0, 0.0) / v))
-                .collect();
-            let inv_table = fourier::CoefficientTable::piecewise(
-                lattice,
-                h,
-                C64::new(1.0, 0.0) / eps_bg,
-                &inv_shapes,
-            );
             let a = smatrix::solve_checked(
-                &inv_table.toeplitz(h),
+                &inverse_permittivity_toeplitz(lattice, h, eps_bg, shapes),
                 &id,
                 "the inverse-permittivity Toeplitz matrix",
             )?;
@@ -251,38 +241,8 @@ fn layer_matrices_real(
         Ok(x)
     };
     let cplx = |m: &Mat<f64>| Mat::<C64>::from_fn(n, n, |i, j| C64::new(m[(i, j)], 0.0));
-    if let (Some(perms), Factorization::NormalVector) = (parity, factorization) {
-        let inv_shapes: Vec<(Shape, C64)> = shapes
-            .iter()
-            .map(|(s, v)| (s.clone(), C64::new(1.0, 0.0) / v))
-            .collect();
-        let inv_t = fourier::CoefficientTable::piecewise(
-            lattice,
-            h,
-            C64::new(1.0, 0.0) / eps_bg,
-            &inv_shapes,
-        )
-        .toeplitz(h);
-        let geometry: Vec<Shape> = shapes.iter().map(|(s, _)| s.clone()).collect();
-        let nv = fourier::normal_vector_toeplitz(lattice, h, &geometry);
-        let real = |m: &Mat<C64>| Mat::<f64>::from_fn(n, n, |i, j| m[(i, j)].re);
-        let [eta, exx, exy, eyy] = parity_blocks_nv(
-            &e,
-            &real(&inv_t),
-            [&real(&nv[0]), &real(&nv[1]), &real(&nv[2])],
-            &symmetry::scalar_parity_bases(perms),
-            &inverse,
-        )?;
-        return Ok(LayerMatrices {
-            eta: cplx(&eta),
-            eps_xx: Mat::from_fn(n, n, |i, j| C64::new(e[(i, j)] - exx[(i, j)], 0.0)),
-            eps_xy: Mat::from_fn(n, n, |i, j| C64::new(-exy[(i, j)], 0.0)),
-            eps_yx: Mat::from_fn(n, n, |i, j| C64::new(-exy[(i, j)], 0.0)),
-            eps_yy: Mat::from_fn(n, n, |i, j| C64::new(e[(i, j)] - eyy[(i, j)], 0.0)),
-        });
-    }
-    let eta = inverse(&e, "the permittivity Toeplitz matrix")?;
     if factorization == Factorization::Laurent {
+        let eta = inverse(&e, "the permittivity Toeplitz matrix")?;
         let ec = cplx(&e);
         return Ok(LayerMatrices {
             eta: cplx(&eta),
@@ -292,35 +252,52 @@ fn layer_matrices_real(
             eps_yy: ec,
         });
     }
-    let inv_shapes: Vec<(Shape, C64)> = shapes
-        .iter()
-        .map(|(s, v)| (s.clone(), C64::new(1.0, 0.0) / v))
-        .collect();
-    let inv_table =
-        fourier::CoefficientTable::piecewise(lattice, h, C64::new(1.0, 0.0) / eps_bg, &inv_shapes);
-    let inv_t = inv_table.toeplitz(h);
     let real_or = |m: &Mat<C64>| {
         modes::real_part_if_real(m).unwrap_or_else(|| Mat::from_fn(n, n, |i, j| m[(i, j)].re))
     };
-    let a = inverse(&real_or(&inv_t), "the inverse-permittivity Toeplitz matrix")?;
-    let delta = &e - &a;
+    let inv_t = real_or(&inverse_permittivity_toeplitz(lattice, h, eps_bg, shapes));
     let geometry: Vec<Shape> = shapes.iter().map(|(s, _)| s.clone()).collect();
-    let [nxx, nxy, nyy] = fourier::normal_vector_toeplitz(lattice, h, &geometry);
-    // ½(Δ[[N]] + [[N]]Δ) = ½(Δ[[N]] + (Δ[[N]])ᵀ) for symmetric Δ and [[N]] (see layer_matrices)
-    let sym = |nm: &Mat<C64>| {
-        let dn = &delta * real_or(nm);
-        Mat::<f64>::from_fn(n, n, |i, j| 0.5 * (dn[(i, j)] + dn[(j, i)]))
+    let nv = fourier::normal_vector_toeplitz(lattice, h, &geometry).map(|m| real_or(&m));
+    let [eta, exx, exy, eyy] = match parity {
+        Some(perms) => parity_blocks_nv(
+            &e,
+            &inv_t,
+            [&nv[0], &nv[1], &nv[2]],
+            &symmetry::scalar_parity_bases(perms),
+            &inverse,
+        )?,
+        None => {
+            let eta = inverse(&e, "the permittivity Toeplitz matrix")?;
+            let a = inverse(&inv_t, "the inverse-permittivity Toeplitz matrix")?;
+            let delta = &e - &a;
+            // ½(Δ[[N]] + [[N]]Δ) = ½(Δ[[N]] + (Δ[[N]])ᵀ) for symmetric Δ and [[N]] (see
+            // layer_matrices)
+            let sym = |nm: &Mat<f64>| {
+                let dn = &delta * nm;
+                Mat::<f64>::from_fn(n, n, |i, j| 0.5 * (dn[(i, j)] + dn[(j, i)]))
+            };
+            [eta, sym(&nv[0]), sym(&nv[1]), sym(&nv[2])]
+        }
     };
-    let dxy = sym(&nxy);
-    let exx = sym(&nxx);
-    let eyy = sym(&nyy);
     Ok(LayerMatrices {
         eta: cplx(&eta),
         eps_xx: Mat::from_fn(n, n, |i, j| C64::new(e[(i, j)] - exx[(i, j)], 0.0)),
-        eps_xy: Mat::from_fn(n, n, |i, j| C64::new(-dxy[(i, j)], 0.0)),
-        eps_yx: Mat::from_fn(n, n, |i, j| C64::new(-dxy[(i, j)], 0.0)),
+        eps_xy: Mat::from_fn(n, n, |i, j| C64::new(-exy[(i, j)], 0.0)),
+        eps_yx: Mat::from_fn(n, n, |i, j| C64::new(-exy[(i, j)], 0.0)),
         eps_yy: Mat::from_fn(n, n, |i, j| C64::new(e[(i, j)] - eyy[(i, j)], 0.0)),
     })
+}
+
+/// The Toeplitz matrix [[1/ε]] of a layer (background and shapes).
+fn inverse_permittivity_toeplitz(
+    lattice: &crate::cell::Lattice,
+    h: &Harmonics,
+    eps_bg: C64,
+    shapes: &[(Shape, C64)],
+) -> Mat<C64> {
+    let one = C64::new(1.0, 0.0);
+    let inv_shapes: Vec<(Shape, C64)> = shapes.iter().map(|(s, v)| (s.clone(), one / v)).collect();
+    fourier::CoefficientTable::piecewise(lattice, h, one / eps_bg, &inv_shapes).toeplitz(h)
 }
 
 /// A checked real matrix inverse (the matrix, what it is for the error message).
