@@ -7,10 +7,12 @@
 //! Hz (i+½, j+½, k). Storage is x-fastest: index = (k·ny + j)·nx + i.
 //!
 //! # Update (one step n → n+1)
-//! H^{n+½} = H^{n−½} − dt ∇×E^n;  E^{n+1} = E^n + dt ε⁻¹ (∇×H^{n+½} − J^{n+½}), with the
-//! sub-pixel averaged ε⁻¹ of [`super::material`]: its diagonal per E component, plus the x-y
-//! off-diagonal term on the voxels of slanted side walls: Ex gains dt Σ w (∇×H)_y over the
-//! four Ey positions around it, and each Ey likewise from its four Ex. The weight of a pair
+//! H^{n+½} = H^{n−½} − dt μ⁻¹ ∇×E^n (μ = 1 except on the planes of a cell's uniform layers,
+//! one value per component and plane, [`Permittivity::inv_mu`]);
+//! E^{n+1} = E^n + dt ε⁻¹ (∇×H^{n+½} − J^{n+½}), with the sub-pixel averaged ε⁻¹ of
+//! [`super::material`]: its diagonal per E component, plus the x-y off-diagonal term on the
+//! voxels of slanted side walls: Ex gains dt Σ w (∇×H)_y over the four Ey positions around
+//! it, and each Ey likewise from its four Ex. The weight of a pair
 //! is w = ⅛ (ε⁻¹_xy at the Ex + ε⁻¹_yx at the Ey), the same both ways, so the discrete
 //! ε⁻¹ operator stays symmetric: the non-symmetric form (ε⁻¹_xy of the Ex times the plain
 //! average of the four curls) diverged here after 3.6·10⁴ steps on a lens; a symmetric
