@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Issue 15: how far the pitch-sweep library (every valid cell: 6 pitches x 100 radii) is from
+# its 1000-harmonic solve at each harmonic count, in degrees, in |t| and as the pillar-radius
+# error the phase error amounts to. Libraries go to $W (kept between runs: a finished count is
+# skipped); library_radius_error.py writes library_radius_error.md.
+#   validation/rcwa/library_radius_error.sh            # COUNTS="200 250 300 400 600 1000"
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+M=${METALENS:-target/release/metalens}
+W=${WORK:-target/library-radius-error}
+mkdir -p "$W"
+for N in ${COUNTS:-200 250 300 400 600 1000}; do
+  if [ ! -f "$W/lib-$N.h5" ]; then
+    t0=$(date +%s.%N)
+    $M library pitch-sweep --harmonics "$N" -o "$W/lib-$N.h5" --quiet
+    t1=$(date +%s.%N)
+    echo "$N $(python3 -c "print($t1 - $t0)") $(cut -d' ' -f1 /proc/loadavg) ${RAYON_NUM_THREADS:-2}" >> "$W/times.txt"
+  fi
+done
+/usr/bin/python3 validation/rcwa/library_radius_error.py "$W" > validation/rcwa/library_radius_error.md
+cat validation/rcwa/library_radius_error.md
