@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 15: how far the pitch-sweep library (every valid cell: 6 pitches x 100 radii) is from
-# its 1000-harmonic solve at each harmonic count, in degrees, in |t| and as the pillar-radius
+# its solve at the largest harmonic count, at each count, in degrees, in |t| and as the pillar-radius
 # error the phase error amounts to. Libraries go to $W (kept between runs: a finished count is
 # skipped); library_radius_error.py writes library_radius_error.md.
 #   validation/rcwa/library_radius_error.sh   # COUNTS="200 250 300 400 600 1000 1500 2000 3000":
