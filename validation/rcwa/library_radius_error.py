@@ -2,7 +2,7 @@
 """Library convergence in the harmonic count as degrees, |t| and pillar-radius error (issue 15).
 
 For every valid cell of the pitch-sweep library at each count N: Δφ = arg(t_N / t_ref) and
-|Δt| = |t_N − t_ref| against the 1000-harmonic library, and the radius error the phase error
+|Δt| = |t_N − t_ref| against the library at the largest count, and the radius error the phase error
 amounts to, δr = Δφ / (dφ/dr), with dφ/dr the central difference of the reference's phase over
 the neighbouring radii of the library (1.67 nm apart; one-sided at the ends of a pitch's valid
 range). On a sharp resonance the finite difference under-estimates the slope, so δr is an
