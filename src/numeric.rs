@@ -1,6 +1,6 @@
 //! Small numerical helpers shared by the stages: sample grids and the one golden-section
-//! search of the crate (focal-plane refinement in 2-D and 1-D, the layout's phase offset), and
-//! the one phase-wrapping function.
+//! search of the crate (focal-plane refinement in 2-D and 1-D, the layout's phase offset), the
+//! one phase-wrapping function and the index of a sampled maximum.
 
 use std::f64::consts::PI;
 
@@ -17,6 +17,14 @@ pub fn wrap_phase(phase: f64) -> f64 {
 }
 
 /// `n` equally spaced samples from `a` to `b` inclusive (n ≥ 2).
+/// Index of the largest sample (NaN ordered by `total_cmp`); `None` for no samples.
+pub fn argmax(v: &[f64]) -> Option<usize> {
+    v.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| i)
+}
+
 pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)

@@ -38,7 +38,7 @@
 
 use super::solver1d::Polarization;
 use crate::metrics::{CircleEfficiency, Efficiencies};
-use crate::numeric::{golden_section_max, linspace};
+use crate::numeric::{argmax, golden_section_max, linspace};
 use crate::propagate::{signed_index, EVANESCENT_CUTOFF};
 use crate::{Error, Result, C64};
 use rustfft::FftPlanner;
@@ -355,11 +355,7 @@ fn search_focal_plane(spec: &Spectrum1d, setup: &FocusSetup1d) -> f64 {
     let (z0, z1) = setup.z_range;
     let zs = linspace(z0, z1, setup.n_z);
     let on: Vec<f64> = zs.iter().map(|&z| spec.on_axis_total(z)).collect();
-    let (imax, _) = on
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap();
+    let imax = argmax(&on).expect("n_z ≥ 2 planes");
     let dz = zs[1] - zs[0];
     let search = golden_section_max(
         |z| spec.on_axis_total(z),
@@ -374,11 +370,7 @@ fn search_focal_plane(spec: &Spectrum1d, setup: &FocusSetup1d) -> f64 {
 /// The sample of the Sz maximum on the line `xs` and the focal point x (µm), refined by a
 /// parabola through the neighbouring samples (within half a sample).
 fn sz_peak(xs: &[f64], sz: &[f64]) -> (usize, f64) {
-    let (ip, _) = sz
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap();
+    let ip = argmax(sz).expect("a non-empty line");
     let h = xs[1] - xs[0];
     let mut xp = xs[ip];
     if ip > 0 && ip + 1 < xs.len() {

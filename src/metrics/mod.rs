@@ -37,7 +37,7 @@
 
 pub mod pipeline;
 
-use crate::numeric::{golden_section_max, linspace};
+use crate::numeric::{argmax, golden_section_max, linspace};
 use crate::propagate::{AngularSpectrumPlan, Fields, Sections, VectorSpectrum};
 use crate::{Error, Result};
 use serde::Serialize;
@@ -267,7 +267,8 @@ impl Serialize for Efficiencies {
 /// Full width at half maximum of a sampled profile (uniform or not) around its maximum,
 /// half-maximum crossings linearly interpolated. `None` if a side never drops below half.
 pub fn fwhm_1d(s: &[f64], v: &[f64]) -> Option<f64> {
-    let (ip, &vmax) = v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let ip = argmax(v)?;
+    let vmax = v[ip];
     if vmax.is_nan() || vmax <= 0.0 {
         return None;
     }
@@ -495,11 +496,7 @@ fn search_focal_plane(
     on_axis: &[f64],
     z0: f64,
 ) -> Result<f64> {
-    let (imax, _) = on_axis
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap();
+    let imax = argmax(on_axis).expect("a non-empty scan");
     let dz = zs[1] - zs[0];
     // an evaluation error (none is expected for z > 0) scores −∞ and is raised below
     let mut failure = None;
@@ -557,11 +554,7 @@ impl FocalPlane {
         let map = plan.evaluate(spec, focal_z, &grid, &grid)?;
         let total = map.total_intensity();
         let sz = map.sz();
-        let (ip, _) = sz
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .unwrap();
+        let ip = argmax(&sz).expect("a non-empty map");
         let (pj, pi) = (ip / npts, ip % npts);
         let d = grid[1] - grid[0];
         let mut px = grid[pi];
