@@ -262,27 +262,20 @@ fn write_cells(w: &H5Writer, ang: &AngularLibrary, lib: &PhaseLibrary, axes: &Ax
         lib.pitches.len(),
         lib.radii.len(),
     );
-    let Axes {
-        theta: st,
-        phi: sf,
-        wavelength: sw,
-        height: sh,
-        pitch: sp,
-        radius: sr,
-        polarization: spol,
-    } = axes;
     let shape5 = [nt, nph, nw, nh, np, nr, 2];
     let shape4 = [nt, nph, nw, nh, np, nr];
+    // the cell datasets' dimension scales; the 6-D ones (no polarisation axis) take the first six
     let scales5 = [
-        Some(st),
-        Some(sf),
-        Some(sw),
-        Some(sh),
-        Some(sp),
-        Some(sr),
-        Some(spol),
-    ];
-    let scales4 = [Some(st), Some(sf), Some(sw), Some(sh), Some(sp), Some(sr)];
+        &axes.theta,
+        &axes.phi,
+        &axes.wavelength,
+        &axes.height,
+        &axes.pitch,
+        &axes.radius,
+        &axes.polarization,
+    ]
+    .map(Some);
+    let scales4 = &scales5[..6];
     let t: Vec<C64> = ang
         .slices
         .iter()
@@ -315,14 +308,14 @@ fn write_cells(w: &H5Writer, ang: &AngularLibrary, lib: &PhaseLibrary, axes: &Ax
         .flat_map(|l| l.valid.iter().copied())
         .collect();
     let ds = w.dataset_bool("valid", &shape4, &v)?;
-    w.attach(&ds, &scales4)?;
+    w.attach(&ds, scales4)?;
     let c: Vec<bool> = ang
         .computed
         .iter()
         .flat_map(|c| c.iter().copied())
         .collect();
     let ds = w.dataset_bool("computed", &shape4, &c)?;
-    w.attach(&ds, &scales4)?;
+    w.attach(&ds, scales4)?;
     Ok(())
 }
 
