@@ -132,7 +132,16 @@ pub fn solve_cell(
     } else {
         settings.wavelengths.clone()
     };
-    let (geom, profile, z_top) = cell_geometry(stack, wavelength_um, &wls, settings, dx, [px, py])?;
+    let omegas: Vec<f64> = wls.iter().map(|w| 2.0 * std::f64::consts::PI / w).collect();
+    let pulse = Pulse::covering(&omegas, CELL_PULSE_PERIODS);
+    let dt = settings.courant * dx;
+    let (geom, profile, z_top) = cell_geometry(
+        stack,
+        wavelength_um,
+        settings,
+        (pulse.omega0, dx, dt),
+        [px, py],
+    )?;
     // z layout
     let cells = |um: f64| (um / dx).ceil() as usize;
     let npml = cells(settings.pml_um).max(8);
@@ -149,9 +158,6 @@ pub fn solve_cell(
         origin: [-0.5 * px, -0.5 * py, -(k0 as f64) * dx],
     };
     let mut perm = material::build(&geom, &frame, settings.subpixel);
-    let omegas: Vec<f64> = wls.iter().map(|w| 2.0 * std::f64::consts::PI / w).collect();
-    let pulse = Pulse::covering(&omegas, CELL_PULSE_PERIODS);
-    let dt = settings.courant * dx;
     // (ε, μ) of substrate and exit medium as the grid holds them
     let (sub, exit) = if settings.dispersion_correction {
         material::exact_planar(&profile, &frame, pulse.omega0, dt, &mut perm);
@@ -293,26 +299,18 @@ fn cell_grid(stack: &Stack, settings: &FdtdSettings) -> Result<(f64, f64, f64, u
 
 /// The layers of the stack as the grid sees them (media at `wavelength_um`), checked against
 /// the resolution, with their true indices along z and the height of the top of the layers.
-/// With the settings' dispersion correction the indices of patterned layers are scaled for
-/// the exact axial wavenumber at the pulse's centre ([`dispersion_corrected_index`]), and the
+/// `omega_c`, `dx`, `dt`: the pulse's centre frequency and the grid's steps. With the settings'
+/// dispersion correction the indices of patterned layers are scaled for the exact axial
+/// wavenumber at the pulse's centre ([`dispersion_corrected_index`]), and the
 /// laterally uniform media take the ε of [`material::exact_planar_medium`] (their μ and the
 /// planes between them are set by [`material::exact_planar`] once the grid is built).
 fn cell_geometry(
     stack: &Stack,
     wavelength_um: f64,
-    wls: &[f64],
     settings: &FdtdSettings,
-    dx: f64,
+    (omega_c, dx, dt): (f64, f64, f64),
     period: [f64; 2],
 ) -> Result<(Geometry, ZProfile, f64)> {
-    let omega_c = Pulse::covering(
-        &wls.iter()
-            .map(|w| 2.0 * std::f64::consts::PI / w)
-            .collect::<Vec<_>>(),
-        CELL_PULSE_PERIODS,
-    )
-    .omega0;
-    let dt = settings.courant * dx;
     let index = |m: &crate::material::Material, what: &str| -> Result<f64> {
         real_index(what, m.index(wavelength_um)?)
     };
