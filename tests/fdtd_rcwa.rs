@@ -24,7 +24,7 @@ fn mk_cell(radius: f64) -> Stack {
     .unwrap()
 }
 
-/// Converged RCWA (the library uses 200 harmonics).
+/// Converged RCWA (the library uses 250 harmonics).
 fn rcwa_t(stack: &Stack, wl: f64, harmonics: usize) -> (C64, f64, f64) {
     let inc = metalens::cell::Incidence::normal(wl, metalens::cell::Polarization::X);
     let s = solve(

@@ -119,3 +119,61 @@ fn x_only_library_matches_separate_x_and_y_solves() {
         }
     }
 }
+
+/// The library's default harmonic count is converged for the shipped designs (issue 15): the
+/// Mk1 / Mk2 cells (p 0.22 µm, h 1.0 µm) at the design file's count, which is also the default,
+/// lie within 0.5° in phase and 1e-3 in |t| of the same cells at 3000 harmonics (values from
+/// `validation/rcwa/library_radius_error.sh` with DESIGN=mk1, a reference settled to 0.07°
+/// against 1500 and 2000). The cells are those with the largest error at 200 or at 250
+/// harmonics. At 200 harmonics, the old default, r = 0.075 µm is 0.51° off: the bound tells
+/// the two counts apart.
+#[test]
+fn mk1_cells_at_the_default_count_are_within_half_a_degree_of_3000_harmonics() {
+    use metalens::io::design::{Design, DEFAULT_LIBRARY_HARMONICS};
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/designs/mk1.toml"));
+    let (design, _) = Design::load(path).unwrap();
+    assert_eq!(design.library.harmonics, DEFAULT_LIBRARY_HARMONICS);
+    // (radius µm, Re t, Im t) at 3000 harmonics
+    let reference = [
+        (0.066, 1.183050173, -0.004145860),
+        (0.067, 1.169810438, 0.165163938),
+        (0.073, 0.551586821, 1.045996199),
+        (0.074, 0.364694967, 1.127155971),
+        (0.075, 0.162066516, 1.176172983),
+        (0.076, -0.050914569, 1.189060270),
+    ];
+    let solve = |harmonics: usize| {
+        let mut s = spec(
+            reference.iter().map(|c| c.0).collect(),
+            LibraryPolarization::X,
+        );
+        s.settings.pitches = vec![0.22];
+        s.settings.heights = vec![design.cell.height];
+        s.settings.harmonics = harmonics;
+        let solver = rcwa_cell_solver(&s).unwrap();
+        (0..reference.len())
+            .map(|i| solver(&s.settings.point(i)).unwrap().t[0])
+            .collect::<Vec<C64>>()
+    };
+    let errors = |t: &[C64]| {
+        t.iter()
+            .zip(&reference)
+            .map(|(t, &(_, re, im))| {
+                let r = C64::new(re, im);
+                (
+                    (t / r).arg().to_degrees().abs(),
+                    (t.norm() - r.norm()).abs(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    for (k, (dphi, damp)) in errors(&solve(design.library.harmonics)).iter().enumerate() {
+        assert!(
+            *dphi <= 0.5 && *damp <= 1e-3,
+            "r {}: {dphi:.3}° and {damp:.1e} in |t| from 3000 harmonics",
+            reference[k].0
+        );
+    }
+    let (dphi, _) = errors(&solve(200))[4];
+    assert!(dphi > 0.5, "r 0.075 at 200 harmonics: {dphi:.3}°");
+}

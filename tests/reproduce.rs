@@ -23,7 +23,7 @@ fn reduced_mk1_end_to_end() {
         &[
             ("diameter = 20.0", "diameter = 8.0"),
             ("step = 0.001 }", "step = 0.005 }"),
-            ("harmonics = 200", "harmonics = 100"),
+            ("harmonics = 250", "harmonics = 100"),
         ],
     );
     let path = dir.join("mk1-small.toml");
@@ -154,7 +154,7 @@ fn reduced_pitch_sweep_study() {
                 "pitches = [0.22, 0.30]",
             ),
             ("stop = 0.185, count = 100", "stop = 0.13, count = 23"),
-            ("harmonics = 200", "harmonics = 60"),
+            ("harmonics = 250", "harmonics = 60"),
             ("diameter = 20.0", "diameter = 6.0"),
         ],
     );

@@ -297,7 +297,7 @@ fn propagation_section_drives_polarisation_and_efficiency_radii() {
         .unwrap()
         .replace("diameter = 20.0", "diameter = 4.0")
         .replace("step = 0.001 }", "step = 0.01 }")
-        .replace("harmonics = 200", "harmonics = 40")
+        .replace("harmonics = 250", "harmonics = 40")
         .replace("reproduces = \"mk1\"", "");
     write(
         &d,
@@ -625,7 +625,7 @@ fn a_study_lens_folder_is_reused_only_when_its_completion_marker_matches() {
         "pitches = [0.3]",
     )
     .replace("stop = 0.185, count = 100", "stop = 0.13, count = 12")
-    .replace("harmonics = 200", "harmonics = 40")
+    .replace("harmonics = 250", "harmonics = 40")
     .replace("diameter = 20.0", "diameter = 5.0")
     .replace("nas = [0.9, 0.99]", "nas = [0.8]");
     write(&d, "st.toml", &design);

@@ -34,7 +34,7 @@ pub struct Args {
     #[arg(long, value_parser = super::values::lattice(), default_value = "square")]
     pub lattice: LatticeKind,
     /// Approximate total number of Fourier harmonics kept (one cell: 400 for accuracy; a
-    /// design's library sweep defaults to 200, see validation/rcwa/).
+    /// design's library sweep defaults to 250, see validation/rcwa/).
     #[arg(long, default_value_t = rcwa::DEFAULT_HARMONICS)]
     pub harmonics: usize,
     /// Polar angle of incidence in the incidence medium (degrees).

@@ -23,7 +23,7 @@
 //! radius = { start = 0.03, stop = 0.2, count = 100 }   # µm; step or count
 //! heights = [0.6, 0.8]          # optional height sweep (default: [cell.height])
 //! wavelengths = [0.685]         # optional (default: [source.wavelength])
-//! harmonics = 200
+//! harmonics = 250
 //! polarization = "x"            # x: one solve per cell; both: a second solve for y
 //! incidence_theta_deg = [0, 10, 20]   # optional angle sweep, θ in [0, 89]° in the substrate (default [0])
 //! incidence_phi_deg = [0]       # optional, φ in [0, 360)° from x (default [0])
@@ -77,8 +77,12 @@ pub const DEFAULT_MIN_GAP: f64 = 0.03;
 pub const DEFAULT_HEIGHT: f64 = 1.0;
 /// Default library pitch (µm) when a design gives none, and of `metalens cell`.
 pub const DEFAULT_PITCH: f64 = 0.25;
-/// Default harmonics for library sweeps.
-pub const DEFAULT_LIBRARY_HARMONICS: usize = 200;
+/// Default harmonics for library sweeps: the count that keeps every cell of the shipped designs'
+/// pitches (≤ 0.25 µm) within 0.5° in phase and 1e-3 in |t| of a 3000-harmonic solve, at no more
+/// wall time than the 200 it replaced (validation/rcwa/library_convergence.md). Larger pitches
+/// need more: at p 0.30 µm 600 keep the phase within 0.5°, but one resonant cell's |t| is not
+/// settled to 1e-3 below 3000; at p ≥ 0.35 µm no count up to 2000 settles every cell.
+pub const DEFAULT_LIBRARY_HARMONICS: usize = 250;
 
 /// A whole design file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -357,7 +361,7 @@ pub struct LibrarySection {
     /// Wavelengths (µm) to sweep. Default: `[source.wavelength]`.
     #[serde(default)]
     pub wavelengths: Option<Vec<f64>>,
-    /// Fourier harmonics per solve. Default 200 (a library setting; see validation/).
+    /// Fourier harmonics per solve. Default [`DEFAULT_LIBRARY_HARMONICS`] (see validation/rcwa/).
     #[serde(default = "default_harmonics")]
     pub harmonics: usize,
     /// Default x.
