@@ -147,7 +147,8 @@ fn mk1_cells_at_the_default_count_are_within_half_a_degree_of_3000_harmonics() {
             reference.iter().map(|c| c.0).collect(),
             LibraryPolarization::X,
         );
-        s.settings.pitches = vec![0.22];
+        s.settings.wavelengths = vec![design.source.wavelength];
+        s.settings.pitches = design.library.pitches.clone().unwrap();
         s.settings.heights = vec![design.cell.height];
         s.settings.harmonics = harmonics;
         let solver = rcwa_cell_solver(&s).unwrap();
