@@ -23,7 +23,15 @@ ref = h5py.File(f"{d}/lib-{ref_n}.h5", "r")
 pitches = ref["pitch"][()]
 radii = ref["radius"][()]
 valid = ref["valid"][()][0, 0, 0, 0] if ref["valid"].ndim == 5 else ref["valid"][()].reshape(len(pitches), len(radii))
-t_ref = ref["t"][()][0, 0, 0, 0, :, :, 0]
+# t per count, [pitch, radius] (x input); NaN where the pillar does not fit
+libs = {n: h5py.File(f"{d}/lib-{n}.h5", "r")["t"][()][0, 0, 0, 0, :, :, 0] for n in counts}
+t_ref = libs[ref_n]
+
+
+def phase_error(n, ip):
+    """|Δ arg t| (deg) of count n against the reference at every radius of pitch ip."""
+    with np.errstate(invalid="ignore"):  # cells that do not fit the pitch are NaN
+        return np.abs(np.degrees(np.angle(libs[n][ip] / t_ref[ip])))
 
 
 def slope(ip):
@@ -55,12 +63,12 @@ print("|" + "---|" * (len(pitches) + 3))
 for n in counts:
     if n == ref_n:
         continue
-    t = h5py.File(f"{d}/lib-{n}.h5", "r")["t"][()][0, 0, 0, 0, :, :, 0]
+    t = libs[n]
     cells = []
     allp, allt, allr = 0.0, 0.0, 0.0
     for ip in range(len(pitches)):
         m = valid[ip]
-        dphi = np.abs(np.degrees(np.angle(t[ip, m] / t_ref[ip, m])))
+        dphi = phase_error(n, ip)[m]
         dt = np.abs(t[ip, m] - t_ref[ip, m])
         dr = dphi / np.abs(slopes[ip][m])
         dr = np.where(np.isfinite(dr), dr, np.nan)
@@ -86,11 +94,11 @@ print("|" + "---|" * (len(pitches) + 2))
 for n in counts:
     if n == ref_n:
         continue
-    t = h5py.File(f"{d}/lib-{n}.h5", "r")["t"][()][0, 0, 0, 0, :, :, 0]
+    t = libs[n]
     cells, tot = [], 0
     for ip in range(len(pitches)):
         m = valid[ip]
-        dphi = np.abs(np.degrees(np.angle(t[ip, m] / t_ref[ip, m])))
+        dphi = phase_error(n, ip)[m]
         damp = np.abs(np.abs(t[ip, m]) - np.abs(t_ref[ip, m]))
         bad = int(((dphi > 0.5) | (damp > 1e-3)).sum())
         tot += bad
@@ -102,11 +110,7 @@ below = [n for n in counts if n != ref_n][-2:]
 if len(below) == 2:
     print(f"\nHow settled the reference is: max |Δ arg t| of {below[0]} and {below[1]} harmonics about "
           f"{ref_n}, and the cells where either is more than 0.5° away (radius, nm):\n")
-    tb = [h5py.File(f"{d}/lib-{n}.h5", "r")["t"][()][0, 0, 0, 0, :, :, 0] for n in below]
     for ip, p in enumerate(pitches):
-        m = valid[ip]
-        with np.errstate(invalid="ignore"):  # cells that do not fit the pitch are NaN
-            sp = np.max([np.abs(np.degrees(np.angle(x[ip] / t_ref[ip]))) for x in tb], axis=0)
-        sp = np.where(m, sp, 0.0)
+        sp = np.where(valid[ip], np.max([phase_error(n, ip) for n in below], axis=0), 0.0)
         far = [f"{radii[i] * 1e3:.1f}" for i in np.where(sp > 0.5)[0]]
         print(f"- p {p:g}: {sp.max():.2f}°" + (f"; beyond 0.5° at r = {', '.join(far)}" if far else ""))
