@@ -101,25 +101,34 @@ pub fn scalar_parity_bases(perms: &[Vec<usize>; 2]) -> [Columns; 4] {
             if seen[g0] {
                 continue;
             }
-            let mut acc: Vec<(usize, f64)> = Vec::new();
-            for (p, chi) in &elems {
+            for (p, _) in &elems {
                 seen[p[g0]] = true;
-                match acc.iter_mut().find(|e| e.0 == p[g0]) {
-                    Some(e) => e.1 += chi,
-                    None => acc.push((p[g0], *chi)),
-                }
             }
-            acc.retain(|e| e.1.abs() > 1e-12);
-            if acc.is_empty() {
-                continue;
-            }
-            let norm = acc.iter().map(|e| e.1 * e.1).sum::<f64>().sqrt();
-            acc.iter_mut().for_each(|e| e.1 /= norm);
-            acc.sort_by_key(|e| e.0);
-            cols.push(acc);
+            cols.extend(orbit_column(elems.iter().map(|(p, chi)| (p[g0], *chi))));
         }
         cols
     })
+}
+
+/// One column of a symmetry-adapted basis: the terms (row, value) of a projected unit vector with
+/// equal rows summed, zeros dropped, normalised and sorted by row; None when the projection
+/// vanishes.
+fn orbit_column(terms: impl IntoIterator<Item = (usize, f64)>) -> Option<Vec<(usize, f64)>> {
+    let mut acc: Vec<(usize, f64)> = Vec::new();
+    for (row, val) in terms {
+        match acc.iter_mut().find(|e| e.0 == row) {
+            Some(e) => e.1 += val,
+            None => acc.push((row, val)),
+        }
+    }
+    acc.retain(|e| e.1.abs() > 1e-12);
+    if acc.is_empty() {
+        return None;
+    }
+    let norm = acc.iter().map(|e| e.1 * e.1).sum::<f64>().sqrt();
+    acc.iter_mut().for_each(|e| e.1 /= norm);
+    acc.sort_by_key(|e| e.0);
+    Some(acc)
 }
 
 /// One element of a mirror group acting on the harmonics: permutation, character χ(g),
@@ -170,27 +179,10 @@ fn group_basis(elems: &[Element], n: usize) -> Basis {
                 seen[p[g0]] = true;
             }
             for comp in 0..2 {
-                let mut acc: Vec<(usize, f64)> = Vec::new();
-                for (p, chi, re, rh) in elems {
+                cols.extend(orbit_column(elems.iter().map(|(p, chi, re, rh)| {
                     let r = if use_h { rh[comp] } else { re[comp] };
-                    let row = comp * n + p[g0];
-                    let val = chi * r;
-                    if let Some(e) = acc.iter_mut().find(|e| e.0 == row) {
-                        e.1 += val;
-                    } else {
-                        acc.push((row, val));
-                    }
-                }
-                acc.retain(|e| e.1.abs() > 1e-12);
-                if acc.is_empty() {
-                    continue;
-                }
-                let norm = acc.iter().map(|e| e.1 * e.1).sum::<f64>().sqrt();
-                for e in acc.iter_mut() {
-                    e.1 /= norm;
-                }
-                acc.sort_by_key(|e| e.0);
-                cols.push(acc);
+                    (comp * n + p[g0], chi * r)
+                })));
             }
         }
         cols
