@@ -226,20 +226,7 @@ fn layer_matrices_real(
     e: Mat<f64>,
     parity: Option<&[Vec<usize>; 2]>,
 ) -> Result<LayerMatrices> {
-    use faer::linalg::solvers::Solve;
     let n = h.len();
-    let inverse = |m: &Mat<f64>, what: &str| -> Result<Mat<f64>> {
-        let x = m
-            .partial_piv_lu()
-            .solve(Mat::<f64>::identity(m.nrows(), m.nrows()));
-        if x.col_iter().any(|c| c.iter().any(|v| !v.is_finite())) {
-            return Err(crate::Error::numerical(
-                "rcwa",
-                format!("singular matrix while solving {what}"),
-            ));
-        }
-        Ok(x)
-    };
     let cplx = |m: &Mat<f64>| Mat::<C64>::from_fn(n, n, |i, j| C64::new(m[(i, j)], 0.0));
     if factorization == Factorization::Laurent {
         let eta = inverse(&e, "the permittivity Toeplitz matrix")?;
@@ -264,7 +251,6 @@ fn layer_matrices_real(
             &inv_t,
             [&nv[0], &nv[1], &nv[2]],
             &symmetry::scalar_parity_bases(perms),
-            &inverse,
         )?,
         None => {
             let eta = inverse(&e, "the permittivity Toeplitz matrix")?;
@@ -300,8 +286,10 @@ fn inverse_permittivity_toeplitz(
     fourier::CoefficientTable::piecewise(lattice, h, one / eps_bg, &inv_shapes).toeplitz(h)
 }
 
-/// A checked real matrix inverse (the matrix, what it is for the error message).
-type Inverse<'a> = dyn Fn(&Mat<f64>, &str) -> Result<Mat<f64>> + 'a;
+/// A checked real matrix inverse (`what` names the matrix in the error message).
+fn inverse(m: &Mat<f64>, what: &str) -> Result<Mat<f64>> {
+    smatrix::solve_checked(m, &Mat::identity(m.nrows(), m.nrows()), what)
+}
 
 /// The normal-vector Fourier stage of a layer symmetric under both mirrors, in the scalar parity
 /// blocks `q` of [`symmetry::scalar_parity_bases`]: from the full N × N real [[ε]], [[1/ε]] and
@@ -313,7 +301,6 @@ fn parity_blocks_nv(
     inv_t: &Mat<f64>,
     [nxx, nxy, nyy]: [&Mat<f64>; 3],
     q: &[symmetry::Columns; 4],
-    inverse: &Inverse,
 ) -> Result<[Mat<f64>; 4]> {
     let n = e.nrows();
     // Rᵀ A C for sparse orthonormal columns R, C (≤ 4 entries each)

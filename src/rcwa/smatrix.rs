@@ -35,11 +35,16 @@ fn identity(d: usize) -> Mat<C64> {
     })
 }
 
-/// Solve A X = B by LU with partial pivoting, failing loudly (not with NaN) on a singular A.
-pub fn solve_checked(a: &Mat<C64>, b: &Mat<C64>, what: &str) -> Result<Mat<C64>> {
+/// Solve A X = B by LU with partial pivoting, failing loudly (not with NaN) on a singular A
+/// (real or complex).
+pub fn solve_checked<T: faer::traits::ComplexField>(
+    a: &Mat<T>,
+    b: &Mat<T>,
+    what: &str,
+) -> Result<Mat<T>> {
     let x = a.partial_piv_lu().solve(b);
     if x.col_iter()
-        .any(|c| c.iter().any(|v| !v.re.is_finite() || !v.im.is_finite()))
+        .any(|c| c.iter().any(|v| !faer::traits::math_utils::is_finite(v)))
     {
         return Err(Error::numerical(
             "rcwa",
