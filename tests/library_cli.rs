@@ -110,6 +110,22 @@ fn bad_design_files_are_one_line_errors_with_exit_code_2() {
         "missing.toml",
     );
     assert!(!d.join("x.h5").exists());
+    // a valid design with a pitch above λ/n_pillar (0.3 > 0.685/2.74 µm): one warning, after
+    // every check (the bad shard above stayed one line), none with --quiet
+    for (quiet, count, out) in [(false, 1, "w1.h5"), (true, 0, "w0.h5")] {
+        let mut args = vec!["library", "ok.toml", "-o", out, "--test-solver"];
+        if quiet {
+            args.push("--quiet");
+        }
+        let o = run(&args, &d);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        let lines = err
+            .lines()
+            .filter(|l| l.starts_with("warning: library: at pitch 0.3 µm the lattice rows"))
+            .count();
+        assert_eq!(lines, count, "quiet {quiet}: {err}");
+    }
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -86,21 +86,34 @@ impl Lattice {
     }
     /// Shortest distance between lattice points (µm), i.e. the pitch of a square or hex lattice.
     pub fn min_period(&self) -> f64 {
-        let mut best = f64::INFINITY;
-        for i in -2i32..=2 {
-            for j in -2i32..=2 {
-                if i == 0 && j == 0 {
-                    continue;
-                }
-                let v = [
-                    i as f64 * self.a1[0] + j as f64 * self.a2[0],
-                    i as f64 * self.a1[1] + j as f64 * self.a2[1],
-                ];
-                best = best.min(norm(v));
-            }
-        }
-        best
+        shortest(self.a1, self.a2)
     }
+    /// Spacing of the densest rows of lattice points (µm): 2π / |G| of the shortest reciprocal
+    /// vector, the period the first diffraction orders see (p for a square lattice, p √3/2
+    /// for a hexagonal one).
+    pub fn row_spacing(&self) -> f64 {
+        let (b1, b2) = self.reciprocal();
+        2.0 * std::f64::consts::PI / shortest(b1, b2)
+    }
+}
+
+/// Length of the shortest non-zero vector i a + j b, |i|, |j| ≤ 2 (enough for the reduced bases
+/// of the square, rectangular and hexagonal lattices).
+fn shortest(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let mut best = f64::INFINITY;
+    for i in -2i32..=2 {
+        for j in -2i32..=2 {
+            if i == 0 && j == 0 {
+                continue;
+            }
+            let v = [
+                i as f64 * a[0] + j as f64 * b[0],
+                i as f64 * a[1] + j as f64 * b[1],
+            ];
+            best = best.min(norm(v));
+        }
+    }
+    best
 }
 
 pub(crate) fn norm(v: [f64; 2]) -> f64 {

@@ -340,17 +340,20 @@ fn run_sweep(a: SweepArgs, solver: Option<CellSolver>) -> Result<()> {
         .clone()
         .ok_or_else(|| Error::invalid("output", "none", "give -o FILE.h5"))?;
     let (design, text) = design_from_args(&a)?;
-    if !a.quiet && !a.no_summary {
-        for w in design.warnings().iter().filter(|w| w.starts_with("pillar")) {
-            eprintln!("warning: {w}");
-        }
-    }
     let shard = a.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let warnings = if a.quiet || a.no_summary {
+        Vec::new()
+    } else {
+        let mut w = design.warnings();
+        w.retain(|w| w.starts_with("pillar") || w.starts_with("library"));
+        w
+    };
     let job = SweepJob {
         shard,
         threads: a.threads,
         quiet: a.quiet,
         solver,
+        warnings,
     };
     let inputs: Vec<&Path> = a.design.iter().map(PathBuf::as_path).collect();
     let (spec, report) = build_angular_library(&design, text, &out, &inputs, &job)?;
@@ -371,6 +374,9 @@ pub struct SweepJob {
     pub quiet: bool,
     /// A solver in place of the RCWA ([`run_with_solver`]; None: the RCWA).
     pub solver: Option<CellSolver>,
+    /// Printed (as `warning: …`) once every check has passed, before the first cell: a bad
+    /// input stays a one-line error.
+    pub warnings: Vec<String>,
 }
 
 /// The library stage of a lens: [`build_angular_library`], refused before the first cell when
@@ -413,6 +419,9 @@ pub fn build_angular_library(
     let shard = job.shard;
     check_before_sweep(settings, out, inputs, job)?;
     let _lock = crate::io::guard::Lock::acquire(out)?;
+    for w in &job.warnings {
+        eprintln!("warning: {w}");
+    }
     let ckpt = PathBuf::from(format!("{}.ckpt", out.display()));
     // one checkpoint file per incidence (the plain OUT.h5.ckpt when there is one incidence)
     let checkpoint_at = |it: usize, ip: usize| {

@@ -866,6 +866,9 @@ impl Design {
                 }
             }
         }
+        if let Some(x) = self.lattice_resonance_warning() {
+            w.push(x);
+        }
         if let (Some(lens), Ok((_, _, exit))) = (&self.lens, self.materials.parse()) {
             if let Ok(n_exit) = exit.index(self.source.wavelength) {
                 let mut nas: Vec<Option<f64>> = vec![lens.na];
@@ -893,6 +896,45 @@ impl Design {
             }
         }
         w
+    }
+}
+
+impl Design {
+    /// The library pitches whose lattice rows are spaced more than λ/n_pillar at some library
+    /// wavelength, as one warning. There a first-order diffracted wave can be guided in the
+    /// pillar layer (its in-plane wavenumber 2π/d is below n_pillar k₀), so the periodic array
+    /// can have guided lattice resonances at normal incidence. The pitch sweep's cells converge
+    /// to 0.5° at 250 harmonics for p ≤ 0.25 µm = λ/n_pillar, and above it at no count up to
+    /// 2000: erratically near the resonances, slowly elsewhere (issue 15,
+    /// validation/rcwa/library_radius_error.md).
+    fn lattice_resonance_warning(&self) -> Option<String> {
+        let (pillar, _, _) = self.materials.parse().ok()?;
+        let pitches = self.pitches().ok()?;
+        let mut above = Vec::new();
+        let mut limits = Vec::new();
+        for &l in &self.wavelengths() {
+            let limit = l / pillar.index(l).ok()?.re;
+            limits.push(format!("{limit:.3} µm at λ {l} µm"));
+            for &p in &pitches {
+                let rows = crate::cell::Lattice::of_kind(self.cell.lattice, p)
+                    .ok()?
+                    .row_spacing();
+                // relative 1e-9: a pitch equal to λ/n_pillar (the pitch sweep's 0.25 µm) is
+                // not above it
+                if rows > limit * (1.0 + 1e-9) && !above.contains(&p) {
+                    above.push(p);
+                }
+            }
+        }
+        if above.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = above.iter().map(|p| format!("{p}")).collect();
+        Some(format!(
+            "library: at pitch {} µm the lattice rows are spaced more than λ/n_pillar ({}): the periodic array can have guided lattice resonances at normal incidence, and the cells of these pitches converge slowly in the harmonic count (the pitch sweep at 250 harmonics: up to 35° from 3000; validation/rcwa/library_radius_error.md)",
+            list.join(", "),
+            limits.join(", ")
+        ))
     }
 }
 
@@ -1097,6 +1139,30 @@ mod tests {
         assert_eq!(d.materials.pillar, "srn");
         assert_eq!(d.cell.min_gap, 0.03);
         assert_eq!(d.radii().unwrap().len(), 91);
+    }
+
+    #[test]
+    fn pitches_above_the_lattice_resonance_limit_are_named() {
+        // λ/n_pillar = 0.685/2.74 = 0.25 µm: the pitch sweep's 0.30–0.40 µm are above it,
+        // 0.25 µm and Mk1's 0.22 µm are not
+        let (sweep, _) = Design::builtin("pitch-sweep").unwrap();
+        let w = sweep.lattice_resonance_warning().unwrap();
+        assert!(w.starts_with("library: at pitch 0.3, 0.35, 0.4 µm "), "{w}");
+        assert!(w.contains("0.250 µm at λ 0.685 µm"), "{w}");
+        assert!(sweep.warnings().contains(&w));
+        let (mk1, _) = Design::builtin("mk1").unwrap();
+        assert_eq!(mk1.lattice_resonance_warning(), None);
+        // a hexagonal lattice's rows are p √3/2 apart: 0.28 µm is below the limit, 0.3 µm above
+        let hex = |p: f64| {
+            Design::from_toml(
+                &format!("[cell]\nlattice = \"hex\"\n[library]\npitches = [{p}]\n"),
+                "hex.toml",
+            )
+            .unwrap()
+            .lattice_resonance_warning()
+        };
+        assert_eq!(hex(0.28), None);
+        assert!(hex(0.3).unwrap().contains("at pitch 0.3 µm"));
     }
 
     #[test]
