@@ -100,20 +100,22 @@ impl Lattice {
 /// Length of the shortest non-zero vector i a + j b, |i|, |j| ≤ 2 (enough for the reduced bases
 /// of the square, rectangular and hexagonal lattices).
 fn shortest(a: [f64; 2], b: [f64; 2]) -> f64 {
-    let mut best = f64::INFINITY;
-    for i in -2i32..=2 {
-        for j in -2i32..=2 {
-            if i == 0 && j == 0 {
-                continue;
-            }
-            let v = [
+    translations(a, b, 2)
+        .map(norm)
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The non-zero translations i a + j b with |i|, |j| ≤ `reach`.
+fn translations(a: [f64; 2], b: [f64; 2], reach: i32) -> impl Iterator<Item = [f64; 2]> {
+    (-reach..=reach)
+        .flat_map(move |i| (-reach..=reach).map(move |j| (i, j)))
+        .filter(|&ij| ij != (0, 0))
+        .map(move |(i, j)| {
+            [
                 i as f64 * a[0] + j as f64 * b[0],
                 i as f64 * a[1] + j as f64 * b[1],
-            ];
-            best = best.min(norm(v));
-        }
-    }
-    best
+            ]
+        })
 }
 
 pub(crate) fn norm(v: [f64; 2]) -> f64 {
@@ -305,32 +307,20 @@ impl Stack {
 /// Minimum over the 8 nearest lattice translations of (distance of images − extent); > 0 when
 /// the shape does not touch its own images. Exact for circles; sampled for other shapes.
 fn self_image_clearance(l: &Lattice, s: &Shape) -> f64 {
-    let mut min = f64::INFINITY;
-    for i in -1i32..=1 {
-        for j in -1i32..=1 {
-            if i == 0 && j == 0 {
-                continue;
-            }
-            let t = [
-                i as f64 * l.a1[0] + j as f64 * l.a2[0],
-                i as f64 * l.a1[1] + j as f64 * l.a2[1],
-            ];
-            let d = match s {
-                Shape::Circle { radius, .. } => norm(t) - 2.0 * radius,
-                _ => {
-                    let mut shifted = s.clone();
-                    shift(&mut shifted, t);
-                    if sampled_overlap(s, &shifted) {
-                        -1.0
-                    } else {
-                        1.0
-                    }
+    translations(l.a1, l.a2, 1)
+        .map(|t| match s {
+            Shape::Circle { radius, .. } => norm(t) - 2.0 * radius,
+            _ => {
+                let mut shifted = s.clone();
+                shift(&mut shifted, t);
+                if sampled_overlap(s, &shifted) {
+                    -1.0
+                } else {
+                    1.0
                 }
-            };
-            min = min.min(d);
-        }
-    }
-    min
+            }
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 fn shift(s: &mut Shape, t: [f64; 2]) {
