@@ -897,9 +897,7 @@ impl Design {
         }
         w
     }
-}
 
-impl Design {
     /// The library pitches whose lattice rows are spaced more than λ/n_pillar at some library
     /// wavelength, as one warning. There a first-order diffracted wave can be guided in the
     /// pillar layer (its in-plane wavenumber 2π/d is below n_pillar k₀), so the periodic array
