@@ -16,7 +16,6 @@ pub fn wrap_phase(phase: f64) -> f64 {
     }
 }
 
-/// `n` equally spaced samples from `a` to `b` inclusive (n ≥ 2).
 /// Index of the largest sample (NaN ordered by `total_cmp`); `None` for no samples.
 pub fn argmax(v: &[f64]) -> Option<usize> {
     v.iter()
@@ -25,6 +24,7 @@ pub fn argmax(v: &[f64]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// `n` equally spaced samples from `a` to `b` inclusive (n ≥ 2).
 pub fn linspace(a: f64, b: f64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|i| a + (b - a) * i as f64 / (n - 1) as f64)

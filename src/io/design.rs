@@ -907,27 +907,27 @@ impl Design {
     /// validation/rcwa/library_radius_error.md).
     fn lattice_resonance_warning(&self) -> Option<String> {
         let (pillar, _, _) = self.materials.parse().ok()?;
-        let pitches = self.pitches().ok()?;
-        let mut above = Vec::new();
         let mut limits = Vec::new();
+        let mut lowest = f64::INFINITY;
         for &l in &self.wavelengths() {
             let limit = l / pillar.index(l).ok()?.re;
             limits.push(format!("{limit:.3} µm at λ {l} µm"));
-            for &p in &pitches {
-                let rows = crate::cell::Lattice::of_kind(self.cell.lattice, p)
-                    .ok()?
-                    .row_spacing();
-                // relative 1e-9: a pitch equal to λ/n_pillar (the pitch sweep's 0.25 µm) is
-                // not above it
-                if rows > limit * (1.0 + 1e-9) && !above.contains(&p) {
-                    above.push(p);
-                }
+            lowest = lowest.min(limit);
+        }
+        let mut list = Vec::new();
+        for p in self.pitches().ok()? {
+            let rows = crate::cell::Lattice::of_kind(self.cell.lattice, p)
+                .ok()?
+                .row_spacing();
+            // relative 1e-9: a pitch equal to λ/n_pillar (the pitch sweep's 0.25 µm) is not
+            // above it
+            if rows > lowest * (1.0 + 1e-9) {
+                list.push(format!("{p}"));
             }
         }
-        if above.is_empty() {
+        if list.is_empty() {
             return None;
         }
-        let list: Vec<String> = above.iter().map(|p| format!("{p}")).collect();
         Some(format!(
             "library: at pitch {} µm the lattice rows are spaced more than λ/n_pillar ({}): the periodic array can have guided lattice resonances at normal incidence, and the cells of these pitches converge slowly in the harmonic count (the pitch sweep at 250 harmonics: up to 35° from 3000; validation/rcwa/library_radius_error.md)",
             list.join(", "),
