@@ -28,6 +28,7 @@ fn aperture(m: usize) -> ApertureField {
         dx,
         r,
         metalens::nearfield::Outside::Opaque,
+        metalens::nearfield::ApertureModel::Flux,
     )
     .unwrap();
     let mut a = nf.field(Polarization::Rcp);

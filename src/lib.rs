@@ -68,6 +68,7 @@
 //!   coverage and the library figures place phases in [0, 2π) with `rem_euclid` (a display
 //!   range, not a second wrap to (−π, π]).
 
+pub mod bound;
 pub mod cell;
 pub mod cli;
 pub mod error;

@@ -10,7 +10,7 @@ use metalens::io::hdf5::H5Writer;
 use metalens::io::nearfield_file::{LensInfo, NearFieldFile};
 use metalens::lens::Lens;
 use metalens::metrics::pipeline::{run_field_plane_with_ideal, run_ideal, RunOptions};
-use metalens::nearfield::{hyperbolic_phase, Polarization};
+use metalens::nearfield::{hyperbolic_phase, obliquity_matrix, Polarization};
 use metalens::C64;
 use std::path::Path;
 
@@ -152,21 +152,26 @@ fn foreign_ideal(spec: &Lens, dx: f64, x0: f64, y0: f64, nx: usize, ny: usize) -
     let a = (spec.n_incident / spec.n_exit).sqrt();
     let radius = 0.5 * spec.diameter_um;
     let f = spec.focal_length_um;
-    let ex: Vec<C64> = ys
+    // the energy-conserving ideal lens (ApertureModel::Flux): x-polarised light leaves as
+    // E_t = t₀ (M_xx, M_yx) with M the obliquity matrix at the point
+    let (ex, ey): (Vec<C64>, Vec<C64>) = ys
         .iter()
         .flat_map(|&y| {
             xs.iter().map(move |&x| {
                 let r = (x * x + y * y).sqrt();
                 if r <= radius {
-                    C64::from_polar(a, hyperbolic_phase(r, f, spec.wavelength_um, spec.n_exit))
+                    let t =
+                        C64::from_polar(a, hyperbolic_phase(r, f, spec.wavelength_um, spec.n_exit));
+                    let (mxx, mxy, _) = obliquity_matrix(x, y, f);
+                    (t * mxx, t * mxy)
                 } else {
-                    C64::new(0.0, 0.0)
+                    (C64::new(0.0, 0.0), C64::new(0.0, 0.0))
                 }
             })
         })
-        .collect();
+        .unzip();
     NearFieldFile {
-        ey: vec![vec![C64::new(0.0, 0.0); ex.len()]],
+        ey: vec![ey],
         ex: vec![ex],
         x_um: xs,
         y_um: ys,
@@ -347,6 +352,17 @@ fn bad_near_field_files_are_refused_with_one_line_and_exit_2() {
         &good,
         &["--wavelength", "0.7"],
         "holds the wavelength(s) [0.5] µm only",
+    );
+    // the ideal lens of a layout (exit index 1) asked for a near field in water (1.33)
+    let water = Lens::from_na(0.6, 0.7, 1.33, 6.0).unwrap();
+    let p = d.join("water.h5");
+    foreign_ideal(&water, 0.1, -3.05, -3.05, 62, 62)
+        .write(&p)
+        .unwrap();
+    check(
+        &p,
+        &["--layout", &s(&layout)],
+        "must equal the lens's exit index 1",
     );
     let _ = std::fs::remove_dir_all(&d);
 }

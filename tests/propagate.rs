@@ -3,7 +3,7 @@
 
 use metalens::lens::Lens;
 use metalens::metrics::pipeline::{run_ideal, RunOptions};
-use metalens::nearfield::{ApertureField, Outside, Polarization};
+use metalens::nearfield::{ApertureField, Polarization};
 use metalens::propagate::AngularSpectrumPlan;
 use metalens::C64;
 use std::f64::consts::PI;
@@ -208,7 +208,8 @@ fn high_na_matches_rayleigh_sommerfeld() {
         .and_then(|l| l.with_incidence(1.0))
         .unwrap();
     let dx = 0.633 / 4.0;
-    let nf = metalens::metrics::pipeline::ideal_nearfield(&spec, dx, Outside::Opaque).unwrap();
+    let nf =
+        metalens::metrics::pipeline::ideal_nearfield(&spec, dx, &RunOptions::default()).unwrap();
     let field = nf.field(Polarization::Rcp);
     // the automatic padding (2x the aperture)
     let plan = AngularSpectrumPlan::new(2 * nf.m, dx, 0.633, 1.0).unwrap();
@@ -275,7 +276,8 @@ fn sections_match_window_evaluation() {
         .and_then(|l| l.with_incidence(1.0))
         .unwrap();
     let dx = 0.633 / 4.0;
-    let nf = metalens::metrics::pipeline::ideal_nearfield(&spec, dx, Outside::Opaque).unwrap();
+    let nf =
+        metalens::metrics::pipeline::ideal_nearfield(&spec, dx, &RunOptions::default()).unwrap();
     let plan = AngularSpectrumPlan::new(2 * nf.m, dx, 0.633, 1.2).unwrap();
     let sp = plan.spectrum(&nf.field(Polarization::Lcp)).unwrap();
     let zs = [4.0, spec.focal_length_um, 15.0];

@@ -66,7 +66,23 @@ fn reduced_mk1_end_to_end() {
     let ideal = &f["ideal"];
     let g = |v: &serde_json::Value, a: &str, b: &str| v[a][b].as_f64().unwrap();
     // the pillars can only lose focusing power against the ideal lens of the same aperture
-    assert!(g(f, "efficiency", "incident_r3") < g(ideal, "efficiency", "incident_r3"));
+    // (the perfect flat lens that conserves energy, issue 25): every `incident_*` definition
+    // and the transmission, which is below 1 for both
+    for (k, v) in f["efficiency"].as_object().unwrap() {
+        if k.starts_with("incident_") {
+            let (v, vi) = (v.as_f64().unwrap(), g(ideal, "efficiency", k));
+            assert!(v < vi, "{k}: {v} vs ideal {vi}");
+        }
+    }
+    let (t, ti) = (
+        f["transmission_efficiency"].as_f64().unwrap(),
+        ideal["transmission_efficiency"].as_f64().unwrap(),
+    );
+    assert!(t < ti && ti < 1.0, "transmission {t}, ideal {ti}");
+    // the report says which definitions a perfect lens of this NA reaches the study's 75 % under
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("Can a perfect flat lens reach the study's 75 % (NA 0.9)?"));
+    assert!(r["perfect_lens_bound"].as_array().unwrap().len() >= 12);
     assert!(
         g(f, "efficiency", "incident_r3") > 0.2,
         "a working lens focuses a good part of the light"
@@ -98,8 +114,12 @@ fn reduced_mk1_end_to_end() {
     assert!(!html.contains("src=\"focus/"));
 
     // reproducible: one thread instead of the default pool gives the same numbers (each cell
-    // and each FFT is computed the same way whatever the thread count; 1e-12 allows for the
-    // order of floating-point sums in the parallel reductions)
+    // and each FFT is computed the same way whatever the thread count). The order of the
+    // floating-point sums in the parallel reductions changes the on-axis intensity by ~1e-16
+    // relative, and the focal plane is that curve's maximum, where a change δ moves the argmax by
+    // ~√δ: 5e-9 relative in z with the two-component (Ex, Ey) near field of issue 25, 5e-10 in
+    // the efficiencies. 1e-8 bounds that; a real thread dependence (a race, a shared buffer)
+    // moves them by far more.
     let out1 = dir.join("out-1thread");
     let st = Command::new(env!("CARGO_BIN_EXE_metalens"))
         .env("RAYON_NUM_THREADS", "1")
@@ -118,7 +138,7 @@ fn reduced_mk1_end_to_end() {
     for key in ["incident_r3", "transmitted_r1.5"] {
         let (a, b) = (g(f, "efficiency", key), g(&r1["focus"], "efficiency", key));
         assert!(
-            (a / b - 1.0).abs() < 1e-12,
+            (a / b - 1.0).abs() < 1e-8,
             "{key}: {a} vs {b} with one thread"
         );
     }

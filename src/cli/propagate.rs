@@ -3,7 +3,7 @@
 
 use crate::lens::Lens;
 use crate::metrics::pipeline::{run_ideal, LensResult, RunOptions};
-use crate::nearfield::{Polarization, Surround};
+use crate::nearfield::{ApertureModel, Polarization, Surround};
 use crate::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -66,6 +66,12 @@ pub struct Args {
     /// Region outside the lens: opaque (default) or bare (substrate, Fresnel transmission).
     #[arg(long, default_value = "opaque")]
     pub outside: String,
+    /// Aperture model of the LPA near field and the ideal lens: flux (energy-conserving: the
+    /// power through each point is the cell's transmittance, the light leaving at the local
+    /// deflection angle split into s and p) or tangential (E_t = t·E_inc, the construction
+    /// before issue 25, which transmits more than falls on it at high NA; for comparison).
+    #[arg(long = "aperture-model", default_value = "flux")]
+    pub aperture_model: String,
     /// Write the figures (PNG + SVG) and propagate.json into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -102,6 +108,7 @@ fn parse_outside(s: &str) -> Result<Surround> {
 pub struct FocusSettings {
     pub polarization: Polarization,
     pub outside: Surround,
+    pub aperture_model: ApertureModel,
     /// Aperture grid spacing, µm (None: automatic).
     pub dx_um: Option<f64>,
     pub fft_size: Option<usize>,
@@ -129,6 +136,7 @@ impl FocusSettings {
         Ok(FocusSettings {
             polarization: Polarization::parse(&args.polarization)?,
             outside: parse_outside(&args.outside)?,
+            aperture_model: ApertureModel::parse(&args.aperture_model)?,
             dx_um: args.dx_um,
             fft_size: args.fft_size,
             padding: args.padding,
@@ -149,6 +157,7 @@ impl FocusSettings {
         FocusSettings {
             polarization: p.polarization,
             outside: p.aperture,
+            aperture_model: ApertureModel::Flux,
             dx_um: p.samples_per_pitch.map(|n| pitch_um / n as f64),
             fft_size: None,
             padding: 2.0,
@@ -220,6 +229,7 @@ impl FocusSettings {
             n_z: self.planes,
             at_design_focus: self.at_design_focus,
             outside: self.outside.outside(spec.n_incident, spec.n_exit),
+            aperture_model: self.aperture_model,
             progress: super::progress::shared(super::progress::visible(!self.progress), None),
         })
     }
@@ -316,7 +326,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     if let Some(out) = &args.save_near_field {
         let dx = opts.dx.unwrap_or(spec.wavelength_um / (4.0 * spec.n_exit));
-        let nf = crate::metrics::pipeline::ideal_nearfield(&spec, dx, opts.outside)?;
+        let nf = crate::metrics::pipeline::ideal_nearfield(&spec, dx, &opts)?;
         super::propagate_nearfield::save(
             out,
             &nf,
@@ -351,7 +361,7 @@ fn extra_planes(spec: &Lens, opts: &RunOptions, zs: &[f64]) -> Result<Vec<serde_
     }
     use crate::propagate::{choose_fft_size, AngularSpectrumPlan};
     let dx = opts.dx.unwrap_or(spec.wavelength_um / (4.0 * spec.n_exit));
-    let nf = crate::metrics::pipeline::ideal_nearfield(spec, dx, opts.outside)?;
+    let nf = crate::metrics::pipeline::ideal_nearfield(spec, dx, opts)?;
     let zmax = zs.iter().cloned().fold(0.0, f64::max);
     let n = opts
         .fft_size
@@ -533,7 +543,8 @@ pub fn layout_lens_spec(
     .with_incidence(n_incident)
 }
 
-/// The LPA near field of a layout file: every pillar's cell carries the library t.
+/// The LPA near field of a layout file: every pillar's cell carries the library t, turned
+/// into the aperture field by `opts.aperture_model` (see [`ApertureModel`]).
 pub fn layout_near_field(
     dx_um: Option<f64>,
     layout: &crate::io::layout_file::LayoutFile,
@@ -557,11 +568,15 @@ pub fn layout_near_field(
         .map(|dx| (layout.pitch / dx).round().max(2.0) as usize)
         .unwrap_or(needed.max(4));
     crate::io::budget::check_lens(spec.diameter_um, layout.pitch, samples, opts.padding)?;
-    crate::nearfield::NearField::from_sites(
+    let nf = crate::nearfield::NearField::from_sites(
         &sites,
         layout.pitch,
         samples,
         0.5 * spec.diameter_um,
         opts.outside,
-    )
+    )?;
+    Ok(match opts.aperture_model {
+        ApertureModel::Flux => nf.with_obliquity(spec.focal_length_um),
+        ApertureModel::Tangential => nf,
+    })
 }

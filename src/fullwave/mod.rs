@@ -400,6 +400,26 @@ pub struct RunOptions {
     pub height: Option<f64>,
     /// TM factorisation (Li by default).
     pub laurent: bool,
+    /// Aperture model of the LPA and ideal fields ([`crate::nearfield::ApertureModel`]): under
+    /// `Flux` (default) the invariant field component (E_y for TE, H_y for TM) carries the
+    /// factor 1/√cos θ(x) of the local deflection, so the power through every point is the
+    /// cell's transmittance (the ideal lens's: 1) times the incident power.
+    pub aperture_model: crate::nearfield::ApertureModel,
+}
+
+/// The factor of the invariant field component (E_y for TE, H_y for TM; both tangential) of a
+/// plane wave leaving at θ(x), sin θ = |x|/√(x² + f²), that keeps its axial flux equal to that
+/// of the same amplitude at normal incidence: 1/√cos θ (the flux ½ n |E|² cos θ for TE,
+/// ½ |H|² cos θ / n for TM); 1 under the tangential model.
+fn obliquity_1d(model: crate::nearfield::ApertureModel, f: f64) -> impl Fn(f64) -> f64 + Sync {
+    let flux = model == crate::nearfield::ApertureModel::Flux;
+    move |x: f64| {
+        if flux {
+            ((x * x + f * f).sqrt() / f).sqrt()
+        } else {
+            1.0
+        }
+    }
 }
 
 /// The aperture field of the supercell orders at x (F for unit incident E).
@@ -504,6 +524,100 @@ fn aperture_grid(d: &Design1d, period: f64, harmonics: usize, z_end: f64) -> (f6
     let n =
         crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
     (dx, n)
+}
+
+/// Normal-incidence field ratio of the ideal cylindrical lens: √(n_inc/n_exit) (unit
+/// transmittance) under `Flux`, 1 under `Tangential` (the construction before issue 25).
+fn ideal_amplitude_1d(model: crate::nearfield::ApertureModel, n_inc: f64, n_exit: f64) -> f64 {
+    match model {
+        crate::nearfield::ApertureModel::Flux => (n_inc / n_exit).sqrt(),
+        crate::nearfield::ApertureModel::Tangential => 1.0,
+    }
+}
+
+/// The ideal cylindrical lens's aperture field (E_y for TE, hy = η₀H_y for TM) at x: exact
+/// hyperbolic phase; under [`crate::nearfield::ApertureModel::Flux`] the perfect flat lens
+/// that conserves energy (normal-incidence amplitude √(n_inc/n_exit), the field ratio of unit
+/// transmittance, times the obliquity factor 1/√cos θ(x) of [`obliquity_1d`]), under
+/// `Tangential` the field ratio 1 of the construction before issue 25.
+fn ideal_field_1d(
+    lens: &Lens,
+    pol: Polarization,
+    model: crate::nearfield::ApertureModel,
+) -> impl Fn(f64) -> C64 + Sync {
+    let (_, h_scale) = aperture_field_scales(pol, lens.n_incident, lens.n_exit);
+    let amplitude = ideal_amplitude_1d(model, lens.n_incident, lens.n_exit);
+    let obl = obliquity_1d(model, lens.focal_length_um);
+    let (f, kx) = (
+        lens.focal_length_um,
+        2.0 * PI * lens.n_exit / lens.wavelength_um,
+    );
+    move |x: f64| {
+        C64::from_polar(
+            amplitude * h_scale * obl(x),
+            -kx * ((x * x + f * f).sqrt() - f),
+        )
+    }
+}
+
+/// The focus of the ideal cylindrical lens alone (the 2-D counterpart of
+/// [`crate::metrics::pipeline::run_ideal`]): `lens` read as a slit of width D, lit from its
+/// incidence medium, in polarisation `pol`; efficiencies per unit length (P_inc = ½ n_inc D).
+/// Sampled at λ/(8 n_exit), the FFT window band-limit safe up to 1.5 f.
+pub fn ideal_focus(
+    lens: &Lens,
+    pol: Polarization,
+    model: crate::nearfield::ApertureModel,
+    efficiency_k: &[f64],
+    n_z: usize,
+) -> Result<Focus1d> {
+    let f = lens.focal_length_um;
+    let z_range = (0.5 * f, 1.5 * f);
+    let dx = lens.wavelength_um / (8.0 * lens.n_exit);
+    let aperture = lens.diameter_um;
+    let w_band = crate::propagate::band_limited_window(lens.na, lens.n_exit, z_range.1);
+    let n =
+        crate::propagate::fast_size(((2.0 * aperture).max(w_band + aperture) / dx).ceil() as usize);
+    let field = ideal_field_1d(lens, pol, model);
+    let mut spec = Spectrum1d::from_aperture(
+        pol,
+        &field,
+        0.5 * aperture,
+        n + n % 2,
+        dx,
+        lens.wavelength_um,
+        lens.n_exit,
+    )?;
+    let setup = FocusSetup1d {
+        wavelength_um: lens.wavelength_um,
+        design_focal_length: f,
+        na: lens.na,
+        incident_power: 0.5 * lens.n_incident * aperture,
+        efficiency_k: efficiency_k.to_vec(),
+        z_range,
+        n_z,
+        at_design_focus: false,
+    };
+    if model == crate::nearfield::ApertureModel::Flux {
+        cap_at_incident_power(&mut spec, setup.incident_power);
+    }
+    let mut focus = analyse(&spec, &setup)?;
+    focus.strehl = Some(1.0);
+    Ok(focus)
+}
+
+/// A passive lens transmits at most the power that falls on it: the ideal lens's spectrum
+/// scaled down to carry exactly `incident_power` where its local construction would carry
+/// more. The local plane-wave picture behind [`obliquity_1d`] fails where the rim zone, in
+/// which cos θ is small, is only a few wavelengths wide: a cylindrical lens at NA 0.99 below
+/// about 40 µm (transmission 1.15 at 5 µm, 1.02 at 20 µm; validation/propagation/
+/// ideal_lens.md). Elsewhere nothing changes.
+fn cap_at_incident_power(spec: &mut Spectrum1d, incident_power: f64) {
+    let p = spec.propagating_power();
+    if p > incident_power {
+        let s = (incident_power / p).sqrt();
+        spec.a.iter_mut().for_each(|v| *v *= s);
+    }
 }
 
 /// Scales of the full-wave (supercell orders) and LPA aperture fields: 1 for TE (the field is
@@ -627,12 +741,13 @@ pub fn run_polarization(
     let t = sol.t.clone();
     let fw_field = move |x: f64| order_field(&t, mh, period, scale, x);
     let lay = layout.clone();
+    let obl = obliquity_1d(opts.aperture_model, f);
     let lpa_field = move |x: f64| {
         let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
-        lay.t[j] * lpa_scale
+        lay.t[j] * (lpa_scale * obl(x))
     };
     let kx = 2.0 * PI * n_exit / lambda;
-    let ideal_field = move |x: f64| C64::from_polar(lpa_scale, -kx * ((x * x + f * f).sqrt() - f));
+    let ideal_field = ideal_field_1d(&d.lens.with_incidence(n_sub)?, pol, opts.aperture_model);
     let setup = FocusSetup1d {
         wavelength_um: lambda,
         design_focal_length: f,
@@ -647,7 +762,10 @@ pub fn run_polarization(
         |field: &ApertureField| Spectrum1d::from_aperture(pol, field, half, n, dx, lambda, n_exit);
     let s_fw = spec(&fw_field)?;
     let s_lpa = spec(&lpa_field)?;
-    let s_id = spec(&ideal_field)?;
+    let mut s_id = spec(&ideal_field)?;
+    if opts.aperture_model == crate::nearfield::ApertureModel::Flux {
+        cap_at_incident_power(&mut s_id, setup.incident_power);
+    }
     let (fullwave, lpa, ideal) = analyse_against_ideal([&s_fw, &s_lpa, &s_id], &setup)?;
     let nf = compare_near_fields(
         &layout,
@@ -658,12 +776,17 @@ pub fn run_polarization(
         (&s_fw, &s_lpa),
     );
     let e_given = if pol == Polarization::Tm {
+        // the tangential E of a p wave whose H carries 1/√cos θ carries √cos θ
         let lay2 = layout.clone();
+        let obl = obliquity_1d(opts.aperture_model, f);
         let lpa_e = move |x: f64| {
             let j = ((x + half) / p).floor().clamp(0.0, (count - 1) as f64) as usize;
-            lay2.t[j]
+            lay2.t[j] / obl(x)
         };
-        let ideal_e = move |x: f64| C64::from_polar(1.0, -kx * ((x * x + f * f).sqrt() - f));
+        let obl = obliquity_1d(opts.aperture_model, f);
+        let amplitude = ideal_amplitude_1d(opts.aperture_model, n_sub, n_exit);
+        let ideal_e =
+            move |x: f64| C64::from_polar(amplitude / obl(x), -kx * ((x * x + f * f).sqrt() - f));
         Some(tm_e_given_efficiencies(
             &spec,
             &lpa_e,

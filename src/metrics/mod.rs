@@ -421,6 +421,24 @@ pub fn analyse(
     let (z0, z1) = setup.z_range;
     let fwhm_est = 0.5145 * lambda / setup.na;
     let kmax = setup.efficiency_k.iter().cloned().fold(3.0, f64::max);
+    // the largest circle must fit the propagated window (half of it: the field is periodic
+    // beyond), checked before the scan with the diffraction-limited FWHM and after it with the
+    // measured one
+    let fits = |fwhm: f64, what: &str| -> Result<()> {
+        let (r, w) = (kmax * fwhm, 0.5 * plan.window());
+        if r * 1.05 > w {
+            return Err(Error::invalid(
+                "efficiency radius factor",
+                kmax,
+                format!(
+                    "a circle of {kmax} × FWHM ({what} {fwhm:.3} µm) = {r:.2} µm does not fit the focal window ±{w:.2} µm; at most {:.1}",
+                    w / (1.05 * fwhm)
+                ),
+            ));
+        }
+        Ok(())
+    };
+    fits(setup.circle_fwhm.unwrap_or(fwhm_est), "estimated")?;
 
     // 1. on-axis scan and sections
     let zs = linspace(z0, z1, setup.n_z);
@@ -447,6 +465,7 @@ pub fn analyse(
             }
             None => return Err(Error::numerical("metrics", format!("no half-maximum crossing within ±{half:.3} µm of the focal peak: the lens does not form a focus at z = {focal_z:.3} µm"))),
         };
+        fits(circle_fwhm, "measured")?;
         let [px, py] = plane.peak;
         let need = kmax * circle_fwhm * 1.05 + px.abs().max(py.abs());
         if need > half && attempt < 4 {

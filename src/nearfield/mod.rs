@@ -135,6 +135,91 @@ impl<'de> serde::Deserialize<'de> for Polarization {
     }
 }
 
+/// How a transmission map becomes the tangential field behind the lens at a point where the
+/// lens deflects the light (the aperture model of the LPA near field and of the ideal lens).
+///
+/// # The energy-conserving flat lens (`Flux`, the default)
+/// A perfect, lossless, reflection-free flat lens takes the incident plane wave (power density
+/// ½ n_inc |E_inc|² per unit area, units |E|²/η0) and sends, from every point of its aperture,
+/// a plane wave towards the focus: in the exit medium of index n, at the point (r, ϕ), the
+/// direction of polar angle θ(r) with sin θ = r/√(r² + f²) (the direction of the hyperbolic
+/// phase's gradient, |∇φ| = n k0 sin θ) in the plane of incidence of azimuth ϕ. Split the
+/// incident Jones vector into its part along ŝ = (−sin ϕ, cos ϕ) (s, perpendicular to the
+/// plane of incidence) and along p̂ = (cos ϕ, sin ϕ) (p, in it): c_s = ŝ·E_inc, c_p = p̂·E_inc.
+/// Each part leaves as a plane wave of amplitude A with axial flux ½ n |A|² cos θ, and energy
+/// conservation point by point, ½ n |A|² cos θ = ½ n_inc |c|², gives |A| = |c| √(n_inc / (n cos θ)).
+/// The s wave's field is tangential; the p wave's tilts, so its tangential part is A cos θ.
+/// With t₀ = √(n_inc/n)·e^{iφ(r)} (unit normal-incidence transmittance, exact phase):
+///
+///   E_t = t₀ · [ (1/√cos θ) ŝ ŝᵀ + √cos θ p̂ p̂ᵀ ] · E_inc,
+///
+/// a 2 × 2 Jones matrix per point, linear in E_inc, so it holds for x, y and circular
+/// polarisation alike (an x-polarised lens gains a cross-polarised Ey of opposite sign in
+/// alternate quadrants). Its axial flux ½ n (cos θ |E_s|² + |E_p,t|²/cos θ) equals ½ n_inc
+/// |E_inc|² at every point: the *local* power equals the incident power exactly. The angular
+/// spectrum then carries slightly less, P_t < P_inc, because a hard aperture edge is not a
+/// local plane wave: it diffracts part of the rim's light onto and beyond the light line
+/// (evanescent), which carries no power. See validation/propagation/ideal_lens.md for the
+/// numbers (transmission 0.994 at NA 0.5, 0.985 at NA 0.9, 0.91 at NA 0.99 for 20 µm).
+///
+/// The LPA near field uses the same matrix with the cell's t in place of t₀ (t_x, t_y of a
+/// cell, the pillar's co-polarised transmissions, applied before the s/p split): the power it
+/// sends through each point is then the cell's normal-incidence transmittance
+/// T = (n/n_inc)|t|² times the incident power, whatever the local deflection, so its
+/// transmission cannot exceed what its cells transmit.
+///
+/// # The uniform tangential field (`Tangential`, the construction before this model)
+/// E_t = t · E_inc at every point. For the light leaving the rim at a steep angle in the plane
+/// of incidence (p, TM) a tangential field of fixed size carries an axial flux growing as
+/// 1/cos θ, so this "ideal" lens transmits more than falls on it (1.14 at NA 0.9, 1.52 at NA
+/// 0.99 for 20 µm). Kept for comparison only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApertureModel {
+    /// Energy-conserving: the local flux through every point is the cell's (or the ideal
+    /// lens's) normal-incidence transmittance times the incident flux.
+    #[default]
+    Flux,
+    /// The tangential field equals t · E_inc (does not conserve energy at steep deflection).
+    Tangential,
+}
+
+impl ApertureModel {
+    /// Parse "flux" or "tangential".
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "flux" => Ok(ApertureModel::Flux),
+            "tangential" => Ok(ApertureModel::Tangential),
+            _ => Err(Error::invalid(
+                "aperture model",
+                s,
+                "must be flux (energy-conserving, default) or tangential (t · E_inc, for comparison)",
+            )),
+        }
+    }
+    /// Name as accepted by [`ApertureModel::parse`].
+    pub fn name(self) -> &'static str {
+        match self {
+            ApertureModel::Flux => "flux",
+            ApertureModel::Tangential => "tangential",
+        }
+    }
+}
+
+/// The obliquity matrix M = a_s ŝŝᵀ + a_p p̂p̂ᵀ of [`ApertureModel::Flux`] at (x, y) for a lens
+/// of focal length `focal_length` (µm): a_s = 1/√cos θ, a_p = √cos θ with
+/// cos θ = f/√(r² + f²). Returned as (M_xx, M_xy = M_yx, M_yy). The identity on the axis.
+pub fn obliquity_matrix(x: f64, y: f64, focal_length: f64) -> (f64, f64, f64) {
+    let r2 = x * x + y * y;
+    if r2 == 0.0 {
+        return (1.0, 0.0, 1.0);
+    }
+    let cos_t = focal_length / (r2 + focal_length * focal_length).sqrt();
+    let (a_p, a_s) = (cos_t.sqrt(), 1.0 / cos_t.sqrt());
+    let (c2, s2, cs) = (x * x / r2, y * y / r2, x * y / r2);
+    (a_p * c2 + a_s * s2, (a_p - a_s) * cs, a_p * s2 + a_s * c2)
+}
+
 /// Transverse aperture field (Ex, Ey) on the centred m × m grid described in the module docs.
 /// `ex` or `ey` is `None` when that component is identically zero (saves an FFT plane).
 #[derive(Clone, Debug)]
@@ -163,6 +248,10 @@ pub struct NearField {
     pub tx: Vec<C64>,
     /// Transmission for y-polarised incidence.
     pub ty: Vec<C64>,
+    /// Cross-polarised transmissions (t_xy: Ex for y-polarised incidence, t_yx: Ey for
+    /// x-polarised incidence), `None` where they vanish (the LPA of circular pillars under
+    /// [`ApertureModel::Tangential`]). The aperture field is E_t = [[t_x, t_xy], [t_yx, t_y]]·E_inc.
+    pub cross: Option<(Vec<C64>, Vec<C64>)>,
     /// Radius of the lens aperture, µm.
     pub aperture_radius: f64,
     /// Treatment of the region outside the lens.
@@ -285,14 +374,18 @@ impl NearField {
             dx,
             tx,
             ty,
+            cross: None,
             aperture_radius,
             outside,
         })
     }
 
-    /// The ideal lens: uniform amplitude `amplitude`, exact hyperbolic phase
+    /// The ideal lens: normal-incidence amplitude `amplitude`, exact hyperbolic phase
     /// ([`hyperbolic_phase`]) for focal length `focal_length` in the exit medium of index
     /// `n_exit`, on a disc of radius `aperture_radius`, spacing `dx`; `outside` beyond the disc.
+    /// Under [`ApertureModel::Flux`] the perfect flat lens that conserves energy (see
+    /// [`ApertureModel`]), under [`ApertureModel::Tangential`] the uniform tangential field.
+    #[allow(clippy::too_many_arguments)]
     pub fn ideal(
         wavelength: f64,
         focal_length: f64,
@@ -301,6 +394,7 @@ impl NearField {
         dx: f64,
         aperture_radius: f64,
         outside: Outside,
+        model: ApertureModel,
     ) -> Result<Self> {
         check_positive("wavelength", wavelength, "µm")?;
         check_positive("focal length", focal_length, "µm")?;
@@ -334,32 +428,101 @@ impl NearField {
                 }
             }
         });
-        Ok(NearField {
+        let nf = NearField {
             m,
             dx,
             tx: t.clone(),
             ty: t,
+            cross: None,
             aperture_radius,
             outside,
+        };
+        Ok(match model {
+            ApertureModel::Flux => nf.with_obliquity(focal_length),
+            ApertureModel::Tangential => nf,
         })
     }
 
+    /// The energy-conserving aperture field of [`ApertureModel::Flux`]: inside the aperture,
+    /// the co-polarised transmissions (t_x, t_y) at each point become the Jones matrix
+    /// M·diag(t_x, t_y), M the [`obliquity_matrix`] of a lens of focal length `focal_length`
+    /// (µm) in the exit medium; outside the aperture (normal incidence) nothing changes.
+    /// Expects a map without cross terms (as built by [`NearField::from_sites`]); applying it
+    /// twice would tilt twice, so a map that has them is returned unchanged.
+    pub fn with_obliquity(mut self, focal_length: f64) -> Self {
+        if self.cross.is_some() {
+            return self;
+        }
+        let m = self.m;
+        let mut txy = vec![C64::new(0.0, 0.0); m * m];
+        let mut tyx = vec![C64::new(0.0, 0.0); m * m];
+        let r2max = self.aperture_radius * self.aperture_radius;
+        let dx = self.dx;
+        use rayon::prelude::*;
+        self.tx
+            .par_chunks_mut(m)
+            .zip(self.ty.par_chunks_mut(m))
+            .zip(txy.par_chunks_mut(m).zip(tyx.par_chunks_mut(m)))
+            .enumerate()
+            .for_each(|(j, ((rx, ry), (rxy, ryx)))| {
+                let y = (j as f64 - (m / 2) as f64) * dx;
+                for i in 0..m {
+                    let x = (i as f64 - (m / 2) as f64) * dx;
+                    if x * x + y * y > r2max {
+                        continue;
+                    }
+                    let (mxx, mxy, myy) = obliquity_matrix(x, y, focal_length);
+                    let (tx, ty) = (rx[i], ry[i]);
+                    rx[i] = tx * mxx;
+                    rxy[i] = ty * mxy;
+                    ryx[i] = tx * mxy;
+                    ry[i] = ty * myy;
+                }
+            });
+        self.cross = Some((txy, tyx));
+        self
+    }
+
+    /// Multiply every transmission inside and outside the aperture by `s`.
+    pub fn scale(&mut self, s: f64) {
+        let all = self.tx.iter_mut().chain(self.ty.iter_mut());
+        match &mut self.cross {
+            Some((a, b)) => all
+                .chain(a.iter_mut())
+                .chain(b.iter_mut())
+                .for_each(|v| *v *= s),
+            None => all.for_each(|v| *v *= s),
+        }
+        if let Outside::Bare(t) = &mut self.outside {
+            *t *= s;
+        }
+    }
+
     /// The transmitted transverse field for a unit-amplitude incident wave of polarisation
-    /// `pol`: (Ex, Ey) = (j_x t_x, j_y t_y) with (j_x, j_y) the Jones vector.
+    /// `pol`: (Ex, Ey) = (t_x j_x + t_xy j_y, t_yx j_x + t_y j_y) with (j_x, j_y) the Jones
+    /// vector (the cross terms only where [`NearField::cross`] holds them). A component that
+    /// is identically zero is `None`.
     pub fn field(&self, pol: Polarization) -> ApertureField {
         let (jx, jy) = pol.jones();
-        let comp = |j: C64, t: &Vec<C64>| -> Option<Vec<C64>> {
-            if j.norm() == 0.0 {
-                None
-            } else {
-                Some(t.iter().map(|v| v * j).collect())
+        let zero = C64::new(0.0, 0.0);
+        // component = a·ja + b·jb, b optional
+        let comp = |a: &Vec<C64>, ja: C64, b: Option<&Vec<C64>>, jb: C64| -> Option<Vec<C64>> {
+            match (ja != zero, b.filter(|_| jb != zero)) {
+                (false, None) => None,
+                (true, None) => Some(a.iter().map(|v| v * ja).collect()),
+                (false, Some(b)) => Some(b.iter().map(|v| v * jb).collect()),
+                (true, Some(b)) => Some(a.iter().zip(b).map(|(u, v)| u * ja + v * jb).collect()),
             }
+        };
+        let (txy, tyx) = match &self.cross {
+            Some((a, b)) => (Some(a), Some(b)),
+            None => (None, None),
         };
         ApertureField {
             m: self.m,
             dx: self.dx,
-            ex: comp(jx, &self.tx),
-            ey: comp(jy, &self.ty),
+            ex: comp(&self.tx, jx, txy, jy),
+            ey: comp(&self.ty, jy, tyx, jx),
         }
     }
 }
@@ -540,6 +703,71 @@ mod tests {
         // ey = -i/sqrt2 * ty = -i/sqrt2 * 4i = 4/sqrt2
         assert!((f.ey.as_ref().unwrap()[idx] - C64::new(4.0 * s, 0.0)).norm() < 1e-15);
         assert!(nf.field(Polarization::X).ey.is_none());
+    }
+
+    /// The derivation of [`ApertureModel::Flux`], point by point: the axial flux of the local
+    /// plane wave, ½ n (cos θ |E_s|² + |E_p,t|²/cos θ) (s and p taken about the plane of
+    /// incidence at the point), equals the incident flux ½ n_inc |E_inc|² at every point of the
+    /// aperture, for x, y and both circular polarisations (relative 1e-12: rounding), while
+    /// the tangential model's flux grows as 1/cos θ for p light.
+    #[test]
+    fn flux_model_sends_the_incident_flux_through_every_point() {
+        let (lambda, f, n_exit, n_inc): (f64, f64, f64, f64) = (0.685, 2.0, 1.0, 1.4553);
+        let amp = (n_inc / n_exit).sqrt();
+        let (r_ap, dx) = (14.0, 0.7);
+        let flux = |nf: &NearField, pol: Polarization| -> (f64, f64) {
+            let a = nf.field(pol);
+            let coord = |i: usize| a.coord(i);
+            let zero = vec![C64::new(0.0, 0.0); nf.m * nf.m];
+            let (ex, ey) = (
+                a.ex.clone().unwrap_or(zero.clone()),
+                a.ey.clone().unwrap_or(zero),
+            );
+            let mut worst: f64 = 0.0;
+            let mut tangential_max: f64 = 0.0;
+            for j in 0..nf.m {
+                for i in 0..nf.m {
+                    let (x, y) = (coord(i), coord(j));
+                    let r = x.hypot(y);
+                    if r > r_ap || r == 0.0 {
+                        continue;
+                    }
+                    let cos_t = f / (r * r + f * f).sqrt();
+                    let (e1, e2) = (ex[j * nf.m + i], ey[j * nf.m + i]);
+                    let e_p = (e1 * x + e2 * y) / r;
+                    let e_s = (-e1 * y + e2 * x) / r;
+                    let sz = 0.5 * n_exit * (cos_t * e_s.norm_sqr() + e_p.norm_sqr() / cos_t);
+                    worst = worst.max((sz / (0.5 * n_inc) - 1.0).abs());
+                    tangential_max = tangential_max.max(sz / (0.5 * n_inc));
+                }
+            }
+            (worst, tangential_max)
+        };
+        let ideal = |model| {
+            NearField::ideal(lambda, f, n_exit, amp, dx, r_ap, Outside::Opaque, model).unwrap()
+        };
+        let nf = ideal(ApertureModel::Flux);
+        for pol in [
+            Polarization::X,
+            Polarization::Y,
+            Polarization::Rcp,
+            Polarization::Lcp,
+        ] {
+            let (worst, _) = flux(&nf, pol);
+            assert!(worst < 1e-12, "{pol:?}: local flux off by {worst}");
+        }
+        // the tangential field: p light at the rim (cos θ = 0.14) carries 1/cos θ ≈ 7× too much
+        let (_, max) = flux(&ideal(ApertureModel::Tangential), Polarization::X);
+        let cos_rim = f / (r_ap * r_ap + f * f).sqrt();
+        assert!(max > 0.9 / cos_rim, "tangential model's largest flux {max}");
+        // a cross-polarised Ey appears for x-polarised light, odd in x and in y
+        let a = nf.field(Polarization::X);
+        let ey = a.ey.unwrap();
+        let (i, j) = (nf.m / 2 + 8, nf.m / 2 + 5);
+        let (im, jm) = (nf.m / 2 - 8, nf.m / 2 - 5);
+        assert!(ey[j * nf.m + i].norm() > 1e-3);
+        assert!((ey[j * nf.m + i] + ey[j * nf.m + im]).norm() < 1e-12);
+        assert!((ey[j * nf.m + i] + ey[jm * nf.m + i]).norm() < 1e-12);
     }
 
     #[test]
