@@ -31,20 +31,15 @@ pub struct EdgeLoss {
 /// [`EdgeLoss`] of the x-polarised perfect flat lens `lens` on a λ/(4 n_exit) grid, the FFT
 /// twice the aperture.
 pub fn edge_loss(lens: &Lens) -> Result<EdgeLoss> {
-    use crate::nearfield::{NearField, Outside};
+    use crate::metrics::pipeline::ideal_nearfield;
     use crate::propagate::{choose_fft_size, AngularSpectrumPlan};
     let dx = lens.wavelength_um / (4.0 * lens.n_exit);
-    let field = |model| {
-        NearField::ideal(
-            lens.wavelength_um,
-            lens.focal_length_um,
-            lens.n_exit,
-            (lens.n_incident / lens.n_exit).sqrt(),
-            dx,
-            0.5 * lens.diameter_um,
-            Outside::Opaque,
-            model,
-        )
+    let field = |aperture_model| {
+        let opts = RunOptions {
+            aperture_model,
+            ..RunOptions::default()
+        };
+        ideal_nearfield(lens, dx, &opts)
     };
     let nf = field(ApertureModel::Flux)?;
     let n = choose_fft_size(nf.m, dx, lens.na, lens.n_exit, 0.0, 2.0);

@@ -881,14 +881,27 @@ impl Design {
                         l.na = na;
                         l.focal_length = None;
                     }
-                    if let Ok(f) = l
-                        .lens(self.source.wavelength, n_exit.re)
-                        .map(|l| l.focal_length_um)
-                    {
-                        if f < 2.0 * self.source.wavelength {
+                    if let Ok(spec) = l.lens(self.source.wavelength, n_exit.re) {
+                        let (f, lambda) = (spec.focal_length_um, self.source.wavelength);
+                        let at = na.map_or(String::new(), |x| format!(" at NA {x}"));
+                        if f < 2.0 * lambda {
                             w.push(format!(
-                                "lens{}: focal length {f:.3} µm is under two wavelengths: the focus is close to the pillars and the spot metrics depend on the near-field model",
-                                na.map_or(String::new(), |x| format!(" at NA {x}"))
+                                "lens{at}: focal length {f:.3} µm is under two wavelengths: the focus is close to the pillars and the spot metrics depend on the near-field model"
+                            ));
+                        }
+                        // the rim's local grating period λ/NA sampled by fewer than two pillars
+                        let nyquist = lambda / (2.0 * spec.na);
+                        let coarse: Vec<String> = self
+                            .pitches()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|&p| p > nyquist * (1.0 + 1e-9))
+                            .map(|p| format!("{p}"))
+                            .collect();
+                        if !coarse.is_empty() {
+                            w.push(format!(
+                                "lens{at}: pitch {} µm is above λ/(2 NA) = {nyquist:.3} µm: the rim's phase gradient (local period λ/NA) holds fewer than two pillars, the staircase aliases there, and the LPA near field, which sends each point's light at the design's deflection, can transmit more than its cells do",
+                                coarse.join(", ")
                             ));
                         }
                     }
@@ -1161,6 +1174,32 @@ mod tests {
         };
         assert_eq!(hex(0.28), None);
         assert!(hex(0.3).unwrap().contains("at pitch 0.3 µm"));
+    }
+
+    #[test]
+    fn pitches_that_undersample_the_rim_are_named() {
+        // λ/(2 NA) = 0.685/1.8 = 0.381 µm at NA 0.9 and 0.346 µm at NA 0.99: the pitch sweep's
+        // 0.4 µm aliases at both NAs, 0.35 µm at NA 0.99 only; Mk1 and Mk2 (0.22 µm) never
+        let (sweep, _) = Design::builtin("pitch-sweep").unwrap();
+        let w: Vec<String> = sweep
+            .warnings()
+            .into_iter()
+            .filter(|w| w.contains("λ/(2 NA)"))
+            .collect();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("lens at NA 0.9: pitch 0.4 µm"), "{}", w[0]);
+        assert!(
+            w[1].starts_with("lens at NA 0.99: pitch 0.35, 0.4 µm"),
+            "{}",
+            w[1]
+        );
+        for name in ["mk1", "mk2"] {
+            let (d, _) = Design::builtin(name).unwrap();
+            assert!(
+                !d.warnings().iter().any(|w| w.contains("λ/(2 NA)")),
+                "{name}"
+            );
+        }
     }
 
     #[test]
