@@ -87,7 +87,7 @@ pub fn json_document(
     }
     defs.insert("efficiency.incident_rK".into(), "power of Sz within |x - x_peak| < K*FWHM (transverse intensity) in the focal plane / power incident on the lens width, 0.5 n_sub * width (per unit length along y, unit-amplitude plane wave)".into());
     defs.insert("efficiency.transmitted_rK".into(), "power of Sz within the same window / power transmitted by the lens aperture (Sz power of the propagating plane waves of the aperture field)".into());
-    defs.insert("strehl".into(), "total intensity at the focal point (the Sz maximum) / that of the ideal 1-D lens (uniform amplitude, exact hyperbolic phase, same aperture), each at its own focal plane".into());
+    defs.insert("strehl".into(), "total intensity at the focal point (the Sz maximum) / that of the ideal 1-D lens (the perfect flat lens that conserves energy: exact hyperbolic phase, field ∝ 1/√cos θ, unit transmittance, same aperture), each at its own focal plane".into());
     defs.insert(
         "strehl_power_normalised".into(),
         "(total intensity at the focal point / transmitted power P_t) / the same for the ideal lens".into(),

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 pub struct Args {
     /// Layout file (HDF5) written by `metalens layout`.
     pub layout: Option<PathBuf>,
-    /// Evaluate the ideal lens (uniform amplitude, exact hyperbolic phase) instead of a layout.
+    /// Evaluate the ideal lens (the perfect flat lens that conserves energy, exact hyperbolic
+    /// phase) instead of a layout.
     #[arg(long)]
     pub ideal: bool,
     /// Numerical aperture n_exit·sin θ (ideal lens).
@@ -484,7 +485,7 @@ pub fn focus_of_near_field(
     if let Some(st) = designed.report.strehl.filter(|&x| x > 1.0 + 1e-3) {
         // legal numbers, meaningless result: say so
         designed.warnings.push(format!(
-            "Strehl ratio {st:.3} exceeds 1: the designed focus is brighter than the ideal lens's (uniform transverse amplitude) at its own focal plane; the local periodic approximation over-states the rim's power at high NA, so read it as an upper bound, not as a lens better than ideal"
+            "Strehl ratio {st:.3} exceeds 1: the designed focus is brighter than the ideal lens's at its own focal plane; the local periodic approximation can over-state the rim's power where the pitch undersamples the phase gradient, so read it as an upper bound, not as a lens better than ideal"
         ));
     }
     for w in designed.warnings.iter().chain(&ideal.warnings) {
@@ -575,8 +576,5 @@ pub fn layout_near_field(
         0.5 * spec.diameter_um,
         opts.outside,
     )?;
-    Ok(match opts.aperture_model {
-        ApertureModel::Flux => nf.with_obliquity(spec.focal_length_um),
-        ApertureModel::Tangential => nf,
-    })
+    Ok(nf.with_model(opts.aperture_model, spec.focal_length_um))
 }

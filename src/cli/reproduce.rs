@@ -1227,7 +1227,7 @@ fn study_markdown(
             fix3(r["rms_phase_error"].as_f64()),
         );
     }
-    s += "\nThe ideal lens (uniform amplitude, exact hyperbolic phase, same NA, size and incident wave):\n\n| NA | `incident_r1.5` | `incident_r3` | `transmitted_r1.5` | `transmitted_r3` | FWHM x (λ) | FWHM y (λ) |\n|---|---|---|---|---|---|---|\n";
+    s += "\nThe ideal lens (the perfect flat lens that conserves energy: exact hyperbolic phase, same NA, size and incident wave):\n\n| NA | `incident_r1.5` | `incident_r3` | `transmitted_r1.5` | `transmitted_r3` | FWHM x (λ) | FWHM y (λ) |\n|---|---|---|---|---|---|---|\n";
     for &na in nas {
         if let Some(l) = lenses.iter().find(|l| l.na == na) {
             let i = &l.focus["ideal"];

@@ -28,7 +28,8 @@
 //!   the circle's edge.
 //! * **Transmission efficiency** = P_t / P_inc.
 //! * **Strehl ratio** = total intensity I at the focal point ÷ the same for the ideal lens
-//!   (uniform amplitude, exact hyperbolic phase, same aperture, same incident wave), each at its
+//!   (the perfect flat lens that conserves energy, [`crate::nearfield::ApertureModel`]: exact
+//!   hyperbolic phase, same aperture, same incident wave), each at its
 //!   own focal plane.
 //! * **Peak intensity** = maximum total intensity I anywhere in the focal-plane window (units of
 //!   incident |E|²); **focal-point intensity** = I at the focal point.
@@ -717,7 +718,7 @@ pub fn definitions() -> BTreeMap<&'static str, &'static str> {
         "transmission_efficiency",
         "power transmitted through the lens / power incident on the lens aperture",
     );
-    d.insert("strehl", "total intensity at the focal point / the same for the ideal lens (uniform amplitude, exact hyperbolic phase, same aperture and incident wave), each at its own focal plane");
+    d.insert("strehl", "total intensity at the focal point / the same for the ideal lens (the perfect flat lens that conserves energy: exact hyperbolic phase, the incident power sent on from every point of the aperture towards the focus, s and p split at the local deflection; same aperture and incident wave), each at its own focal plane");
     d.insert(
         "peak_intensity",
         "maximum total intensity in the focal plane (units of the incident |E|^2)",

@@ -437,10 +437,17 @@ impl NearField {
             aperture_radius,
             outside,
         };
-        Ok(match model {
-            ApertureModel::Flux => nf.with_obliquity(focal_length),
-            ApertureModel::Tangential => nf,
-        })
+        Ok(nf.with_model(model, focal_length))
+    }
+
+    /// This co-polarised map as the aperture field of `model` for a lens of focal length
+    /// `focal_length` (µm): [`NearField::with_obliquity`] under `Flux`, unchanged under
+    /// `Tangential`.
+    pub fn with_model(self, model: ApertureModel, focal_length: f64) -> Self {
+        match model {
+            ApertureModel::Flux => self.with_obliquity(focal_length),
+            ApertureModel::Tangential => self,
+        }
     }
 
     /// The energy-conserving aperture field of [`ApertureModel::Flux`]: inside the aperture,
