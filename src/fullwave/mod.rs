@@ -384,8 +384,9 @@ pub struct PolarizationResult {
     pub lpa: Focus1d,
     pub ideal: Focus1d,
     /// TM only: the transmission efficiency P_t/P_inc of the LPA and ideal near fields if
-    /// their transverse E (t(w), resp. exp(iφ)) is taken as given and hy derived (the 2-D
-    /// pipeline's convention) instead of hy = n_exit·t: {"lpa": …, "ideal": …}.
+    /// their transverse E is taken as given and hy derived instead of hy = n_exit·t: E = t(w)
+    /// resp. √(n_inc/n_exit)·exp(iφ), times √cos θ(x) under the energy-conserving aperture
+    /// model (the tangential E of a p wave whose H carries 1/√cos θ): {"lpa": …, "ideal": …}.
     pub transmission_efficiency_e_given: Option<std::collections::BTreeMap<String, f64>>,
 }
 
