@@ -70,6 +70,7 @@
 
 pub mod cell;
 pub mod cli;
+pub mod design;
 pub mod error;
 pub mod fdtd;
 pub mod fullwave;
