@@ -608,8 +608,8 @@ impl Default for OptimiserSettings {
             positions: true,
             initial_step_um: 0.012,
             min_step_um: 0.001,
-            max_evaluations: 250,
-            restarts: 2,
+            max_evaluations: 160,
+            restarts: 1,
         }
     }
 }
@@ -672,7 +672,9 @@ fn interval(spec: &GratingSpec, g: &SupercellGeometry, k: usize) -> (f64, f64) {
         let hi = if j + 1 < n {
             g.x_um[j + 1] - g.radius_um[j + 1] - r - gap
         } else {
-            g.x_um[0] + g.period_um - g.radius_um[0] - r - gap
+            // the last centre stays inside the cell (its neighbour is the first pillar's
+            // image at x_0 + Λ)
+            (g.x_um[0] + g.period_um - g.radius_um[0] - r - gap).min(g.period_um * (1.0 - 1e-9))
         };
         (lo, hi)
     }
