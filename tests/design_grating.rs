@@ -166,6 +166,8 @@ fn the_optimiser_never_returns_worse_and_respects_the_bounds() {
     let settings = OptimiserSettings {
         max_evaluations: 14,
         restarts: 0,
+        random_starts: 4,
+        refine: 2,
         ..Default::default()
     };
     let opt = optimise(&solver, &start, &settings, &metalens::progress::Silent).unwrap();

@@ -600,6 +600,10 @@ pub struct OptimiserSettings {
     pub max_evaluations: usize,
     /// Restarts from the best point with the first step again (to leave a narrow ridge).
     pub restarts: usize,
+    /// Random feasible geometries solved once each before the local searches.
+    pub random_starts: usize,
+    /// Local searches: from the start and from the best `refine − 1` random geometries.
+    pub refine: usize,
 }
 
 impl Default for OptimiserSettings {
@@ -608,8 +612,10 @@ impl Default for OptimiserSettings {
             positions: true,
             initial_step_um: 0.012,
             min_step_um: 0.001,
-            max_evaluations: 160,
+            max_evaluations: 360,
             restarts: 1,
+            random_starts: 40,
+            refine: 3,
         }
     }
 }
@@ -698,34 +704,51 @@ fn set(g: &mut SupercellGeometry, k: usize, v: f64) {
     }
 }
 
-/// Maximise ½(η_TE + η_TM) from `start` within the bounds (radii in the design's range, every
-/// gap at least the minimum) by a compass search: each coordinate in turn is moved by ± its
-/// step, clipped to its feasible interval, and a move is kept only when it improves the
-/// figure of merit (and then repeated while it keeps improving, a cheap line search); when no
-/// move helps the step halves, down to `min_step_um`; `restarts` start again from the best
-/// point with the first step. Only improvements are accepted, so the result is never worse
-/// than the start.
-pub fn optimise(
+/// A feasible geometry of `like`'s period and pillar count drawn from `rng`: radii uniform in
+/// [r_min, cap], centres evenly spaced, redrawn until every gap holds (None after 1000 draws).
+fn random_geometry(
+    spec: &GratingSpec,
+    like: &SupercellGeometry,
+    rng: &mut u64,
+) -> Option<SupercellGeometry> {
+    let mut uniform = || {
+        // xorshift64*: deterministic, seeded by the caller
+        *rng ^= *rng >> 12;
+        *rng ^= *rng << 25;
+        *rng ^= *rng >> 27;
+        (rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let n = like.len();
+    for _ in 0..1000 {
+        let mut g = SupercellGeometry::even(like.period_um, like.pitch_um, n, 0.0);
+        for r in g.radius_um.iter_mut() {
+            *r = spec.radius_min_um + uniform() * (spec.radius_cap_um() - spec.radius_min_um);
+        }
+        if g.check_bounds(spec).is_ok() {
+            return Some(g);
+        }
+    }
+    None
+}
+
+/// The compass search from `start` (efficiency `start_eff`) within `budget` solves.
+fn compass(
     solver: &SupercellSolver,
-    start: &SupercellGeometry,
+    start: (SupercellGeometry, FocalEfficiency),
     settings: &OptimiserSettings,
+    budget: usize,
     progress: &dyn Progress,
-) -> Result<Optimised> {
+) -> Result<(SupercellGeometry, FocalEfficiency)> {
     let spec = solver.spec;
-    start.check_bounds(spec)?;
-    crate::error::check_positive("initial step", settings.initial_step_um, "µm")?;
-    crate::error::check_positive("minimum step", settings.min_step_um, "µm")?;
     let first = solver.evaluations();
-    let start_efficiency = solver.efficiency(start)?;
-    let mut best = start.clone();
-    let mut best_eff = start_efficiency;
-    let n = start.len();
+    let (mut best, mut best_eff) = start;
+    let n = best.len();
     let params = if settings.positions && n > 1 {
         2 * n - 1
     } else {
         n
     };
-    let budget_left = |s: &SupercellSolver| s.evaluations() - first < settings.max_evaluations;
+    let budget_left = |s: &SupercellSolver| s.evaluations() - first < budget;
     'restarts: for _ in 0..=settings.restarts {
         let mut step = settings.initial_step_um;
         while step >= settings.min_step_um {
@@ -747,7 +770,7 @@ pub fn optimise(
                     progress.set_message(format!(
                         "Λ = {:.3} µm, solve {}: best ½(TE + TM) = {:.4}",
                         solver.period_um,
-                        solver.evaluations() - first,
+                        solver.evaluations(),
                         best_eff.mean()
                     ));
                     if eff.mean() > best_eff.mean() + 1e-9 {
@@ -781,9 +804,58 @@ pub fn optimise(
             }
         }
     }
+    Ok((best, best_eff))
+}
+
+/// Maximise ½(η_TE + η_TM) from `start` within the bounds (radii in the design's range, every
+/// gap at least the minimum). Global phase: `random_starts` feasible geometries (radii
+/// uniform, centres even; seeded, deterministic) are solved once each. Local phase: a compass
+/// search from the start and from the best `refine − 1` random geometries, the remaining
+/// budget shared between them: each coordinate in turn is moved by ± its step, clipped to its
+/// feasible interval, and a move is kept only when it improves the figure of merit (then
+/// repeated while it keeps improving, a cheap line search); when no move helps the step
+/// halves, down to `min_step_um`; `restarts` start again from the best point with the first
+/// step. The best of all is returned; the start is among the candidates and only
+/// improvements are accepted, so the result is never worse than the start.
+pub fn optimise(
+    solver: &SupercellSolver,
+    start: &SupercellGeometry,
+    settings: &OptimiserSettings,
+    progress: &dyn Progress,
+) -> Result<Optimised> {
+    let spec = solver.spec;
+    start.check_bounds(spec)?;
+    crate::error::check_positive("initial step", settings.initial_step_um, "µm")?;
+    crate::error::check_positive("minimum step", settings.min_step_um, "µm")?;
+    let first = solver.evaluations();
+    let start_efficiency = solver.efficiency(start)?;
+    let mut rng: u64 = 0x9e37_79b9_7f4a_7c15 ^ (start.len() as u64);
+    let mut sampled = Vec::new();
+    for _ in 0..settings.random_starts {
+        if solver.evaluations() - first + 1 >= settings.max_evaluations {
+            break;
+        }
+        if let Some(g) = random_geometry(spec, start, &mut rng) {
+            let e = solver.efficiency(&g)?;
+            sampled.push((g, e));
+        }
+    }
+    sampled.sort_by(|a, b| b.1.mean().total_cmp(&a.1.mean()));
+    let mut candidates = vec![(start.clone(), start_efficiency)];
+    candidates.extend(sampled.into_iter().take(settings.refine.saturating_sub(1)));
+    let mut best = (start.clone(), start_efficiency);
+    let count = candidates.len();
+    for (i, c) in candidates.into_iter().enumerate() {
+        let used = solver.evaluations() - first;
+        let budget = settings.max_evaluations.saturating_sub(used) / (count - i);
+        let found = compass(solver, c, settings, budget, progress)?;
+        if found.1.mean() > best.1.mean() {
+            best = found;
+        }
+    }
     Ok(Optimised {
-        geometry: best,
-        efficiency: best_eff,
+        geometry: best.0,
+        efficiency: best.1,
         start_efficiency,
         evaluations: solver.evaluations() - first,
     })
