@@ -71,6 +71,7 @@
 pub mod bound;
 pub mod cell;
 pub mod cli;
+pub mod design;
 pub mod error;
 pub mod fdtd;
 pub mod fullwave;

@@ -7,6 +7,7 @@ pub mod design;
 pub mod export;
 pub mod fullwave_design;
 pub mod gds;
+pub mod grating_file;
 pub mod guard;
 pub mod hdf5;
 pub mod html;
