@@ -91,6 +91,13 @@ pub struct OrderPower {
     /// Transmitted / reflected power fraction (0 for evanescent orders, which are not listed).
     pub t: f64,
     pub r: f64,
+    /// Complex tangential (Ex, Ey) amplitudes of the transmitted order at the exit interface
+    /// for the unit tangential incident field of the requested polarisation (same convention as
+    /// [`Solution::t`], exp(−iωt)): the phase a supercell gives its diffracted order, which
+    /// the zones of a metagrating lens must match (issue 24). Zero where the order is
+    /// evanescent in the exit medium.
+    #[serde(skip)]
+    pub t_field: [C64; 2],
 }
 
 /// Result of one cell solve for the requested incident polarisation.
@@ -633,6 +640,11 @@ fn order_powers(
                 ky: k.ky[i],
                 t: ti,
                 r: ri,
+                t_field: if kz_exit[i].re > 1e-12 {
+                    [t_full[i], t_full[n + i]]
+                } else {
+                    [C64::new(0.0, 0.0); 2]
+                },
             });
         }
     }
