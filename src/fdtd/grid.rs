@@ -251,6 +251,19 @@ struct Psi {
     e2: Vec<f32>,
 }
 
+/// Which implementation [`Grid::step`] runs. Both compute the same update; they differ in the
+/// order in which they sweep memory, so their results agree to f32 rounding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kernel {
+    /// One sweep over the z planes per step, H then E of each plane with their CPML and
+    /// off-diagonal terms (the engine's kernel).
+    #[default]
+    Fused,
+    /// The previous kernel: separate passes for H, its CPML, E, the off-diagonal terms and
+    /// the E CPML ([`Grid::step_h`], [`Grid::step_e`]); kept to check the fused kernel against.
+    Reference,
+}
+
 /// A grid with its fields, material and boundaries, ready to step.
 pub struct Grid {
     pub nx: usize,
@@ -267,6 +280,8 @@ pub struct Grid {
     /// Per plane, an index into `off_planes`.
     off_index: Vec<Option<usize>>,
     off_planes: Vec<OffPlane>,
+    /// The implementation [`Grid::step`] runs.
+    pub kernel: Kernel,
 }
 
 impl Grid {
@@ -318,6 +333,7 @@ impl Grid {
             zero_row: vec![0.0; nx],
             off_index,
             off_planes,
+            kernel: Kernel::default(),
         }
     }
 
@@ -349,6 +365,17 @@ impl Grid {
 
     pub fn cells(&self) -> usize {
         self.nx * self.ny * self.nz
+    }
+
+    /// One leap-frog step: H^{n−½} → H^{n+½}, then E^n → E^{n+1} (sources are added by the
+    /// caller afterwards), by [`Self::kernel`].
+    pub fn step(&mut self) {
+        match self.kernel {
+            Kernel::Fused | Kernel::Reference => {
+                self.step_h();
+                self.step_e();
+            }
+        }
     }
 
     /// H^{n−½} → H^{n+½}.

@@ -24,7 +24,7 @@
 //! divided by ½ n_inc π R² is then the grid's own transmitted fraction.
 
 use super::cell::check_resolution;
-use super::grid::{Axis, Grid, Side};
+use super::grid::{Axis, Grid, Kernel, Side};
 use super::material::{self, Frame, Geometry, LayerGeom};
 use super::{
     dispersion_corrected_index, normalisation_run, pml_params, run, FdtdSettings, Monitor, Pulse,
@@ -88,6 +88,46 @@ pub struct LensProblem {
 }
 
 impl LensProblem {
+    /// A Mk-style lens without a phase library, for the kernel benches and tests: SRN pillars
+    /// (n 2.74, h 1.0 µm) on a 0.22 µm square lattice on fused silica (1.45) into air at
+    /// λ 0.685 µm, radius 0.04–0.09 µm linear in the wrapped hyperbolic phase (so the grid
+    /// holds the walls, off-diagonal terms and PEC screen of a real lens, not its focus).
+    pub fn benchmark(diameter_um: f64, na: f64) -> Self {
+        let (wl, pitch) = (0.685, 0.22);
+        let r_lens = 0.5 * diameter_um;
+        let focal = r_lens * (1.0 - na * na).sqrt() / na;
+        let m = (r_lens / pitch).floor() as i64;
+        let (mut centers, mut radii) = (Vec::new(), Vec::new());
+        for j in -m..=m {
+            for i in -m..=m {
+                let (x, y) = (i as f64 * pitch, j as f64 * pitch);
+                let r = x.hypot(y);
+                if r > r_lens {
+                    continue;
+                }
+                let phase =
+                    (2.0 * std::f64::consts::PI / wl) * ((r * r + focal * focal).sqrt() - focal);
+                let frac = phase / (2.0 * std::f64::consts::PI);
+                centers.push([x, y]);
+                radii.push(0.04 + 0.05 * (frac - frac.floor()));
+            }
+        }
+        LensProblem {
+            wavelength_um: wl,
+            na,
+            diameter_um,
+            n_incident: 1.45,
+            n_exit: 1.0,
+            pillar_height_um: 1.0,
+            pillar_index: 2.74,
+            pitch_um: pitch,
+            centers,
+            radii,
+            polarizations: vec![Polarization::X],
+            aperture: Aperture::Opaque,
+        }
+    }
+
     /// The lens as the metrics pipeline sees it (checked).
     pub fn spec(&self) -> Result<Lens> {
         Lens::from_na(self.wavelength_um, self.na, self.n_exit, self.diameter_um)?
@@ -343,23 +383,23 @@ pub fn solve_lens(
     s: &FdtdSettings,
     progress: &dyn Fn(f64),
 ) -> Result<LensSolution> {
+    solve_lens_with(p, s, Kernel::default(), progress)
+}
+
+/// [`solve_lens`] stepped by a chosen kernel ([`Kernel::Reference`] only to compare kernels:
+/// tests and benches).
+pub fn solve_lens_with(
+    p: &LensProblem,
+    s: &FdtdSettings,
+    kernel: Kernel,
+    progress: &dyn Fn(f64),
+) -> Result<LensSolution> {
     let est = check_fits(p, s)?;
     let l = layout3(p, s);
     let om = omegas(p, s);
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
     let (geom, n_sub, n_exit) = lens_geometry(p, s, &l, pulse.omega0);
-    let frame = Frame {
-        nx: l.nx,
-        ny: l.ny,
-        nz: l.nz,
-        dx: l.dx,
-        origin: [
-            -(l.centre as f64) * l.dx,
-            -(l.centre as f64) * l.dx,
-            -(l.k0 as f64) * l.dx,
-        ],
-    };
-    let perm = material::build(&geom, &frame, s.subpixel);
+    let perm = material::build(&geom, &frame(&l), s.subpixel);
     // monitor region: inside the lateral CPML
     let (i0, i1) = if s.symmetry {
         (0, l.nx - l.npml_xy)
@@ -372,21 +412,9 @@ pub fn solve_lens(
     let mut tflux = Vec::new();
     let mut rflux = Vec::new();
     for (ri, &pol) in p.polarizations.iter().enumerate() {
-        let comp = if pol == Polarization::X { 0 } else { 1 };
-        let pz = pml_params(n_sub.min(n_exit), 1.0, &om);
-        let pxy = pml_params(n_exit, 2.0, &om);
-        let mut g = Grid::new(
-            lens_axes(s, &l, comp),
-            l.dx,
-            s.courant,
-            perm.clone(),
-            [pxy, pxy, pz],
-        );
-        let sheet = Sheet {
-            comp,
-            k: l.k_src,
-            pulse,
-        };
+        let (mut g, sheet) = grid_of(s, &l, &om, pulse, (n_sub, n_exit), perm.clone(), pol);
+        g.kernel = kernel;
+        let comp = sheet.comp;
         let inc = normalisation_run(
             l.nz,
             l.dx,
@@ -464,6 +492,55 @@ pub fn solve_lens(
         incident_power: 0.5 * p.n_incident * std::f64::consts::PI * rr * rr,
         resolution: s.resolution,
     })
+}
+
+/// The grid frame of a lens layout: the lens axis on the node `centre`, z = 0 on plane k0.
+fn frame(l: &Layout3) -> Frame {
+    Frame {
+        nx: l.nx,
+        ny: l.ny,
+        nz: l.nz,
+        dx: l.dx,
+        origin: [
+            -(l.centre as f64) * l.dx,
+            -(l.centre as f64) * l.dx,
+            -(l.k0 as f64) * l.dx,
+        ],
+    }
+}
+
+/// The grid (fields zero) and sheet source of one polarisation.
+fn grid_of(
+    s: &FdtdSettings,
+    l: &Layout3,
+    om: &[f64],
+    pulse: Pulse,
+    (n_sub, n_exit): (f64, f64),
+    perm: super::grid::Permittivity,
+    pol: Polarization,
+) -> (Grid, Sheet) {
+    let comp = if pol == Polarization::X { 0 } else { 1 };
+    let pz = pml_params(n_sub.min(n_exit), 1.0, om);
+    let pxy = pml_params(n_exit, 2.0, om);
+    let g = Grid::new(lens_axes(s, l, comp), l.dx, s.courant, perm, [pxy, pxy, pz]);
+    let sheet = Sheet {
+        comp,
+        k: l.k_src,
+        pulse,
+    };
+    (g, sheet)
+}
+
+/// The grid (fields zero, default kernel) and sheet source that [`solve_lens`] steps for one
+/// polarisation, for the kernel benches and tests; the problem is checked as by [`check_fits`].
+pub fn lens_grid(p: &LensProblem, s: &FdtdSettings, pol: Polarization) -> Result<(Grid, Sheet)> {
+    check_fits(p, s)?;
+    let l = layout3(p, s);
+    let om = omegas(p, s);
+    let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
+    let (geom, n_sub, n_exit) = lens_geometry(p, s, &l, pulse.omega0);
+    let perm = material::build(&geom, &frame(&l), s.subpixel);
+    Ok(grid_of(s, &l, &om, pulse, (n_sub, n_exit), perm, pol))
 }
 
 /// The structure on the grid: substrate, the pillars (with symmetry only those reaching into

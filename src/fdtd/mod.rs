@@ -309,8 +309,7 @@ pub fn run(
     let mut converged = false;
     while steps < max_steps {
         let n = steps as f64;
-        g.step_h();
-        g.step_e();
+        g.step();
         // J at t = (n + ½) dt on the sheet: E −= dt ε⁻¹ J / dx (a surface current over one cell)
         let j = sheet.pulse.at((n + 0.5) * dt) as f32;
         if j != 0.0 {
