@@ -34,6 +34,8 @@
 
 use rayon::prelude::*;
 
+mod fused;
+
 /// What bounds an axis at one side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -282,6 +284,9 @@ pub struct Grid {
     off_planes: Vec<OffPlane>,
     /// The implementation [`Grid::step`] runs.
     pub kernel: Kernel,
+    /// The x CPML runs of the fused kernel (H, E) and its off-diagonal scratch planes.
+    xruns: [fused::XRuns; 2],
+    scratch: Vec<fused::Scratch>,
 }
 
 impl Grid {
@@ -312,6 +317,10 @@ impl Grid {
         });
         let z = || vec![0f32; n];
         let (off_index, off_planes) = off_planes(&eps, &ax);
+        let xruns = [
+            fused::XRuns::new(&prof[0], true, nx),
+            fused::XRuns::new(&prof[0], false, nx),
+        ];
         Grid {
             nx,
             ny,
@@ -334,6 +343,8 @@ impl Grid {
             off_index,
             off_planes,
             kernel: Kernel::default(),
+            xruns,
+            scratch: Vec::new(),
         }
     }
 
@@ -350,17 +361,15 @@ impl Grid {
             .iter()
             .map(|p| p.ex.len() + p.ey.len())
             .sum();
-        // + the pair lists and one pair of curl planes per thread for their gather
-        let threads = if pairs > 0 {
-            rayon::current_num_threads()
-        } else {
-            0
+        // + the pair lists and the curl planes for their gather: one pair per thread
+        // (reference kernel), per chunk of planes with any (fused kernel)
+        let threads = rayon::current_num_threads();
+        let scratch = match (pairs > 0, self.kernel) {
+            (false, _) => 0,
+            (true, Kernel::Reference) => threads * 8 * self.nx * self.ny,
+            (true, Kernel::Fused) => fused::scratch_bytes(self, threads),
         };
-        fields
-            + psi
-            + self.eps.bytes()
-            + pairs * std::mem::size_of::<OffPair>()
-            + threads * 8 * self.nx * self.ny
+        fields + psi + self.eps.bytes() + pairs * std::mem::size_of::<OffPair>() + scratch
     }
 
     pub fn cells(&self) -> usize {
@@ -371,7 +380,8 @@ impl Grid {
     /// caller afterwards), by [`Self::kernel`].
     pub fn step(&mut self) {
         match self.kernel {
-            Kernel::Fused | Kernel::Reference => {
+            Kernel::Fused => fused::step(self),
+            Kernel::Reference => {
                 self.step_h();
                 self.step_e();
             }
