@@ -228,10 +228,22 @@ pub struct Estimate {
     pub seconds: f64,
 }
 
-/// Throughput assumed by [`estimate`] (cell-updates per second on this 2-core machine under
-/// load; the small-lens test measured 10.6e6 with four concurrent compilers, see
-/// validation/fullwave3d/README.md).
-pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 3.0e7;
+/// Throughput assumed by [`estimate`] on one thread: cell-updates per second of the fused
+/// kernel on a lens grid with the core to itself (measured on this 2-core machine as cell
+/// updates per second of CPU time, 149e6 on the 5 µm lens; validation/fullwave3d/
+/// roofline.md). A run sharing its cores takes longer in proportion.
+pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 1.5e8;
+
+/// Speed-up assumed on two or more threads over one: the fused kernel is compute-bound at
+/// about 7 GB/s per core, so two cores scale nearly linearly below the 24–30 GB/s the memory
+/// moves (roofline.md); 1.8 leaves room for the step's two synchronisations.
+pub const ASSUMED_SPEEDUP_2_THREADS: f64 = 1.8;
+
+/// Light travel (µm) of the ring-down per µm of lens diameter: light guided in the pillar
+/// layer crosses the aperture slowly. Fitted to the 20 runs of validation/fullwave3d/runs
+/// (5, 10, 20 µm; NA 0.9, 0.99; 30–60 px/µm; decay 1e-5): the step estimate was 0.5 µm per
+/// µm and 5–33 % short on every lens but one; with 2.0 it is within −14 %..+15 %, mean −1 %.
+const RING_UM_PER_DIAMETER_UM: f64 = 2.0;
 
 /// The grid layout of a lens run.
 #[derive(Clone, Copy, Debug)]
@@ -300,16 +312,17 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
     let nf = om.len();
     // fields 24 B/cell; ε maps (≈ 4 distinct planes × 3 components × 4 B) and the off-diagonal
     // maps and pair lists (≈ 3 planes × 2 components × (4 B + 36 B × wall fraction ≈ ¼)), two
-    // curl planes per thread for the pair gather (16 B per plane point on 2 threads); CPML ψ (4
-    // arrays of f32 per axis over its slabs); two monitor planes (4 components × nf × 16 B);
-    // set-up temporaries (layer x-y averages: 32 B per plane point per component, freed after).
+    // curl planes for the pair gather per chunk of planes holding pillar planes (≈ 4–5 chunks
+    // on 2 threads: 36 B per plane point, counted in the 164); CPML ψ (4 arrays of f32 per
+    // axis over its slabs); two monitor planes (4 components × nf × 16 B); set-up temporaries
+    // (layer x-y averages: 32 B per plane point per component, freed after).
     let psi =
         16 * (2 * l.npml_z * plane + (1 + usize::from(!s.symmetry)) * 2 * l.npml_xy * l.ny * l.nz);
-    let bytes = 24 * cells + 144 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
+    let bytes = 24 * cells + 164 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
     let dt = s.courant * l.dx;
     let n_max = p.n_incident.max(p.pillar_index);
-    let travel = l.nz as f64 * l.dx * n_max + 0.5 * p.diameter_um;
+    let travel = l.nz as f64 * l.dx * n_max + RING_UM_PER_DIAMETER_UM * p.diameter_um;
     let period = 2.0 * std::f64::consts::PI / om.iter().cloned().fold(f64::MAX, f64::min);
     // ring-down after the pulse, interpolated in the decades of `decay` from the 5 µm NA 0.9
     // lens at 30 px/µm (1890, 3066, 19194 steps to 1e-4, 1e-5, 1e-8: ≈ 26, 55, 448 periods
@@ -326,8 +339,17 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
         cells,
         bytes: bytes as u64,
         steps: steps * runs,
-        seconds: cells as f64 * (steps * runs) as f64 / ASSUMED_CELL_UPDATES_PER_S,
+        seconds: cells as f64 * (steps * runs) as f64 / assumed_throughput(),
     })
+}
+
+/// Cell-updates per second assumed on rayon's thread count.
+fn assumed_throughput() -> f64 {
+    if rayon::current_num_threads() >= 2 {
+        ASSUMED_CELL_UPDATES_PER_S * ASSUMED_SPEEDUP_2_THREADS
+    } else {
+        ASSUMED_CELL_UPDATES_PER_S
+    }
 }
 
 /// Results of a lens run.
