@@ -22,7 +22,7 @@ fn main() {
     let max_threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     println!(
         "triad over 3 × {} MiB f64 arrays, {} bytes counted per element",
-        n * 8 >> 20,
+        (n * 8) >> 20,
         24
     );
     for threads in 1..=max_threads.min(2) {

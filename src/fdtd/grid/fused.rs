@@ -282,7 +282,7 @@ impl<'a> Ctx<'a> {
         let (hxp, hyp, hzp) = (self.hx.at_mut(k), self.hy.at_mut(k), self.hz.at_mut(k));
         let (ex, ey, ez) = (self.ex.at(k), self.ey.at(k), self.ez.at(k));
         let up = (k + 1 < nz).then(|| (self.ex.at(k + 1), self.ey.at(k + 1)));
-        let zero = &g.zero_row[..];
+        let zero = g.zero_row;
         let mu = [0, 1, 2].map(|a| g.eps.inv_mu(a, k));
         let [cx_, cy_, cz_] = mu.map(|m| c * m);
         // CPML z on this plane: (coefficients, ψ of Hx, ψ of Hy)
@@ -420,7 +420,7 @@ impl<'a> Ctx<'a> {
         let (exp, eyp, ezp) = (self.ex.at_mut(k), self.ey.at_mut(k), self.ez.at_mut(k));
         let (hx, hy, hz) = (self.hx.at(k), self.hy.at(k), self.hz.at(k));
         let down = (k > 0).then(|| (self.hx.at(k - 1), self.hy.at(k - 1)));
-        let zero = &g.zero_row[..];
+        let zero = g.zero_row;
         let eps = &g.eps;
         let inv = |comp: usize, j: usize| -> InvRow<'_> {
             match eps.planes[comp][k] {
@@ -713,7 +713,7 @@ impl Scratch {
         }
         let (smx, wmx) = g.ax[0].minus_neighbour();
         let (smy, wmy) = g.ax[1].minus_neighbour();
-        let zero = &g.zero_row[..];
+        let zero = g.zero_row;
         for j in 0..ny {
             let jm = if j > 0 { j - 1 } else { wmy };
             let sy = if j > 0 { 1.0 } else { smy };
