@@ -7,8 +7,7 @@
 //! and H(k − 1) is already H^{n+½} when E(k) reads it. Each value goes through the same
 //! operations in the same order as in [`super::Kernel::Reference`] (main update, then the
 //! off-diagonal ε⁻¹ terms, then the CPML corrections along z, x, y, then the PEC mirror), so
-//! the two kernels agree bit for bit on one thread and to f32 rounding in general (see the
-//! kernel test, tests/fdtd_kernel.rs).
+//! the two kernels agree bit for bit, on any number of threads (tests/fdtd_kernel.rs).
 //!
 //! The CPML corrections of a row follow its main update at once (the row is still in L1), and
 //! the off-diagonal curls of a plane are taken while its H planes are in cache. Memory sees one
@@ -438,7 +437,7 @@ impl<'a> Ctx<'a> {
         // the off-diagonal pairs of this plane and their curls
         let off: Option<&OffPlane> = g.off_index[k].map(|p| &g.off_planes[p]);
         if off.is_some() {
-            scratch.curls(g, hx, hy, hz, down, k);
+            scratch.curls(g, hx, hy, hz, down);
         }
         let (mut qx, mut qy) = (0usize, 0usize);
         let pz = &g.prof[2];
@@ -704,7 +703,6 @@ impl Scratch {
         hy: &[f32],
         hz: &[f32],
         down: Option<(&[f32], &[f32])>,
-        _k: usize,
     ) {
         let (nx, ny) = (g.nx, g.ny);
         if self.x.len() != nx * ny {
