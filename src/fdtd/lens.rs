@@ -231,8 +231,10 @@ pub struct Estimate {
 /// Throughput assumed by [`estimate`] on one thread: cell-updates per second of the fused
 /// kernel on a lens grid with the core to itself (measured on this 2-core machine as cell
 /// updates per second of CPU time, 149e6 on the 5 µm lens; validation/fullwave3d/
-/// roofline.md). A run sharing its cores takes longer in proportion; the estimate takes the
-/// load average at the time into account.
+/// roofline.md). A run sharing its cores takes longer in proportion to the share it gets:
+/// the estimate is the time with the cores to itself (scaling it by the load average at the
+/// start was tried and was off by −10 % to +130 %: that average lags by a minute and counts
+/// the work that just ended).
 pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 1.5e8;
 
 /// Speed-up assumed on two or more threads over one: the fused kernel is compute-bound at
@@ -344,37 +346,12 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
     })
 }
 
-/// Cell-updates per second assumed on rayon's thread count, scaled by the share of the cores
-/// the run can expect on a machine already running other work ([`expected_core_share`]).
+/// Cell-updates per second assumed on rayon's thread count.
 fn assumed_throughput() -> f64 {
-    let threads = rayon::current_num_threads();
-    let full = if threads >= 2 {
+    if rayon::current_num_threads() >= 2 {
         ASSUMED_CELL_UPDATES_PER_S * ASSUMED_SPEEDUP_2_THREADS
     } else {
         ASSUMED_CELL_UPDATES_PER_S
-    };
-    full * expected_core_share(threads, load_average())
-}
-
-/// The 1-minute load average (Linux /proc/loadavg; 0 where it cannot be read).
-fn load_average() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0.0)
-}
-
-/// Fraction of full speed a run of `threads` threads can expect when `load` other runnable
-/// threads share the machine's cores: 1 while they all fit, else the fair share
-/// C·T/(T + L) cores of the min(T, C) it would use. On this 2-core machine at load 4–5 that is
-/// ≈ 0.3 for 2 threads; measured 0.35 (validation/fullwave3d/roofline.md §5).
-fn expected_core_share(threads: usize, load: f64) -> f64 {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let t = threads as f64;
-    if t + load <= cores {
-        1.0
-    } else {
-        cores * t / (t + load) / t.min(cores)
     }
 }
 
