@@ -69,7 +69,8 @@ pub struct FdtdSettings {
 /// Default resolution of a lens (px/µm). The whole-lens studies (validation/fullwave3d/
 /// lenses.md, lenses without the bulk dispersion correction) converge at second order: the
 /// 5 µm NA 0.9 lens's efficiencies move by ≤ 0.4 points from 40 to 60 px/µm and sit ≤ 0.7
-/// below their extrapolated limit at 40. A 10 µm lens takes about 4 minutes here. Single cells at
+/// below their extrapolated limit at 40. A 10 µm lens takes about 2 minutes on 2 idle cores here
+/// (3.4 minutes before the fused kernel; validation/fullwave3d/roofline.md). Single cells at
 /// 40 px/µm stay within 0.8 % in |t| and 1 nm of equivalent radius of converged RCWA, but not
 /// within 1.5° in phase on the steep radii (up to 11° at r 0.08, cell_convergence.md), hence
 /// [`CELL_RESOLUTION`] for a cell on its own.
