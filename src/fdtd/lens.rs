@@ -229,18 +229,17 @@ pub struct Estimate {
 }
 
 /// Throughput assumed by [`estimate`] on one thread: cell-updates per second of the fused
-/// kernel on a lens grid with the core to itself (measured on this 2-core machine as cell
-/// updates per second of CPU time, 149e6 on the 5 µm lens; validation/fullwave3d/
-/// roofline.md). A run sharing its cores takes longer in proportion to the share it gets:
-/// the estimate is the time with the cores to itself (scaling it by the load average at the
-/// start was tried and was off by −10 % to +130 %: that average lags by a minute and counts
-/// the work that just ended).
-pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 1.5e8;
+/// kernel on a lens grid with the core to itself (measured on this 2-core machine: 174e6 on
+/// the 10 µm lens grid at 40 px/µm, 147e6 on the 20 µm one, 146–164e6 per CPU-second on the
+/// 5 µm ones; validation/fullwave3d/roofline.md). A run sharing its cores takes longer in
+/// proportion to the share it gets: the estimate is the time with the cores to itself
+/// (scaling it by the load average at the start was tried and was off by −10 % to +130 %:
+/// that average lags by a minute and counts the work that just ended).
+pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 1.6e8;
 
-/// Speed-up assumed on two or more threads over one: the fused kernel is compute-bound at
-/// about 7 GB/s per core, so two cores scale nearly linearly below the 24–30 GB/s the memory
-/// moves (roofline.md); 1.8 leaves room for the step's two synchronisations.
-pub const ASSUMED_SPEEDUP_2_THREADS: f64 = 1.8;
+/// Speed-up assumed on two or more threads over one: measured 1.56 on the 10 µm lens grid
+/// and 1.54 on the 20 µm one (the two cores share L3 and memory; roofline.md).
+pub const ASSUMED_SPEEDUP_2_THREADS: f64 = 1.6;
 
 /// Light travel (µm) of the ring-down per µm of lens diameter: light guided in the pillar
 /// layer crosses the aperture slowly. Fitted to the 20 runs of validation/fullwave3d/runs
