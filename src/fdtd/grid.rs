@@ -34,6 +34,8 @@
 
 use rayon::prelude::*;
 
+mod fused;
+
 /// What bounds an axis at one side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
@@ -251,6 +253,19 @@ struct Psi {
     e2: Vec<f32>,
 }
 
+/// Which implementation [`Grid::step`] runs. Both compute the same update; they differ in the
+/// order in which they sweep memory, so their results agree to f32 rounding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Kernel {
+    /// One sweep over the z planes per step, H then E of each plane with their CPML and
+    /// off-diagonal terms (the engine's kernel).
+    #[default]
+    Fused,
+    /// The previous kernel: separate passes for H, its CPML, E, the off-diagonal terms and
+    /// the E CPML ([`Grid::step_h`], [`Grid::step_e`]); kept to check the fused kernel against.
+    Reference,
+}
+
 /// A grid with its fields, material and boundaries, ready to step.
 pub struct Grid {
     pub nx: usize,
@@ -267,6 +282,11 @@ pub struct Grid {
     /// Per plane, an index into `off_planes`.
     off_index: Vec<Option<usize>>,
     off_planes: Vec<OffPlane>,
+    /// The implementation [`Grid::step`] runs.
+    pub kernel: Kernel,
+    /// The x CPML runs of the fused kernel (H, E) and its off-diagonal scratch planes.
+    xruns: [fused::XRuns; 2],
+    scratch: Vec<fused::Scratch>,
 }
 
 impl Grid {
@@ -297,6 +317,10 @@ impl Grid {
         });
         let z = || vec![0f32; n];
         let (off_index, off_planes) = off_planes(&eps, &ax);
+        let xruns = [
+            fused::XRuns::new(&prof[0], true, nx),
+            fused::XRuns::new(&prof[0], false, nx),
+        ];
         Grid {
             nx,
             ny,
@@ -318,6 +342,9 @@ impl Grid {
             zero_row: vec![0.0; nx],
             off_index,
             off_planes,
+            kernel: Kernel::default(),
+            xruns,
+            scratch: Vec::new(),
         }
     }
 
@@ -334,21 +361,31 @@ impl Grid {
             .iter()
             .map(|p| p.ex.len() + p.ey.len())
             .sum();
-        // + the pair lists and one pair of curl planes per thread for their gather
-        let threads = if pairs > 0 {
-            rayon::current_num_threads()
-        } else {
-            0
+        // + the pair lists and the curl planes for their gather: one pair per thread
+        // (reference kernel), per chunk of planes with any (fused kernel)
+        let threads = rayon::current_num_threads();
+        let scratch = match (pairs > 0, self.kernel) {
+            (false, _) => 0,
+            (true, Kernel::Reference) => threads * 8 * self.nx * self.ny,
+            (true, Kernel::Fused) => fused::scratch_bytes(self, threads),
         };
-        fields
-            + psi
-            + self.eps.bytes()
-            + pairs * std::mem::size_of::<OffPair>()
-            + threads * 8 * self.nx * self.ny
+        fields + psi + self.eps.bytes() + pairs * std::mem::size_of::<OffPair>() + scratch
     }
 
     pub fn cells(&self) -> usize {
         self.nx * self.ny * self.nz
+    }
+
+    /// One leap-frog step: H^{n−½} → H^{n+½}, then E^n → E^{n+1} (sources are added by the
+    /// caller afterwards), by [`Self::kernel`].
+    pub fn step(&mut self) {
+        match self.kernel {
+            Kernel::Fused => fused::step(self),
+            Kernel::Reference => {
+                self.step_h();
+                self.step_e();
+            }
+        }
     }
 
     /// H^{n−½} → H^{n+½}.

@@ -24,7 +24,7 @@
 //! divided by ½ n_inc π R² is then the grid's own transmitted fraction.
 
 use super::cell::check_resolution;
-use super::grid::{Axis, Grid, Side};
+use super::grid::{Axis, Grid, Kernel, Side};
 use super::material::{self, Frame, Geometry, LayerGeom};
 use super::{
     dispersion_corrected_index, normalisation_run, pml_params, run, FdtdSettings, Monitor, Pulse,
@@ -88,6 +88,46 @@ pub struct LensProblem {
 }
 
 impl LensProblem {
+    /// A Mk-style lens without a phase library, for the kernel benches and tests: SRN pillars
+    /// (n 2.74, h 1.0 µm) on a 0.22 µm square lattice on fused silica (1.45) into air at
+    /// λ 0.685 µm, radius 0.04–0.09 µm linear in the wrapped hyperbolic phase (so the grid
+    /// holds the walls, off-diagonal terms and PEC screen of a real lens, not its focus).
+    pub fn benchmark(diameter_um: f64, na: f64) -> Self {
+        let (wl, pitch) = (0.685, 0.22);
+        let r_lens = 0.5 * diameter_um;
+        let focal = r_lens * (1.0 - na * na).sqrt() / na;
+        let m = (r_lens / pitch).floor() as i64;
+        let (mut centers, mut radii) = (Vec::new(), Vec::new());
+        for j in -m..=m {
+            for i in -m..=m {
+                let (x, y) = (i as f64 * pitch, j as f64 * pitch);
+                let r = x.hypot(y);
+                if r > r_lens {
+                    continue;
+                }
+                let phase =
+                    (2.0 * std::f64::consts::PI / wl) * ((r * r + focal * focal).sqrt() - focal);
+                let frac = phase / (2.0 * std::f64::consts::PI);
+                centers.push([x, y]);
+                radii.push(0.04 + 0.05 * (frac - frac.floor()));
+            }
+        }
+        LensProblem {
+            wavelength_um: wl,
+            na,
+            diameter_um,
+            n_incident: 1.45,
+            n_exit: 1.0,
+            pillar_height_um: 1.0,
+            pillar_index: 2.74,
+            pitch_um: pitch,
+            centers,
+            radii,
+            polarizations: vec![Polarization::X],
+            aperture: Aperture::Opaque,
+        }
+    }
+
     /// The lens as the metrics pipeline sees it (checked).
     pub fn spec(&self) -> Result<Lens> {
         Lens::from_na(self.wavelength_um, self.na, self.n_exit, self.diameter_um)?
@@ -188,10 +228,24 @@ pub struct Estimate {
     pub seconds: f64,
 }
 
-/// Throughput assumed by [`estimate`] (cell-updates per second on this 2-core machine under
-/// load; the small-lens test measured 10.6e6 with four concurrent compilers, see
-/// validation/fullwave3d/README.md).
-pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 3.0e7;
+/// Throughput assumed by [`estimate`] on one thread: cell-updates per second of the fused
+/// kernel on a lens grid with the core to itself (measured on this 2-core machine: 174e6 on
+/// the 10 µm lens grid at 40 px/µm, 147e6 on the 20 µm one, 146–164e6 per CPU-second on the
+/// 5 µm ones; validation/fullwave3d/roofline.md). A run sharing its cores takes longer in
+/// proportion to the share it gets: the estimate is the time with the cores to itself
+/// (scaling it by the load average at the start was tried and was off by −10 % to +130 %:
+/// that average lags by a minute and counts the work that just ended).
+pub const ASSUMED_CELL_UPDATES_PER_S: f64 = 1.6e8;
+
+/// Speed-up assumed on two or more threads over one: measured 1.56 on the 10 µm lens grid
+/// and 1.54 on the 20 µm one (the two cores share L3 and memory; roofline.md).
+pub const ASSUMED_SPEEDUP_2_THREADS: f64 = 1.6;
+
+/// Light travel (µm) of the ring-down per µm of lens diameter: light guided in the pillar
+/// layer crosses the aperture slowly. Fitted to the 20 runs of validation/fullwave3d/runs
+/// (5, 10, 20 µm; NA 0.9, 0.99; 30–60 px/µm; decay 1e-5): the step estimate was 0.5 µm per
+/// µm and 5–33 % short on every lens but one; with 2.0 it is within −14 %..+15 %, mean −1 %.
+const RING_UM_PER_DIAMETER_UM: f64 = 2.0;
 
 /// The grid layout of a lens run.
 #[derive(Clone, Copy, Debug)]
@@ -260,16 +314,17 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
     let nf = om.len();
     // fields 24 B/cell; ε maps (≈ 4 distinct planes × 3 components × 4 B) and the off-diagonal
     // maps and pair lists (≈ 3 planes × 2 components × (4 B + 36 B × wall fraction ≈ ¼)), two
-    // curl planes per thread for the pair gather (16 B per plane point on 2 threads); CPML ψ (4
-    // arrays of f32 per axis over its slabs); two monitor planes (4 components × nf × 16 B);
-    // set-up temporaries (layer x-y averages: 32 B per plane point per component, freed after).
+    // curl planes for the pair gather per chunk of planes holding pillar planes (≈ 4–5 chunks
+    // on 2 threads: 36 B per plane point, counted in the 164); CPML ψ (4 arrays of f32 per
+    // axis over its slabs); two monitor planes (4 components × nf × 16 B); set-up temporaries
+    // (layer x-y averages: 32 B per plane point per component, freed after).
     let psi =
         16 * (2 * l.npml_z * plane + (1 + usize::from(!s.symmetry)) * 2 * l.npml_xy * l.ny * l.nz);
-    let bytes = 24 * cells + 144 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
+    let bytes = 24 * cells + 164 * plane + psi + 2 * 64 * nf * plane + 96 * plane;
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
     let dt = s.courant * l.dx;
     let n_max = p.n_incident.max(p.pillar_index);
-    let travel = l.nz as f64 * l.dx * n_max + 0.5 * p.diameter_um;
+    let travel = l.nz as f64 * l.dx * n_max + RING_UM_PER_DIAMETER_UM * p.diameter_um;
     let period = 2.0 * std::f64::consts::PI / om.iter().cloned().fold(f64::MAX, f64::min);
     // ring-down after the pulse, interpolated in the decades of `decay` from the 5 µm NA 0.9
     // lens at 30 px/µm (1890, 3066, 19194 steps to 1e-4, 1e-5, 1e-8: ≈ 26, 55, 448 periods
@@ -286,8 +341,17 @@ pub fn estimate(p: &LensProblem, s: &FdtdSettings) -> Result<Estimate> {
         cells,
         bytes: bytes as u64,
         steps: steps * runs,
-        seconds: cells as f64 * (steps * runs) as f64 / ASSUMED_CELL_UPDATES_PER_S,
+        seconds: cells as f64 * (steps * runs) as f64 / assumed_throughput(),
     })
+}
+
+/// Cell-updates per second assumed on rayon's thread count.
+fn assumed_throughput() -> f64 {
+    if rayon::current_num_threads() >= 2 {
+        ASSUMED_CELL_UPDATES_PER_S * ASSUMED_SPEEDUP_2_THREADS
+    } else {
+        ASSUMED_CELL_UPDATES_PER_S
+    }
 }
 
 /// Results of a lens run.
@@ -343,23 +407,23 @@ pub fn solve_lens(
     s: &FdtdSettings,
     progress: &dyn Fn(f64),
 ) -> Result<LensSolution> {
+    solve_lens_with(p, s, Kernel::default(), progress)
+}
+
+/// [`solve_lens`] stepped by a chosen kernel ([`Kernel::Reference`] only to compare kernels:
+/// tests and benches).
+pub fn solve_lens_with(
+    p: &LensProblem,
+    s: &FdtdSettings,
+    kernel: Kernel,
+    progress: &dyn Fn(f64),
+) -> Result<LensSolution> {
     let est = check_fits(p, s)?;
     let l = layout3(p, s);
     let om = omegas(p, s);
     let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
     let (geom, n_sub, n_exit) = lens_geometry(p, s, &l, pulse.omega0);
-    let frame = Frame {
-        nx: l.nx,
-        ny: l.ny,
-        nz: l.nz,
-        dx: l.dx,
-        origin: [
-            -(l.centre as f64) * l.dx,
-            -(l.centre as f64) * l.dx,
-            -(l.k0 as f64) * l.dx,
-        ],
-    };
-    let perm = material::build(&geom, &frame, s.subpixel);
+    let perm = material::build(&geom, &frame(&l), s.subpixel);
     // monitor region: inside the lateral CPML
     let (i0, i1) = if s.symmetry {
         (0, l.nx - l.npml_xy)
@@ -372,21 +436,9 @@ pub fn solve_lens(
     let mut tflux = Vec::new();
     let mut rflux = Vec::new();
     for (ri, &pol) in p.polarizations.iter().enumerate() {
-        let comp = if pol == Polarization::X { 0 } else { 1 };
-        let pz = pml_params(n_sub.min(n_exit), 1.0, &om);
-        let pxy = pml_params(n_exit, 2.0, &om);
-        let mut g = Grid::new(
-            lens_axes(s, &l, comp),
-            l.dx,
-            s.courant,
-            perm.clone(),
-            [pxy, pxy, pz],
-        );
-        let sheet = Sheet {
-            comp,
-            k: l.k_src,
-            pulse,
-        };
+        let (mut g, sheet) = grid_of(s, &l, &om, pulse, (n_sub, n_exit), perm.clone(), pol);
+        g.kernel = kernel;
+        let comp = sheet.comp;
         let inc = normalisation_run(
             l.nz,
             l.dx,
@@ -464,6 +516,55 @@ pub fn solve_lens(
         incident_power: 0.5 * p.n_incident * std::f64::consts::PI * rr * rr,
         resolution: s.resolution,
     })
+}
+
+/// The grid frame of a lens layout: the lens axis on the node `centre`, z = 0 on plane k0.
+fn frame(l: &Layout3) -> Frame {
+    Frame {
+        nx: l.nx,
+        ny: l.ny,
+        nz: l.nz,
+        dx: l.dx,
+        origin: [
+            -(l.centre as f64) * l.dx,
+            -(l.centre as f64) * l.dx,
+            -(l.k0 as f64) * l.dx,
+        ],
+    }
+}
+
+/// The grid (fields zero) and sheet source of one polarisation.
+fn grid_of(
+    s: &FdtdSettings,
+    l: &Layout3,
+    om: &[f64],
+    pulse: Pulse,
+    (n_sub, n_exit): (f64, f64),
+    perm: super::grid::Permittivity,
+    pol: Polarization,
+) -> (Grid, Sheet) {
+    let comp = if pol == Polarization::X { 0 } else { 1 };
+    let pz = pml_params(n_sub.min(n_exit), 1.0, om);
+    let pxy = pml_params(n_exit, 2.0, om);
+    let g = Grid::new(lens_axes(s, l, comp), l.dx, s.courant, perm, [pxy, pxy, pz]);
+    let sheet = Sheet {
+        comp,
+        k: l.k_src,
+        pulse,
+    };
+    (g, sheet)
+}
+
+/// The grid (fields zero, default kernel) and sheet source that [`solve_lens`] steps for one
+/// polarisation, for the kernel benches and tests; the problem is checked as by [`check_fits`].
+pub fn lens_grid(p: &LensProblem, s: &FdtdSettings, pol: Polarization) -> Result<(Grid, Sheet)> {
+    check_fits(p, s)?;
+    let l = layout3(p, s);
+    let om = omegas(p, s);
+    let pulse = Pulse::covering(&om, LENS_PULSE_PERIODS);
+    let (geom, n_sub, n_exit) = lens_geometry(p, s, &l, pulse.omega0);
+    let perm = material::build(&geom, &frame(&l), s.subpixel);
+    Ok(grid_of(s, &l, &om, pulse, (n_sub, n_exit), perm, pol))
 }
 
 /// The structure on the grid: substrate, the pillars (with symmetry only those reaching into

@@ -69,7 +69,8 @@ pub struct FdtdSettings {
 /// Default resolution of a lens (px/µm). The whole-lens studies (validation/fullwave3d/
 /// lenses.md, lenses without the bulk dispersion correction) converge at second order: the
 /// 5 µm NA 0.9 lens's efficiencies move by ≤ 0.4 points from 40 to 60 px/µm and sit ≤ 0.7
-/// below their extrapolated limit at 40. A 10 µm lens takes about 4 minutes here. Single cells at
+/// below their extrapolated limit at 40. A 10 µm lens takes about 2 minutes on 2 idle cores here
+/// (3.4 minutes before the fused kernel; validation/fullwave3d/roofline.md). Single cells at
 /// 40 px/µm stay within 0.8 % in |t| and 1 nm of equivalent radius of converged RCWA, but not
 /// within 1.5° in phase on the steep radii (up to 11° at r 0.08, cell_convergence.md), hence
 /// [`CELL_RESOLUTION`] for a cell on its own.
@@ -309,8 +310,7 @@ pub fn run(
     let mut converged = false;
     while steps < max_steps {
         let n = steps as f64;
-        g.step_h();
-        g.step_e();
+        g.step();
         // J at t = (n + ½) dt on the sheet: E −= dt ε⁻¹ J / dx (a surface current over one cell)
         let j = sheet.pulse.at((n + 0.5) * dt) as f32;
         if j != 0.0 {
