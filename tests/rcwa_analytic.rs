@@ -263,8 +263,9 @@ fn reciprocity_and_energy_at_oblique_incidence() {
 
 /// The complex amplitudes of the diffracted orders (`OrderPower::t_field`, issue 24: the phase a
 /// metagrating supercell gives its focal order) against the order powers, two paths: the
-/// plane-wave flux of each transmitted order from its tangential field, (k_z/k0)(|Ex|² + |Ey|²
-/// + |Ez|²)/n_inc with Ez = −(kx Ex + ky Ey)/kz, equals the order's power from the engine's
+/// plane-wave flux of each transmitted order from its tangential field,
+/// (k_z/k0)·(|Ex|² + |Ey|² + |Ez|²)/n_inc with Ez = −(kx Ex + ky Ey)/kz, equals the order's
+/// power from the engine's
 /// admittance blocks (relative 1e-9: rounding of a 400-harmonic solve). A three-pillar
 /// supercell of one grating period (0.76 × 0.22 µm, SRN on glass into air), both
 /// polarisations; the zeroth order's amplitude is the solution's co- and cross-polarised t.
