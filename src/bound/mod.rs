@@ -81,7 +81,7 @@ pub enum Geometry {
 }
 
 impl Geometry {
-    /// Short name for tables: "3-D x", "2-D TE", "2-D TM".
+    /// Name for tables and the report: "3-D (round, x-pol.)", "2-D (cylindrical, TE)", ….
     pub fn label(self) -> &'static str {
         match self {
             Geometry::Round => "3-D (round, x-pol.)",
@@ -105,8 +105,8 @@ pub struct BoundPoint {
 /// The perfect flat lens of numerical aperture `na` at `wavelength_um`, lit from a medium of
 /// index `n_incident` and focusing into `n_exit`, at each diameter (µm), round and
 /// cylindrical; efficiency circles of `efficiency_k` FWHM; `n_z` planes in the focal scan.
-/// The diameters run in parallel inside each solver (rayon); a refused lens (an NA at or
-/// above `n_exit`) fails before any work.
+/// The diameters run one after the other, each solver parallel inside (rayon); a refused lens
+/// (an NA at or above `n_exit`) fails before any work.
 pub fn perfect_lens_bounds(
     wavelength_um: f64,
     na: f64,
